@@ -1,0 +1,69 @@
+"""Demo data for `make run`: an agency staff member and two clients with an owner each. Safe to re-run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.core.management.base import BaseCommand
+from django_tenants.utils import tenant_context
+
+from apps.accounts.models import User
+from apps.clients import services
+from apps.clients.models import Client, Membership, Plan
+from apps.clients.plans import plans_sync
+from apps.usage.services import usage_increment
+
+PASSWORD = "vocalia-demo-2026"
+STAFF_EMAIL = "staff@vocalia.localhost"
+# A fixed TOTP secret so the demo's MFA works offline: `manage.py totp_code staff@vocalia.localhost`.
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+CLIENTS = [
+    {"slug": "demo", "name": "Cabinet Dentaire Sourire", "plan": "pro", "language": "fr",
+     "timezone": "Europe/Paris", "currency": "EUR", "sector": "dental",
+     "owner": "owner@demo.localhost", "member": "assistant@demo.localhost"},
+    {"slug": "atlas", "name": "Riad Atlas Restaurant", "plan": "telephony", "language": "ary",
+     "timezone": "Africa/Casablanca", "currency": "MAD", "sector": "restaurant",
+     "owner": "owner@atlas.localhost", "member": ""},
+]
+
+
+def _user(email: str, *, staff: bool = False) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=PASSWORD, is_staff=staff, is_superuser=staff)
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+class Command(BaseCommand):
+    help = "Create the demo staff user and demo clients (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        plans_sync(Plan)
+        staff = _user(STAFF_EMAIL, staff=True)
+        if not Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(staff, STAFF_TOTP_SECRET)
+        for spec in CLIENTS:
+            owner = _user(spec["owner"])
+            client = Client.objects.filter(slug=spec["slug"]).first()
+            if client is None:
+                client = services.client_create(
+                    name=spec["name"], slug=spec["slug"], plan=Plan.objects.get(code=spec["plan"]),
+                    owner_email=spec["owner"], default_language=spec["language"], timezone_name=spec["timezone"],
+                    currency=spec["currency"], sector=spec["sector"], provision=False,
+                )
+            if client.status != Client.Status.ACTIVE:
+                client = services.client_provision(client_id=client.pk)
+                with tenant_context(client):
+                    usage_increment(metric="conversations", amount=37 if spec["slug"] == "demo" else 112)
+                    usage_increment(metric="voice_minutes", amount=14 if spec["slug"] == "demo" else 95)
+            Membership.objects.get_or_create(user=owner, client=client, defaults={"role": Membership.Role.OWNER})
+            if spec["member"]:
+                member = _user(spec["member"])
+                Membership.objects.get_or_create(user=member, client=client,
+                                                 defaults={"role": Membership.Role.MEMBER})
+        self.stdout.write(self.style.SUCCESS("demo data ready"))

@@ -1,0 +1,96 @@
+"""Client schemas: a migrated template, cloned for each new client.
+
+Running every migration for a new schema costs ~37 s once dj-stripe is installed
+(STACK-NOTES.md); cloning the template's structure (NODATA) and copying its
+`django_migrations` rows takes a fraction of a second. `migrate_all` keeps the
+template migrated whenever the code's migrations change.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import schema_exists
+
+TEMPLATE_SCHEMA: str = settings.TENANT_BASE_SCHEMA
+
+
+class TemplateMissing(RuntimeError):
+    pass
+
+
+def template_sync(*, verbosity: int = 0) -> None:
+    """Create the template schema if needed and apply every tenant migration to it."""
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{TEMPLATE_SCHEMA}"')
+    call_command(
+        "migrate_schemas", tenant=True, schema_name=TEMPLATE_SCHEMA, interactive=False, verbosity=verbosity
+    )
+    connection.set_schema_to_public()
+
+
+def _applied(schema: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')
+        return {(app, name) for app, name in cursor.fetchall()}
+
+
+def schema_is_current(schema: str) -> bool:
+    """True when `schema` exists and has every migration the template has."""
+    if not schema_exists(schema):
+        return False
+    try:
+        return _applied(TEMPLATE_SCHEMA) <= _applied(schema)
+    except Exception:
+        return False
+
+
+def schema_clone(schema: str) -> None:
+    """Create `schema` as an empty copy of the template, with its migrations recorded as applied."""
+    connection.set_schema_to_public()
+    if not schema_exists(TEMPLATE_SCHEMA):
+        raise TemplateMissing(
+            f"The template schema {TEMPLATE_SCHEMA!r} does not exist: run `python manage.py migrate_all`."
+        )
+    with transaction.atomic():  # all or nothing: a half-cloned schema would block a retry
+        _clone_into(schema)
+    connection.set_schema_to_public()
+
+
+def _clone_into(schema: str) -> None:
+    CloneSchema().clone_schema(TEMPLATE_SCHEMA, schema, "NODATA")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{schema}".django_migrations (app, name, applied) '
+            f'SELECT app, name, applied FROM "{TEMPLATE_SCHEMA}".django_migrations'
+        )
+        # NODATA copies sequences at their template values; start each one fresh.
+        cursor.execute(
+            "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = %s", [schema]
+        )
+        for (sequence,) in cursor.fetchall():
+            cursor.execute(f'ALTER SEQUENCE "{schema}"."{sequence}" RESTART WITH 1')
+
+
+def schema_migrate(schema: str, *, verbosity: int = 0) -> None:
+    """The slow path, by running every migration (kept for the benchmark and for repair)."""
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=verbosity)
+    connection.set_schema_to_public()
+
+
+def schema_drop(schema: str) -> None:
+    if schema in {"public", TEMPLATE_SCHEMA}:
+        raise ValueError(f"refusing to drop {schema!r}")
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def schema_exists_for(schema: str) -> bool:
+    return bool(schema_exists(schema))

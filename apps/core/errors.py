@@ -1,0 +1,132 @@
+"""One exception hierarchy, mapped to HTTP answers in one place.
+
+Services raise these; entry points never build error responses by hand.
+JSON surfaces (`/api/`, `/widget/`, `/telephony/`) get `{"error": {"code", "message"}}`;
+dashboard pages get a rendered page in the visitor's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+JSON_PREFIXES = ("/api/", "/widget/", "/telephony/", "/healthz", "/readyz")
+
+
+class VocaliaError(Exception):
+    status = 400
+    code = "bad_request"
+    default_message = _("The request could not be processed.")
+
+    def __init__(self, message: Any = None, *, headers: dict[str, str] | None = None) -> None:
+        self.message = str(message if message is not None else self.default_message)
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class InvalidInput(VocaliaError):
+    status = 400
+    code = "invalid_input"
+    default_message = _("The request is not valid.")
+
+
+class NotAuthenticated(VocaliaError):
+    status = 401
+    code = "not_authenticated"
+    default_message = _("Authentication is required.")
+
+
+class InvalidKey(VocaliaError):
+    status = 401
+    code = "invalid_key"
+    default_message = _("The key is missing, malformed, revoked or unknown.")
+
+
+class PermissionDenied(VocaliaError):
+    status = 403
+    code = "forbidden"
+    default_message = _("You are not allowed to do this.")
+
+
+class OriginNotAllowed(PermissionDenied):
+    code = "origin_not_allowed"
+    default_message = _("This website is not on the client's list of allowed domains.")
+
+
+class FeatureNotInPlan(PermissionDenied):
+    code = "feature_not_in_plan"
+    default_message = _("The client's plan does not include this feature.")
+
+
+class NotFound(VocaliaError):
+    status = 404
+    code = "not_found"
+    default_message = _("Not found.")
+
+
+class Conflict(VocaliaError):
+    status = 409
+    code = "conflict"
+    default_message = _("The request conflicts with the current state.")
+
+
+class PayloadTooLarge(VocaliaError):
+    status = 413
+    code = "payload_too_large"
+    default_message = _("The request body is too large.")
+
+
+class RateLimited(VocaliaError):
+    status = 429
+    code = "rate_limited"
+    default_message = _("Too many requests. Try again later.")
+
+    def __init__(self, message: Any = None, *, retry_after: int = 60) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after)))})
+        self.retry_after = retry_after
+
+
+class QuotaExceeded(RateLimited):
+    code = "quota_exceeded"
+    default_message = _("The client's plan quota is used up for this period.")
+
+
+class ClientUnavailable(VocaliaError):
+    status = 403
+    code = "client_unavailable"
+    default_message = _("This account is not available.")
+
+
+class ProviderError(VocaliaError):
+    status = 502
+    code = "provider_error"
+    default_message = _("An external service did not answer correctly.")
+
+    def __init__(self, message: Any = None, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(JSON_PREFIXES) or "application/json" in request.headers.get("Accept", "")
+
+
+def json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JsonResponse:
+    response = JsonResponse({"error": {"code": code, "message": str(message)}}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def error_response(request: HttpRequest, error: VocaliaError) -> HttpResponse:
+    if wants_json(request):
+        return json_error(error.status, error.code, error.message, error.headers)
+    response = render(
+        request, "errors/error.html", {"status": error.status, "message": error.message}, status=error.status
+    )
+    for name, value in error.headers.items():
+        response[name] = value
+    return response

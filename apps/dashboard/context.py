@@ -1,0 +1,37 @@
+"""What every dashboard page knows: the client, the visitor's role, the navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+# (url name, section slug for upcoming pages or None, label, icon)
+NAVIGATION = [
+    ("home", None, _("Home"), "home"),
+    ("upcoming", "agents", _("Agents"), "bot"),
+    ("upcoming", "knowledge", _("Knowledge base"), "book"),
+    ("upcoming", "conversations", _("Conversations"), "chat"),
+    ("upcoming", "leads", _("Leads"), "star"),
+    ("upcoming", "appointments", _("Appointments"), "calendar"),
+    ("upcoming", "install", _("Install widget"), "code"),
+    ("team", None, _("Team"), "users"),
+    ("keys", None, _("API keys"), "key"),
+    ("settings", None, _("Settings"), "gear"),
+]
+UPCOMING = {section: label for _name, section, label, _icon in NAVIGATION if section}
+
+
+def dashboard(request: HttpRequest) -> dict[str, Any]:
+    client = getattr(request, "client", None)
+    membership = getattr(request, "membership", None)
+    return {
+        "client": client,
+        "membership": membership,
+        "staff_access": getattr(request, "staff_access", False),
+        "can_manage": bool(getattr(request, "staff_access", False) or (membership and membership.can_manage)),
+        "navigation": NAVIGATION if client else [],
+        "vocalia_languages": settings.LANGUAGES,
+    }

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from apps.clients.models import Client, Membership
+
+TIMEZONES = ["Europe/Paris", "Europe/Madrid", "Europe/London", "Africa/Casablanca", "Africa/Algiers",
+             "Africa/Tunis", "Asia/Dubai", "Asia/Riyadh", "America/New_York", "America/Montreal", "UTC"]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class AcceptInvitationForm(forms.Form):
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(label=_("Password (again)"),
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            raise forms.ValidationError(_("The two passwords differ."))
+        if data.get("password1"):
+            validate_password(data["password1"])
+        return data
+
+
+class ClientSettingsForm(forms.ModelForm):
+    default_language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
+    currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in ("EUR", "MAD", "USD", "GBP")])
+
+    class Meta:
+        model = Client
+        fields = ["name", "default_language", "timezone", "currency"]

@@ -1,0 +1,274 @@
+"""Vocalia settings: one module, every value from the environment (see docs/operations.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode, urlparse, parse_qsl, urlunparse
+
+import dj_database_url
+from django.conf import locale as django_locale
+from django.utils.translation import gettext_lazy as _
+
+from vocalia import env
+
+BASE_DIR = env.BASE_DIR
+
+DEBUG = env.get_bool("DEBUG", True)
+SECRET_KEY = env.get("SECRET_KEY", "dev-insecure-secret-key-change-me-in-production-0123456789")
+if not DEBUG and SECRET_KEY.startswith("dev-insecure"):
+    raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")
+
+# The platform host serves the agency admin, the widget API, the REST API and
+# Twilio webhooks; every client gets <slug>.<BASE_DOMAIN> plus custom domains.
+BASE_DOMAIN = env.get("BASE_DOMAIN", "localhost")
+PLATFORM_HOSTS = env.get_list("PLATFORM_HOSTS", [BASE_DOMAIN, "127.0.0.1", "testserver"])
+PUBLIC_URL = env.get("PUBLIC_URL", "http://localhost:8000")
+ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["*"] if DEBUG else [f".{BASE_DOMAIN}", BASE_DOMAIN])
+CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
+USE_X_FORWARDED_HOST = env.get_bool("USE_X_FORWARDED_HOST", False)
+if env.get_bool("SECURE_PROXY_SSL", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.get_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_DOMAIN = None  # host-only: a session on one client's host is never sent to another's
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_REFERRER_POLICY = "same-origin"
+
+SHARED_APPS = [
+    "django_tenants",
+    "daphne",
+    "apps.core",
+    "apps.accounts",
+    "apps.clients",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "apps.core.admin_site.VocaliaAdminConfig",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "rest_framework",
+    "channels",
+    "djstripe",
+    "encrypted_model_fields",
+    "apps.dashboard",
+    "apps.api",
+    "apps.widget",
+]
+TENANT_APPS = [
+    "apps.usage",
+    "apps.audit",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "clients.Client"
+TENANT_DOMAIN_MODEL = "clients.Domain"
+# New clients are cloned from this migrated template schema (see apps/clients/provisioning.py).
+TENANT_BASE_SCHEMA = "_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+PUBLIC_SCHEMA_NAME = "public"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+MIDDLEWARE = [
+    "apps.core.middleware.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "apps.clients.middleware.ClientResolutionMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "apps.clients.middleware.ClientAccessMiddleware",
+    "apps.core.middleware.ErrorMappingMiddleware",
+]
+
+ROOT_URLCONF = "vocalia.urls_tenant"
+PUBLIC_SCHEMA_URLCONF = "vocalia.urls_public"
+WSGI_APPLICATION = "vocalia.wsgi.application"
+ASGI_APPLICATION = "vocalia.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "apps.dashboard.context.dashboard",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vocalia")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env.get_int("DB_CONN_MAX_AGE", 60))}
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["TEST"] = {"NAME": env.get("TEST_DATABASE_NAME", "test_vocalia")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def redis_url(url: str, db: int) -> str:
+    """The same Redis server with another logical database (works for tcp and unix sockets)."""
+    parts = urlparse(url)
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query))
+        query["db"] = str(db)
+        return urlunparse(parts._replace(query=urlencode(query)))
+    return urlunparse(parts._replace(path=f"/{db}"))
+
+
+REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_DB_BASE = env.get_int("REDIS_DB_BASE", 0)  # cache, broker and channels use BASE, BASE+1, BASE+2
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": redis_url(REDIS_URL, REDIS_DB_BASE),
+        # One client's cache never answers another: every key carries the active schema.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "KEY_PREFIX": env.get("CACHE_KEY_PREFIX", "vocalia"),
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+def _celery_broker_url(url: str) -> str:
+    parts = urlparse(url)
+    if parts.scheme == "unix":  # kombu spells Redis over a unix socket redis+socket://
+        return f"redis+socket://{parts.path}?virtual_host={REDIS_DB_BASE + 1}"
+    return redis_url(url, REDIS_DB_BASE + 1)
+
+
+CELERY_BROKER_URL = env.get("CELERY_BROKER_URL", _celery_broker_url(REDIS_URL))
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.get_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".data" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": timedelta(seconds=10)},
+}
+HEARTBEAT_MAX_AGE_S = env.get_int("HEARTBEAT_MAX_AGE_S", 45)
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # channels_redis caps its asyncio pool at 100 connections by default (STACK-NOTES.md).
+            "hosts": [{"address": redis_url(REDIS_URL, REDIS_DB_BASE + 2), "max_connections": 1000}],
+            "prefix": "vocalia",
+        },
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = env.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+ACCOUNT_ADAPTER = "apps.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+# Login throttling (allauth counts in the cache, i.e. Redis): per IP and per account.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "confirm_email": "1/3m/key",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Vocalia"
+ADMIN_REQUIRE_MFA = env.get_bool("ADMIN_REQUIRE_MFA", True)
+
+EMAIL_BACKEND = env.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.get_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL", "Vocalia <no-reply@vocalia.localhost>")
+
+# Languages: Moroccan Darija (ary) is not in Django; it is added here as right-to-left.
+django_locale.LANG_INFO.setdefault(
+    "ary", {"bidi": True, "code": "ary", "name": "Moroccan Arabic", "name_local": "الدارجة"}
+)
+LANGUAGE_CODE = env.get("LANGUAGE_CODE", "fr")
+LANGUAGES = [
+    ("fr", _("French")),
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("ar", _("Arabic")),
+    ("ary", _("Moroccan Darija")),
+]
+LANGUAGES_BIDI = ["he", "ar", "ar-dz", "ckb", "fa", "ug", "ur", "ary"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.api.authentication.SecretKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.api.authentication.HasClient"],
+    "EXCEPTION_HANDLER": "apps.api.errors.drf_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+
+# Keys: how long an old secret key keeps working after rotation.
+KEY_ROTATION_OVERLAP = timedelta(hours=env.get_int("KEY_ROTATION_OVERLAP_HOURS", 24))
+STAFF_ACCESS_LINK_TTL = timedelta(minutes=env.get_int("STAFF_ACCESS_LINK_TTL_MINUTES", 5))
+# Secret API keys are stored as HMAC-SHA256(pepper, key); changing the pepper invalidates every sk_ key.
+API_KEY_PEPPER = env.get("API_KEY_PEPPER", SECRET_KEY)
+RESOLUTION_CACHE_TTL = env.get_int("RESOLUTION_CACHE_TTL_S", 300)
+
+FIELD_ENCRYPTION_KEY = env.get("FIELD_ENCRYPTION_KEY", "h1aXQ8fE3v7cF0Q1yW3mBqk5r8T2uJ9ZcP4dL6sN0aA=")
+
+STRIPE_LIVE_MODE = env.get_bool("STRIPE_LIVE_MODE", False)
+STRIPE_TEST_SECRET_KEY = env.get("STRIPE_TEST_SECRET_KEY", "")
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.get_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

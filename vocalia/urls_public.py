@@ -1,0 +1,18 @@
+"""The platform host: agency admin, sign-in, REST API, widget API."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from apps.dashboard import views as dashboard_views
+
+urlpatterns = [
+    path("", dashboard_views.platform_home, name="platform-home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("apps.api.urls")),
+    path("widget/v1/", include("apps.widget.urls")),
+]
+
+handler404 = "apps.dashboard.views.not_found"
+handler500 = "apps.dashboard.views.server_error"

@@ -1,0 +1,27 @@
+"""A client's own host: the dashboard."""
+
+from django.urls import include, path
+
+from apps.dashboard import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("team/", views.team, name="team"),
+    path("team/invite/", views.team_invite, name="team-invite"),
+    path("team/<int:membership_id>/role/", views.team_role, name="team-role"),
+    path("team/<int:membership_id>/remove/", views.team_remove, name="team-remove"),
+    path("team/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation-revoke"),
+    path("keys/", views.keys, name="keys"),
+    path("keys/<int:key_id>/reveal/", views.key_reveal, name="key-reveal"),
+    path("keys/<int:key_id>/revoke/", views.key_revoke, name="key-revoke"),
+    path("keys/rotate/<str:kind>/", views.key_rotate, name="key-rotate"),
+    path("settings/", views.client_settings, name="settings"),
+    path("section/<slug:section>/", views.upcoming, name="upcoming"),
+    path("invite/<uuid:token>/", views.invitation_accept, name="invitation-accept"),
+    path("staff-access/<str:token>/", views.staff_access, name="staff-access"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+handler404 = "apps.dashboard.views.not_found"
+handler500 = "apps.dashboard.views.server_error"
