@@ -1,0 +1,46 @@
+# The two commands: `make run` and `make test` (see README.md).
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+
+.PHONY: run test setup services messages migrate demo system-deps clean-services bench
+
+.venv/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+services: .venv/.installed
+	$(PY) scripts/services.py
+
+messages: .venv/.installed
+	$(PY) scripts/compile_messages.py
+
+migrate: services
+	$(PY) manage.py migrate_all
+
+setup: .venv/.installed services messages migrate
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+demo: setup
+	$(PY) manage.py demo_data
+
+run: demo
+	$(PY) scripts/run.py
+
+# Browser tests need Debian's chromium (Playwright cannot download browsers here).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (browser tests)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+test: .venv/.installed services messages system-deps
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/resolve.py
+	$(PY) bench/provision.py
+
+clean-services:
+	$(PY) scripts/services.py --stop

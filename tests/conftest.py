@@ -1,0 +1,129 @@
+"""The fixed cast, created once per session by cloning (TenantTestCase would cost ~35 s a class).
+
+- staff:  agency staff with TOTP (MFA) set up
+- alice:  owner of client A        - bob: member of client A
+- carol:  owner of client B        - dave: a user with no client at all
+Each test runs in a transaction rolled back at its end; the cast is committed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+
+from apps.core.redis import get_redis, platform_key
+
+PASSWORD = "correct-horse-battery-staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@dataclass
+class Cast:
+    client_a: Any
+    client_b: Any
+    staff: Any
+    alice: Any
+    bob: Any
+    carol: Any
+    dave: Any
+    sk_a: str
+    sk_b: str
+    pk_a: str
+    pk_b: str
+
+
+def _make_cast() -> Cast:
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from apps.accounts.models import User
+    from apps.clients import provisioning, services
+    from apps.clients.models import ApiKey, Client, Membership, Plan
+
+    provisioning.template_sync()
+
+    def user(email: str, **extra: Any) -> User:
+        found = User.objects.filter(email=email).first() or User.objects.create_user(email, PASSWORD, **extra)
+        EmailAddress.objects.get_or_create(user=found, email=email, defaults={"verified": True, "primary": True})
+        return found
+
+    def client(slug: str, plan: str, language: str) -> Client:
+        found = Client.objects.filter(slug=slug).first()
+        if found is None:
+            found = services.client_create(name=f"Client {slug.upper()}", slug=slug, plan=Plan.objects.get(code=plan),
+                                           default_language=language, provision=False)
+        return services.client_provision(client_id=found.pk)
+
+    def fresh_secret(client: Client) -> str:
+        ApiKey.objects.filter(client=client, kind=ApiKey.Kind.SECRET).delete()
+        lookup, full = services.keys.secret_new()
+        ApiKey.objects.create(client=client, kind=ApiKey.Kind.SECRET, lookup=lookup,
+                              secret_hash=services.keys.secret_hash(full))
+        return full
+
+    staff = user("staff@agency.test", is_staff=True, is_superuser=True)
+    if not Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(staff, TOTP_SECRET)
+    a, b = client("alpha", "pro", "fr"), client("bravo", "starter", "ar")
+    alice, bob, carol, dave = (user("alice@a.test"), user("bob@a.test"), user("carol@b.test"),
+                               user("dave@nowhere.test"))
+    for who, where, role in ((alice, a, "owner"), (bob, a, "member"), (carol, b, "owner")):
+        Membership.objects.update_or_create(user=who, client=where, defaults={"role": role})
+
+    def pk(client: Client) -> str:
+        return ApiKey.objects.get(client=client, kind=ApiKey.Kind.PUBLISHABLE, revoked_at__isnull=True,
+                                  expires_at__isnull=True).lookup
+
+    return Cast(client_a=a, client_b=b, staff=staff, alice=alice, bob=bob, carol=carol, dave=dave,
+                sk_a=fresh_secret(a), sk_b=fresh_secret(b), pk_a=pk(a), pk_b=pk(b))
+
+
+@pytest.fixture(scope="session")
+def cast(django_db_setup: None, django_db_blocker: Any) -> Cast:
+    with django_db_blocker.unblock():
+        made = _make_cast()
+        connection.set_schema_to_public()
+    return made
+
+
+def _flush_platform_keys() -> None:
+    redis = get_redis()
+    keys = list(redis.scan_iter(match=platform_key("*"), count=1000))
+    if keys:
+        redis.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _clean_state() -> Iterator[None]:
+    """Routing caches and rate-limit counters copy rows that each test rolls back: start clean."""
+    _flush_platform_keys()
+    yield
+    connection.set_schema_to_public()
+    _flush_platform_keys()
+
+
+def host_of(client: Any) -> str:
+    return f"{client.slug}.localhost"
+
+
+@pytest.fixture
+def http() -> HttpClient:
+    return HttpClient()
+
+
+@pytest.fixture
+def as_user(cast: Cast) -> Any:
+    """`as_user(user, client)`: an HTTP client signed in on `client`'s host."""
+
+    def make(user: Any, client: Any) -> HttpClient:
+        http = HttpClient(HTTP_HOST=host_of(client))
+        http.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return http
+
+    return make
