@@ -85,11 +85,22 @@ def _make_cast() -> Cast:
 
 
 @pytest.fixture(scope="session")
-def cast(django_db_setup: None, django_db_blocker: Any) -> Cast:
+def session_cast(django_db_setup: None, django_db_blocker: Any) -> Cast:
     with django_db_blocker.unblock():
         made = _make_cast()
         connection.set_schema_to_public()
     return made
+
+
+@pytest.fixture
+def cast(session_cast: Cast) -> Cast:
+    """Fresh copies of the cast's rows for each test, so in-memory changes never leak into the next."""
+    from dataclasses import replace
+
+    return replace(session_cast, **{
+        name: type(value).objects.get(pk=value.pk)
+        for name, value in vars(session_cast).items() if hasattr(value, "pk")
+    })
 
 
 def _flush_platform_keys() -> None:

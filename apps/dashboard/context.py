@@ -27,6 +27,11 @@ UPCOMING = {section: label for _name, section, label, _icon in NAVIGATION if sec
 def dashboard(request: HttpRequest) -> dict[str, Any]:
     client = getattr(request, "client", None)
     membership = getattr(request, "membership", None)
+    user = getattr(request, "user", None)
+    if client is not None and user is not None and user.is_authenticated and membership is None and not getattr(
+        request, "staff_access", False
+    ):
+        client = None  # a signed-in stranger learns nothing about this client, not even its name
     return {
         "client": client,
         "membership": membership,
