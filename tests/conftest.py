@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from django.test import Client as HttpClient
 
-from apps.core.redis import get_redis, platform_key
+from apps.core.redis import get_redis
 
 PASSWORD = "correct-horse-battery-staple"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -103,20 +103,20 @@ def cast(session_cast: Cast) -> Cast:
     })
 
 
-def _flush_platform_keys() -> None:
-    redis = get_redis()
-    keys = list(redis.scan_iter(match=platform_key("*"), count=1000))
-    if keys:
-        redis.delete(*keys)
+def _flush_test_redis() -> None:
+    from django.conf import settings
+
+    assert settings.REDIS_DB_BASE >= 10, "tests only ever flush their own Redis databases"
+    get_redis().flushdb()
 
 
 @pytest.fixture(autouse=True)
 def _clean_state() -> Iterator[None]:
-    """Routing caches and rate-limit counters copy rows that each test rolls back: start clean."""
-    _flush_platform_keys()
+    """Caches, routing entries and rate-limit counters copy rows that each test rolls back: start clean."""
+    _flush_test_redis()
     yield
     connection.set_schema_to_public()
-    _flush_platform_keys()
+    _flush_test_redis()
 
 
 def host_of(client: Any) -> str:
