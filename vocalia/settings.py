@@ -255,7 +255,11 @@ STAFF_ACCESS_LINK_TTL = timedelta(minutes=env.get_int("STAFF_ACCESS_LINK_TTL_MIN
 API_KEY_PEPPER = env.get("API_KEY_PEPPER", SECRET_KEY)
 RESOLUTION_CACHE_TTL = env.get_int("RESOLUTION_CACHE_TTL_S", 300)
 
-FIELD_ENCRYPTION_KEY = env.get("FIELD_ENCRYPTION_KEY", "h1aXQ8fE3v7cF0Q1yW3mBqk5r8T2uJ9ZcP4dL6sN0aA=")
+_DEV_FIELD_KEY = "h1aXQ8fE3v7cF0Q1yW3mBqk5r8T2uJ9ZcP4dL6sN0aA="
+# A comma-separated list rotates keys (MultiFernet: the first encrypts, all decrypt).
+FIELD_ENCRYPTION_KEY = env.get_list("FIELD_ENCRYPTION_KEY", [_DEV_FIELD_KEY])
+if not DEBUG and _DEV_FIELD_KEY in FIELD_ENCRYPTION_KEY:
+    raise RuntimeError("FIELD_ENCRYPTION_KEY must be set when DEBUG is off.")
 
 STRIPE_LIVE_MODE = env.get_bool("STRIPE_LIVE_MODE", False)
 STRIPE_TEST_SECRET_KEY = env.get("STRIPE_TEST_SECRET_KEY", "")

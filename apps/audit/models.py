@@ -7,6 +7,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+ACTION_LABELS = {
+    "client.provisioned": _("Account set up"),
+    "client.suspended": _("Account suspended"),
+    "client.reactivated": _("Account reactivated"),
+    "key.secret_rotated": _("New secret key"),
+    "key.publishable_rotated": _("New widget key"),
+    "key.revoked": _("Key revoked"),
+    "key.secret_revealed": _("Secret key revealed"),
+    "member.invited": _("Invitation sent"),
+    "member.joined": _("Member joined"),
+    "member.invitation_revoked": _("Invitation withdrawn"),
+    "member.role_changed": _("Role changed"),
+    "member.removed": _("Member removed"),
+    "staff.dashboard_opened": _("Agency staff opened the dashboard"),
+}
+
+
 class AuditEvent(models.Model):
     action = models.CharField(_("action"), max_length=64, db_index=True)
     actor_email = models.CharField(_("actor"), max_length=254, blank=True)
@@ -23,6 +40,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M} {self.action} {self.actor_email}"
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:

@@ -1,0 +1,85 @@
+"""A real daphne server on the test database, and Debian's Chromium driven by Playwright.
+
+The server sees only committed rows: the session cast. Screenshots land in
+tests/artifacts/ (kept by CI as test artifacts, ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _test_database_url() -> str:
+    from urllib.parse import urlparse, urlunparse
+
+    parts = urlparse(settings.DATABASE_URL)
+    return urlunparse(parts._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+@pytest.fixture(scope="session")
+def live_server_url(session_cast: object) -> Iterator[str]:
+    port = _free_port()
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="vocalia.settings_test", DATABASE_URL=_test_database_url(),
+               PUBLIC_URL=f"http://localhost:{port}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "daphne.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                               "vocalia.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError("daphne exited; see tests/artifacts/daphne.log")
+            time.sleep(0.1)
+    yield f"localhost:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(live_server_url: str) -> Iterator[object]:
+    """Playwright's sync API runs an event loop in this thread; Django's async guard is lifted only meanwhile."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (make system-deps).")
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            yield instance
+            instance.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
+    yield context.new_page()
+    context.close()

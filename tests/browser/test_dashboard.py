@@ -1,0 +1,74 @@
+"""The dashboard in a real browser: sign in, then the same page in fr (LTR), ar and ary (RTL)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/")
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def choose_language(page, code: str) -> None:
+    with page.expect_navigation():
+        page.select_option("#lang-select", code)
+
+
+def sidebar_side(page) -> str:
+    box = page.locator("nav.sidebar").bounding_box()
+    return "left" if box["x"] < 100 else "right"
+
+
+def test_it_renders_the_dashboard_left_to_right_and_right_to_left(page, live_server_url, session_cast):
+    base = f"http://alpha.{live_server_url}"
+    sign_in(page, base, "alice@a.test")
+    choose_language(page, "fr")
+    assert page.get_attribute("html", "dir") == "ltr" and page.get_attribute("html", "lang") == "fr"
+    assert sidebar_side(page) == "left"
+    with translation.override("fr"):
+        assert page.locator("h2#usage-title").inner_text() == translation.gettext("Usage this month")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-fr.png"), full_page=True)
+
+    for code in ("ar", "ary"):
+        choose_language(page, code)
+        assert page.get_attribute("html", "dir") == "rtl" and page.get_attribute("html", "lang") == code
+        assert sidebar_side(page) == "right"
+        with translation.override(code):
+            expected = translation.gettext("Usage this month")
+        assert page.locator("h2#usage-title").inner_text() == expected
+        assert expected != "Usage this month"
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-{code}.png"), full_page=True)
+
+
+def test_it_shows_another_clients_host_as_not_found(page, live_server_url, session_cast):
+    sign_in(page, f"http://alpha.{live_server_url}", "alice@a.test")
+    response = page.goto(f"http://bravo.{live_server_url}/")
+    # the session cookie is host-only: on B's host alice is anonymous and gets B's login page, never B's data
+    assert response.status == 200 and "/accounts/login/" in page.url
+    assert "Client BRAVO" not in page.locator("main").inner_text() or "login" in page.url
+
+
+def test_it_lives_over_a_websocket(page, live_server_url, session_cast):
+    base = f"http://alpha.{live_server_url}"
+    sign_in(page, base, "alice@a.test")
+    result = page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const ws = new WebSocket(`ws://${location.host}/ws/dashboard/live/`);
+            ws.onmessage = (event) => { resolve(JSON.parse(event.data)); ws.close(); };
+            ws.onclose = (event) => reject(new Error('closed ' + event.code));
+            setTimeout(() => reject(new Error('timeout')), 5000);
+        })"""
+    )
+    assert result["type"] == "snapshot" and result["client"] == "alpha"
+    assert {q["quota"] for q in result["quotas"]} == {"monthly_conversations", "voice_minutes"}
