@@ -85,11 +85,16 @@ def _make_cast() -> Cast:
 
 
 @pytest.fixture(scope="session")
-def session_cast(django_db_setup: None, django_db_blocker: Any) -> Cast:
+def session_cast(django_db_setup: None, django_db_blocker: Any) -> Iterator[Cast]:
     with django_db_blocker.unblock():
         made = _make_cast()
         connection.set_schema_to_public()
-    return made
+    yield made
+    # Channels' database thread and the browser tests' server keep connections open; close them so
+    # pytest-django can drop the test database.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture
