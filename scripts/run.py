@@ -14,7 +14,7 @@ BIN = ROOT / ".venv" / "bin"
 PORT = os.environ.get("PORT", "8000")
 
 sys.path.insert(0, str(ROOT))
-from apps.clients.management.commands.demo_data import CLIENTS, PASSWORD, STAFF_EMAIL  # noqa: E402
+from apps.clients.demo import CLIENTS, PASSWORD, STAFF_EMAIL  # noqa: E402
 
 PROCESSES = {
     "web": [str(BIN / "daphne"), "-b", "0.0.0.0", "-p", PORT, "vocalia.asgi:application"],

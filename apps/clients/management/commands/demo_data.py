@@ -14,22 +14,8 @@ from apps.accounts.models import User
 from apps.clients import services
 from apps.clients.models import Client, Membership, Plan
 from apps.clients.plans import plans_sync
+from apps.clients.demo import CLIENTS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
 from apps.usage.services import usage_increment
-
-PASSWORD = "vocalia-demo-2026"
-STAFF_EMAIL = "staff@vocalia.localhost"
-# A fixed TOTP secret so the demo's MFA works offline: `manage.py totp_code staff@vocalia.localhost`.
-STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-CLIENTS = [
-    {"slug": "demo", "name": "Cabinet Dentaire Sourire", "plan": "pro", "language": "fr",
-     "timezone": "Europe/Paris", "currency": "EUR", "sector": "dental",
-     "owner": "owner@demo.localhost", "member": "assistant@demo.localhost"},
-    {"slug": "atlas", "name": "Riad Atlas Restaurant", "plan": "telephony", "language": "ary",
-     "timezone": "Africa/Casablanca", "currency": "MAD", "sector": "restaurant",
-     "owner": "owner@atlas.localhost", "member": ""},
-]
-
 
 def _user(email: str, *, staff: bool = False) -> User:
     user = User.objects.filter(email=email).first()
