@@ -46,6 +46,8 @@ def _make_cast() -> Cast:
     from apps.clients import provisioning, services
     from apps.clients.models import ApiKey, Client, Membership, Plan
 
+    database = connection.settings_dict["NAME"]
+    assert database.startswith("test_"), f"refusing to write the test cast into {database!r}"
     provisioning.template_sync()
 
     def user(email: str, **extra: Any) -> User:
@@ -58,6 +60,8 @@ def _make_cast() -> Cast:
         if found is None:
             found = services.client_create(name=f"Client {slug.upper()}", slug=slug, plan=Plan.objects.get(code=plan),
                                            default_language=language, provision=False)
+        if found.default_language != language:
+            type(found).objects.filter(pk=found.pk).update(default_language=language)
         return services.client_provision(client_id=found.pk)
 
     def fresh_secret(client: Client) -> str:
@@ -70,7 +74,7 @@ def _make_cast() -> Cast:
     staff = user("staff@agency.test", is_staff=True, is_superuser=True)
     if not Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(staff, TOTP_SECRET)
-    a, b = client("alpha", "pro", "fr"), client("bravo", "starter", "ar")
+    a, b = client("alpha", "pro", "en"), client("bravo", "starter", "ar")
     alice, bob, carol, dave = (user("alice@a.test"), user("bob@a.test"), user("carol@b.test"),
                                user("dave@nowhere.test"))
     for who, where, role in ((alice, a, "owner"), (bob, a, "member"), (carol, b, "owner")):

@@ -47,3 +47,20 @@ def test_it_speaks_darija_and_falls_back_to_arabic_for_library_strings():
         arabic = translation.gettext("Forgot your password?")
     with translation.override("ary"):
         assert translation.gettext("Forgot your password?") == arabic != "Forgot your password?"
+
+
+@pytest.mark.django_db
+def test_it_speaks_the_clients_language_on_its_host_until_someone_chooses(cast):
+    http = HttpClient(HTTP_HOST="bravo.localhost", HTTP_ACCEPT_LANGUAGE="en")  # bravo's default is ar
+    assert '<html lang="ar" dir="rtl">' in http.get("/accounts/login/").content.decode()
+    http.cookies["django_language"] = "es"
+    assert '<html lang="es" dir="ltr">' in http.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_it_prefers_the_persons_language_to_the_clients(cast):
+    cast.carol.preferred_language = "fr"
+    cast.carol.save(update_fields=["preferred_language"])
+    http = HttpClient(HTTP_HOST="bravo.localhost")
+    http.force_login(cast.carol, backend="django.contrib.auth.backends.ModelBackend")
+    assert '<html lang="fr" dir="ltr">' in http.get("/").content.decode()

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.clients.middleware.ClientAccessMiddleware",
+    "apps.clients.middleware.ClientLanguageMiddleware",
     "apps.core.middleware.ErrorMappingMiddleware",
 ]
 

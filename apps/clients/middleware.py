@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import reverse, set_urlconf
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from apps.clients.models import Client
@@ -92,4 +93,25 @@ class ClientAccessMiddleware:
                               {"status": 404, "message": _("Page not found.")}, status=404)
         elif not request.path.startswith(OPEN_PREFIXES):
             return HttpResponseRedirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+
+class ClientLanguageMiddleware:
+    """On a client's host the dashboard speaks, in order: the language chosen in the switcher (cookie),
+    the person's preferred language, the client's default language. The browser's Accept-Language only
+    decides on the platform host."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.languages = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        client = getattr(request, "client", None)
+        if client is not None and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            user = request.user
+            preferred = getattr(user, "preferred_language", "") if user.is_authenticated else ""
+            language = preferred if preferred in self.languages else client.default_language
+            if language in self.languages:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         return self.get_response(request)

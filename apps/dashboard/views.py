@@ -46,6 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "quotas": quotas,
         "features": [(code, label, code in client.plan.features) for code, label in FEATURES.items()],
+        "missing_features": [label for code, label in FEATURES.items() if code not in client.plan.features],
         "keys": client_keys(client=client).filter(revoked_at__isnull=True)[:4],
         "activity": audit_recent(limit=8),
         "members_count": client_members(client=client).count(),
