@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PIP := .venv/bin/pip
 
-.PHONY: run test setup services messages migrate demo system-deps clean-services bench
+.PHONY: run test lint setup services messages migrate demo system-deps clean-services bench
 
 .venv/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -35,7 +35,10 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; fi; }
 
-test: .venv/.installed services messages system-deps
+lint: .venv/.installed
+	.venv/bin/ruff check apps vocalia tests bench scripts
+
+test: .venv/.installed services messages system-deps lint
 	$(PY) -m pytest
 
 bench: setup

@@ -14,7 +14,6 @@ import argparse
 import time
 
 from _setup import emit, percentile
-
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -73,7 +72,7 @@ def measure(by_host, baseline, pk: str, sk: str, count: int) -> None:
     samples_base = timed(baseline, args.requests)
     samples_pk = timed(lambda: client_by_publishable_key(pk), args.requests)
     samples_sk = timed(lambda: client_by_secret_key(sk), args.requests)
-    overhead = [max(0.0, h - b) for h, b in zip(sorted(samples_host), sorted(samples_base))]
+    overhead = [max(0.0, h - b) for h, b in zip(sorted(samples_host), sorted(samples_base), strict=False)]
     report("request object alone (baseline)", samples_base)
     report("host → client (middleware)", samples_host)
     report("pk_ → client (widget)", samples_pk)

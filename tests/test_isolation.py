@@ -6,8 +6,8 @@ from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditEvent
 from apps.clients import services
-from apps.clients.models import ApiKey, Membership
 from apps.clients.middleware import STAFF_SESSION_KEY
+from apps.clients.models import ApiKey, Membership
 from tests.conftest import host_of
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
 ACTION_LABELS = {
     "client.provisioned": _("Account set up"),
     "client.suspended": _("Account suspended"),

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -119,7 +118,7 @@ class ApiKey(models.Model):
     def display(self) -> str:
         return self.lookup if self.kind == self.Kind.PUBLISHABLE else f"{self.lookup}_••••"
 
-    def is_valid_at(self, moment: "datetime") -> bool:
+    def is_valid_at(self, moment: datetime) -> bool:
         if self.revoked_at is not None and self.revoked_at <= moment:
             return False
         return self.expires_at is None or self.expires_at > moment

@@ -54,7 +54,7 @@ def live_server_url(session_cast: object) -> Iterator[str]:
                 break
         except OSError:
             if server.poll() is not None:
-                raise RuntimeError("daphne exited; see tests/artifacts/daphne.log")
+                raise RuntimeError("daphne exited; see tests/artifacts/daphne.log") from None
             time.sleep(0.1)
     yield f"localhost:{port}"
     server.terminate()

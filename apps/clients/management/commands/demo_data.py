@@ -12,10 +12,11 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
 from apps.clients import services
+from apps.clients.demo import CLIENTS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
 from apps.clients.models import Client, Membership, Plan
 from apps.clients.plans import plans_sync
-from apps.clients.demo import CLIENTS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
 from apps.usage.services import usage_increment
+
 
 def _user(email: str, *, staff: bool = False) -> User:
     user = User.objects.filter(email=email).first()
