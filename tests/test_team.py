@@ -111,3 +111,12 @@ def test_it_rotates_and_reveals_keys_from_the_dashboard(cast, as_user):
     assert HttpClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {revealed}").json()["slug"] == "alpha"
     assert alice.get("/keys/").content.decode().count(revealed) == 0
     assert alice.post("/keys/rotate/nonsense/").status_code == 404
+
+
+def test_it_lets_only_owners_remove_an_owner(cast):
+    services.membership_set_role(membership=Membership.objects.get(user=cast.bob, client=cast.client_a),
+                                 role="admin", actor=cast.alice)
+    with pytest.raises(PermissionDenied):
+        services.membership_remove(membership=Membership.objects.get(user=cast.alice, client=cast.client_a),
+                                   actor=cast.bob)
+    assert Membership.objects.filter(user=cast.alice, client=cast.client_a, role="owner").exists()

@@ -178,6 +178,13 @@ def _require_manager(*, client: Client, actor: Any) -> None:
         raise PermissionDenied()
 
 
+def _require_owner(*, client: Client, actor: Any, message: str) -> None:
+    if getattr(actor, "is_staff", False):
+        return
+    if not Membership.objects.filter(user=actor, client=client, role=Membership.Role.OWNER).exists():
+        raise PermissionDenied(message)
+
+
 def secret_key_rotate(*, client: Client, actor: Any, overlap: timedelta | None = None) -> tuple[ApiKey, str]:
     """A new secret key; the current ones keep working for `overlap` (default KEY_ROTATION_OVERLAP)."""
     _require_manager(client=client, actor=actor)
@@ -250,11 +257,8 @@ def invitation_create(*, client: Client, email: str, role: str, actor: Any) -> I
         raise InvalidInput(_("Unknown role."))
     if actor is not None:
         _require_manager(client=client, actor=actor)
-        actor_membership = Membership.objects.filter(user=actor, client=client).first()
-        if role == Membership.Role.OWNER and not getattr(actor, "is_staff", False) and (
-            actor_membership is None or actor_membership.role != Membership.Role.OWNER
-        ):
-            raise PermissionDenied(_("Only an owner can invite another owner."))
+        if role == Membership.Role.OWNER:
+            _require_owner(client=client, actor=actor, message=_("Only an owner can invite another owner."))
     if Membership.objects.filter(client=client, user__email__iexact=email).exists():
         raise Conflict(_("This person is already a member."))
     Invitation.objects.filter(client=client, email__iexact=email, accepted_at__isnull=True,
@@ -320,12 +324,9 @@ def membership_set_role(*, membership: Membership, role: str, actor: Any) -> Mem
     _require_manager(client=client, actor=actor)
     if role not in Membership.Role.values:
         raise InvalidInput(_("Unknown role."))
-    actor_membership = Membership.objects.filter(user=actor, client=client).first()
-    touches_owner = Membership.Role.OWNER in {role, membership.role}
-    if touches_owner and not getattr(actor, "is_staff", False) and (
-        actor_membership is None or actor_membership.role != Membership.Role.OWNER
-    ):
-        raise PermissionDenied(_("Only an owner can change an owner's role or make an owner."))
+    if Membership.Role.OWNER in {role, membership.role}:
+        _require_owner(client=client, actor=actor,
+                       message=_("Only an owner can change an owner's role or make an owner."))
     with transaction.atomic():
         if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
             _keep_an_owner(client=client, leaving=membership)
@@ -341,11 +342,8 @@ def membership_remove(*, membership: Membership, actor: Any) -> None:
     client = membership.client
     if membership.user_id != getattr(actor, "pk", None):
         _require_manager(client=client, actor=actor)
-        actor_membership = Membership.objects.filter(user=actor, client=client).first()
-        if membership.role == Membership.Role.OWNER and not getattr(actor, "is_staff", False) and (
-            actor_membership is None or actor_membership.role != Membership.Role.OWNER
-        ):
-            raise PermissionDenied(_("Only an owner can remove an owner."))
+        if membership.role == Membership.Role.OWNER:
+            _require_owner(client=client, actor=actor, message=_("Only an owner can remove an owner."))
     with transaction.atomic():
         if membership.role == Membership.Role.OWNER:
             _keep_an_owner(client=client, leaving=membership)
