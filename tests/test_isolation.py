@@ -121,3 +121,11 @@ def test_it_refuses_a_staff_link_on_another_clients_host(cast):
 def test_it_refuses_a_forged_staff_link(cast):
     response = HttpClient(HTTP_HOST=host_of(cast.client_a)).get("/staff-access/not-a-signed-token/")
     assert response.status_code == 403
+
+
+def test_it_answers_an_oversize_body_with_413(cast, as_user, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = as_user(cast.alice, cast.client_a).post("/settings/", {"name": "x" * 5000})
+    assert response.status_code == 413
+    cast.client_a.refresh_from_db()
+    assert cast.client_a.name == "Client ALPHA"

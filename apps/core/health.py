@@ -16,6 +16,7 @@ def liveness_response() -> JsonResponse:
 
 
 def _check_database() -> dict[str, object]:
+    connection.set_schema_to_public()
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -48,7 +49,19 @@ def heartbeat_read() -> float | None:
     return float(value) if value is not None else None
 
 
-CHECKS = {"database": _check_database, "redis": _check_redis, "worker": _check_worker}
+def _check_encryption() -> dict[str, object]:
+    from apps.core.models import CANARY_PLAINTEXT, EncryptionCanary
+
+    canary = EncryptionCanary.objects.order_by("pk").first()
+    if canary is None:
+        return {"status": "fail", "message": "no encryption canary: run migrate_all"}
+    if canary.value != CANARY_PLAINTEXT:
+        return {"status": "fail", "message": "FIELD_ENCRYPTION_KEY cannot decrypt stored data (wrong key?)"}
+    return {"status": "ok"}
+
+
+CHECKS = {"database": _check_database, "redis": _check_redis, "worker": _check_worker,
+          "encryption": _check_encryption}
 
 
 def readiness_response() -> JsonResponse:

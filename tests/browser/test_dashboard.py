@@ -62,6 +62,7 @@ def test_it_shows_another_clients_host_as_not_found(page, live_server_url, sessi
 def test_it_lives_over_a_websocket(page, live_server_url, session_cast):
     base = f"http://alpha.{live_server_url}"
     sign_in(page, base, "alice@a.test")
+    page.wait_for_selector("html[data-live=on]", timeout=5000)  # live.js received its first snapshot
     result = page.evaluate(
         """() => new Promise((resolve, reject) => {
             const ws = new WebSocket(`ws://${location.host}/ws/dashboard/live/`);
