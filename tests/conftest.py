@@ -61,8 +61,10 @@ def _make_cast() -> Cast:
             found = services.client_create(name=f"Client {slug.upper()}", slug=slug, plan=Plan.objects.get(code=plan),
                                            default_language=language, provision=False)
         if found.default_language != language:
-            type(found).objects.filter(pk=found.pk).update(default_language=language)
-        return services.client_provision(client_id=found.pk)
+            Client.objects.filter(pk=found.pk).update(default_language=language)
+        if found.status != Client.Status.ACTIVE:
+            services.client_provision(client_id=found.pk)
+        return Client.objects.select_related("plan").get(pk=found.pk)
 
     def fresh_secret(client: Client) -> str:
         ApiKey.objects.filter(client=client, kind=ApiKey.Kind.SECRET).delete()
