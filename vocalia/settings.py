@@ -46,6 +46,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "apps.core.admin_site.VocaliaAdminConfig",
     "allauth",
     "allauth.account",
@@ -61,6 +62,12 @@ SHARED_APPS = [
 TENANT_APPS = [
     "apps.usage",
     "apps.audit",
+    "apps.agents",
+    "apps.knowledge",
+    "apps.conversations",
+    "apps.bookings",
+    "apps.crm",
+    "apps.messaging",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -266,6 +273,20 @@ STRIPE_LIVE_MODE = env.get_bool("STRIPE_LIVE_MODE", False)
 STRIPE_TEST_SECRET_KEY = env.get("STRIPE_TEST_SECRET_KEY", "")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+
+# Language models: the agency's defaults; a client may store its own key on an agent (encrypted).
+LLM_DEFAULTS = {
+    "openai_compatible": {"api_key": env.get("OPENAI_API_KEY", ""), "base_url": env.get("OPENAI_BASE_URL", ""),
+                          "model": env.get("OPENAI_MODEL", "gpt-4o-mini")},
+    "anthropic": {"api_key": env.get("ANTHROPIC_API_KEY", ""), "base_url": env.get("ANTHROPIC_BASE_URL", ""),
+                  "model": env.get("ANTHROPIC_MODEL", "claude-3-5-haiku-latest")},
+}
+# A provider that has not finished within this many seconds falls back to the built-in engine.
+LLM_TIMEOUT_S = float(env.get("LLM_TIMEOUT_S", "12"))
+AGENT_MAX_TURN_CHARS = env.get_int("AGENT_MAX_TURN_CHARS", 4000)
+
+# Knowledge-base URL fetching may reach private addresses only in development (SSRF guard).
+KNOWLEDGE_ALLOW_PRIVATE_URLS = env.get_bool("KNOWLEDGE_ALLOW_PRIVATE_URLS", DEBUG)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.get_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 

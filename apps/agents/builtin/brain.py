@@ -1,0 +1,408 @@
+"""The built-in engine: intents, slot filling and knowledge answers, with no network and no key.
+
+It speaks the `LLMProvider` protocol, so the engine treats it like any language model: on a
+user message it either answers or asks for one tool call; on a tool result it phrases the
+outcome. Its dialogue state (the flow in progress and the slots filled) lives in
+`conversation.state`, which the engine saves at the end of every turn. Every sentence goes
+through gettext: the five catalogues hold its phrasing in fr, en, es, ar and Darija.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import formats, timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from apps.agents.builtin import nlu
+from apps.agents.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
+
+FLOW_SLOTS = {
+    "booking": ["slot", "name", "contact"],
+    "lead": ["need", "budget", "authority", "timeline", "name", "contact"],
+    "ticket": ["subject", "contact"],
+    "callback": ["phone"],
+    "cancel": ["reference"],
+}
+
+
+def _call(name: str, arguments: dict[str, Any]) -> ToolCallRequest:
+    return ToolCallRequest(id=f"call_{uuid.uuid4().hex[:12]}", name=name, arguments=arguments)
+
+
+class BuiltinProvider:
+    name = "builtin"
+
+    def __init__(self, *, conversation: Any, agent: Any, client: Any) -> None:
+        self.conversation = conversation
+        self.agent = agent
+        self.client = client
+        self.zone = ZoneInfo(getattr(client, "timezone", "") or "UTC")
+        self.state: dict[str, Any] = conversation.state if isinstance(conversation.state, dict) else {}
+        conversation.state = self.state
+        self.language = self.state.get("language") or conversation.language
+
+    # --- the protocol ----------------------------------------------------------------------------------
+
+    async def stream(self, *, config: ProviderConfig, messages: list[dict[str, Any]],
+                     tools: list[ToolSpec]) -> AsyncIterator[Any]:
+        available = {tool.name for tool in tools}
+        last = messages[-1] if messages else {"role": "user", "content": ""}
+        with translation.override(self.language):
+            if last["role"] == "tool":
+                events = self._after_tool(last.get("name", ""), json.loads(last.get("content") or "{}"), available)
+            else:
+                events = self._on_user(str(last.get("content", "")), available)
+            for event in events:
+                yield event
+        yield Done("tool_calls" if any(isinstance(e, ToolCallRequest) for e in events) else "stop")
+
+    # --- understanding ---------------------------------------------------------------------------------
+
+    def _today(self) -> Any:
+        return timezone.now().astimezone(self.zone).date()
+
+    def _on_user(self, text: str, available: set[str]) -> list[Any]:
+        detected, confidence = nlu.detect_language(text, self.language)
+        if detected != self.language and confidence >= 0.75 and len(text.split()) >= 3:
+            self.language = self.state["language"] = detected
+            translation.activate(detected)
+        found = nlu.intents(text, self.language)
+        flow = self.state.get("flow")
+        self._remember_contact(text)
+        if "human" in found and "transfer_to_human" in available:
+            self.state.pop("flow", None)
+            return [_call("transfer_to_human", {"reason": text[:300]})]
+        if flow and not ({"cancel", "reschedule"} & found and flow != "cancel"):
+            if {"bye"} & found or (flow and "no" in found and self.state.get("asked") == "anything_else"):
+                return self._end(available)
+            return self._continue(flow, text, found, available)
+        if {"cancel", "reschedule"} & found and "cancel_or_reschedule" in available:
+            self.state.update(flow="cancel", mode="reschedule" if "reschedule" in found else "cancel")
+            return self._continue("cancel", text, found, available)
+        if "book" in found and "book_appointment" in available:
+            self.state.update(flow="booking")
+            return self._continue("booking", text, found, available)
+        if "lead" in found and "qualify_lead" in available and not nlu.is_question(text, self.language):
+            self.state.update(flow="lead", need=text[:500])
+            return self._continue("lead", text, found, available)
+        if "ticket" in found and "create_ticket" in available:
+            self.state.update(flow="ticket", subject=text[:200])
+            return self._continue("ticket", text, found, available)
+        if "callback" in found and "schedule_callback" in available:
+            self.state.update(flow="callback")
+            return self._continue("callback", text, found, available)
+        if found & {"bye", "thanks"} and not nlu.is_question(text, self.language):
+            if "bye" in found or self.state.get("asked") == "anything_else":
+                return self._end(available)
+            self.state["asked"] = "anything_else"
+            return [TextDelta(_("You're welcome! Is there anything else I can do for you?"))]
+        if found == {"greet"} or (found <= {"greet", "yes"} and len(text.split()) <= 3 and found):
+            return [TextDelta(self._greeting())]
+        if "search_knowledge_base" in available and len(text.strip()) >= 3:
+            self.state["asked"] = "kb"
+            return [_call("search_knowledge_base", {"query": text[:500]})]
+        return [TextDelta(self._cannot_help(available))]
+
+    def _remember_contact(self, text: str) -> None:
+        email, phone = nlu.extract_email(text), nlu.extract_phone(text)
+        name = nlu.extract_name(text, self.language)
+        if not name and self.state.get("asked") == "name":
+            name = nlu.bare_name(text)
+        if email:
+            self.state["email"] = email
+        if phone:
+            self.state["phone"] = phone
+        if name:
+            self.state["name"] = name
+
+    # --- flows -----------------------------------------------------------------------------------------
+
+    def _continue(self, flow: str, text: str, found: set[str], available: set[str]) -> list[Any]:
+        return getattr(self, f"_flow_{flow}")(text, found, available)
+
+    def _flow_booking(self, text: str, found: set[str], available: set[str]) -> list[Any]:
+        today = self._today()
+        day, at = nlu.extract_day(text, today), nlu.extract_time(text)
+        offered = self.state.get("offered") or []
+        if not self.state.get("slot"):
+            chosen = None
+            if offered:
+                index = nlu.extract_ordinal(text)
+                if index is not None and index < len(offered):
+                    chosen = offered[index]
+                elif at is not None:
+                    chosen = next((iso for iso in offered if self._local(iso).time() == at
+                                   and (day is None or self._local(iso).date() == day)), None)
+                elif "yes" in found and len(offered) == 1:
+                    chosen = offered[0]
+            if chosen:
+                self.state["slot"] = chosen
+            else:
+                if day is not None:
+                    self.state["day"] = day.isoformat()
+                if at is not None:
+                    self.state["time"] = at.isoformat(timespec="minutes")
+                period = nlu.extract_period(text)
+                if period:
+                    self.state["period"] = period
+                arguments = {"date": self.state["day"]} if self.state.get("day") else {}
+                if not arguments:
+                    arguments["days"] = 7
+                return [_call("check_availability", arguments)]
+        if not self.state.get("name"):
+            self.state["asked"] = "name"
+            return [TextDelta(_("Perfect, %(when)s. What name should I put the booking under?")
+                              % {"when": self._say(self.state["slot"])})]
+        if not (self.state.get("phone") or self.state.get("email")):
+            self.state["asked"] = "contact"
+            return [TextDelta(_("Thank you, %(name)s. What phone number or e-mail can we reach you at?")
+                              % {"name": self.state["name"]})]
+        return [_call("book_appointment", {"start": self.state["slot"], "name": self.state["name"],
+                                           "phone": self.state.get("phone", ""),
+                                           "email": self.state.get("email", "")})]
+
+    def _flow_lead(self, text: str, found: set[str], available: set[str]) -> list[Any]:
+        asked = self.state.get("asked")
+        amount, currency = nlu.extract_budget(text)
+        if amount is not None:
+            self.state["budget"], self.state["currency"] = str(amount), currency or self.client.currency
+        elif asked == "budget":
+            self.state["budget"] = "unknown"
+        decision = nlu.extract_decision_maker(text)
+        if decision is None and asked == "authority" and found & {"yes", "no"}:
+            decision = "yes" in found
+        if decision is not None:
+            self.state["authority"] = decision
+        elif asked == "authority":
+            self.state["authority"] = "unknown"
+        days = nlu.extract_timeline_days(text)
+        if days is not None:
+            self.state["timeline_days"], self.state["timeline"] = days, text[:120]
+        elif asked == "timeline":
+            self.state["timeline_days"] = "unknown"
+        if asked == "need":
+            self.state["need"] = f"{self.state.get('need', '')} {text}".strip()[:1000]
+        if len(self.state.get("need", "")) < 15 and asked != "need":
+            self.state["asked"] = "need"
+            return [TextDelta(_("Gladly. Can you tell me a little more about what you need?"))]
+        if "budget" not in self.state:
+            self.state["asked"] = "budget"
+            return [TextDelta(_("What budget do you have in mind, roughly?"))]
+        if "authority" not in self.state:
+            self.state["asked"] = "authority"
+            return [TextDelta(_("Are you the person who decides on this purchase?"))]
+        if "timeline_days" not in self.state:
+            self.state["asked"] = "timeline"
+            return [TextDelta(_("When would you like to get started?"))]
+        if not self.state.get("name"):
+            self.state["asked"] = "name"
+            return [TextDelta(_("Noted. What is your name?"))]
+        if not (self.state.get("phone") or self.state.get("email")):
+            self.state["asked"] = "contact"
+            return [TextDelta(_("And what phone number or e-mail should our team use to reach you?"))]
+        budget = self.state.get("budget")
+        authority = self.state.get("authority")
+        timeline_days = self.state.get("timeline_days")
+        return [_call("qualify_lead", {
+            "name": self.state["name"], "email": self.state.get("email", ""), "phone": self.state.get("phone", ""),
+            "need": self.state.get("need", ""), "budget": None if budget in (None, "unknown") else budget,
+            "currency": self.state.get("currency", ""),
+            "is_decision_maker": None if authority in (None, "unknown") else authority,
+            "timeline": self.state.get("timeline", ""),
+            "timeline_days": None if timeline_days in (None, "unknown") else timeline_days})]
+
+    def _flow_ticket(self, text: str, found: set[str], available: set[str]) -> list[Any]:
+        if self.state.get("asked") == "details":
+            self.state["details"] = text[:2000]
+        if not self.state.get("details") and len(self.state.get("subject", "")) < 40:
+            self.state["asked"] = "details"
+            return [TextDelta(_("I'm sorry about that. Can you describe the problem in a few words?"))]
+        if not (self.state.get("phone") or self.state.get("email")):
+            self.state["asked"] = "contact"
+            return [TextDelta(_("What phone number or e-mail can our team use to get back to you?"))]
+        urgent = any(word in nlu.normalise(text + " " + self.state.get("subject", ""))
+                     for word in ("urgent", "urgence", "urgente", "emergency", "عاجل", "مستعجل", "دغيا"))
+        contact = " ".join(filter(None, [self.state.get("name", ""), self.state.get("phone", ""),
+                                         self.state.get("email", "")]))
+        return [_call("create_ticket", {"subject": self.state.get("subject", "")[:200],
+                                        "description": self.state.get("details", self.state.get("subject", "")),
+                                        "priority": "urgent" if urgent else "normal", "contact": contact})]
+
+    def _flow_callback(self, text: str, found: set[str], available: set[str]) -> list[Any]:
+        day, at = nlu.extract_day(text, self._today()), nlu.extract_time(text)
+        if day and at:
+            self.state["when"] = datetime.combine(day, at, self.zone).isoformat()
+        if not self.state.get("phone"):
+            self.state["asked"] = "phone"
+            return [TextDelta(_("Of course. What number should we call you back on?"))]
+        arguments = {"phone": self.state["phone"], "name": self.state.get("name", ""), "reason": text[:300]}
+        if self.state.get("when"):
+            arguments["when"] = self.state["when"]
+        return [_call("schedule_callback", arguments)]
+
+    def _flow_cancel(self, text: str, found: set[str], available: set[str]) -> list[Any]:
+        reference = nlu.extract_reference(text) or self.state.get("reference", "")
+        if not reference:
+            self.state["asked"] = "reference"
+            return [TextDelta(_("Certainly. What is your booking reference? It looks like RDV-ABC123."))]
+        self.state["reference"] = reference
+        arguments: dict[str, Any] = {"reference": reference}
+        if self.state.get("mode") == "reschedule":
+            day, at = nlu.extract_day(text, self._today()), nlu.extract_time(text)
+            if day and at:
+                arguments["new_start"] = datetime.combine(day, at, self.zone).isoformat()
+            elif not self.state.get("new_start"):
+                self.state["asked"] = "new_time"
+                return [TextDelta(_("Which day and time would suit you instead?"))]
+        return [_call("cancel_or_reschedule", arguments)]
+
+    # --- after a tool ----------------------------------------------------------------------------------
+
+    def _after_tool(self, name: str, result: dict[str, Any], available: set[str]) -> list[Any]:
+        error = result.get("error")
+        if name == "search_knowledge_base":
+            return [TextDelta(self._answer(result, available))]
+        if name == "check_availability":
+            return [TextDelta(self._propose(result.get("slots") or [], available))]
+        if name == "book_appointment":
+            if error:
+                self.state.pop("slot", None)
+                self.state.pop("offered", None)
+                return [TextDelta(_("I'm sorry, that time is no longer free (%(reason)s). Which other day suits you?")
+                                  % {"reason": error})]
+            self._done_flow()
+            return [TextDelta(_("It's booked: %(when)s, under the name %(name)s. Your reference is %(reference)s. "
+                                "Anything else I can do for you?")
+                              % {"when": self._say(result["start"]), "name": result["name"],
+                                 "reference": result["reference"]})]
+        if name == "qualify_lead":
+            self._done_flow()
+            if error:
+                return [TextDelta(_("I couldn't record your request (%(reason)s).") % {"reason": error})]
+            return [TextDelta(_("Thank you! I've passed your request on; someone from our team will contact you "
+                                "shortly. Anything else?"))]
+        if name == "create_ticket":
+            self._done_flow()
+            if error:
+                return [TextDelta(_("I couldn't open a ticket (%(reason)s).") % {"reason": error})]
+            return [TextDelta(_("I've opened ticket number %(number)s; our team will get back to you. Anything else?")
+                              % {"number": result["ticket_id"]})]
+        if name == "schedule_callback":
+            self._done_flow()
+            if error:
+                return [TextDelta(_("I couldn't arrange the callback (%(reason)s).") % {"reason": error})]
+            return [TextDelta(_("Done: we will call you back %(when)s.") % {"when": self._say(result["when"])})]
+        if name == "cancel_or_reschedule":
+            self._done_flow()
+            if error:
+                return [TextDelta(_("I couldn't find or change that booking (%(reason)s).") % {"reason": error})]
+            if result.get("action") == "rescheduled":
+                return [TextDelta(_("Your appointment is moved to %(when)s. New reference: %(reference)s.")
+                                  % {"when": self._say(result["start"]), "reference": result["reference"]})]
+            return [TextDelta(_("Your appointment of %(when)s is cancelled.") % {"when": self._say(result["start"])})]
+        if name == "transfer_to_human":
+            self._done_flow()
+            return [TextDelta(_("I'm passing you to a member of our team right away."))]
+        if name == "end_conversation":
+            return [TextDelta(self.agent.text(self.language, "closing") or _("Thank you, goodbye!"))]
+        if name == "send_message":
+            return [TextDelta(_("The message is sent.") if not error else _("The message could not be sent."))]
+        return [TextDelta(_("Done."))]
+
+    # --- phrasing --------------------------------------------------------------------------------------
+
+    def _local(self, iso: str) -> datetime:
+        moment = parse_datetime(iso)
+        if moment is None:
+            raise ValueError(iso)
+        return moment.astimezone(self.zone)
+
+    def _say(self, iso: str) -> str:
+        moment = self._local(iso)
+        clock = formats.date_format(moment, "g:i A" if self.language == "en" else "H:i")
+        return _("%(day)s at %(time)s") % {"day": formats.date_format(moment, "l j F"), "time": clock}
+
+    def _propose(self, slots: list[str], available: set[str]) -> str:
+        wanted_time = self.state.pop("time", None)
+        period = self.state.pop("period", "")
+        self.state.pop("day", None)
+        if wanted_time:
+            exact = [iso for iso in slots if self._local(iso).strftime("%H:%M") == wanted_time]
+            if exact:
+                self.state["slot"], self.state["offered"] = exact[0], exact
+                if self.state.get("name") and (self.state.get("phone") or self.state.get("email")):
+                    self.state["asked"] = "confirm"
+                    return _("%(when)s is free. Shall I book it?") % {"when": self._say(exact[0])}
+                self.state["asked"] = "name"
+                return _("%(when)s is free. What name should I put the booking under?") % {"when": self._say(exact[0])}
+        if period:
+            slots = [iso for iso in slots if (self._local(iso).hour < 12) == (period == "morning")] or slots
+        if not slots:
+            self.state["asked"] = "day"
+            return _("I have no free time that day. Would another day suit you?")
+        choice = _spread(slots, 3)
+        self.state["offered"] = choice
+        self.state["asked"] = "slot"
+        listing = ", ".join(self._say(iso) for iso in choice)
+        if wanted_time:
+            return _("That time is taken. I can offer: %(slots)s. Which one suits you?") % {"slots": listing}
+        return _("I can offer: %(slots)s. Which one suits you?") % {"slots": listing}
+
+    def _answer(self, result: dict[str, Any], available: set[str]) -> str:
+        passages = result.get("passages") or []
+        if not passages:
+            return self._cannot_help(available)
+        best = passages[0]
+        excerpt = _excerpt(best["text"])
+        return _("%(answer)s (source: %(document)s)") % {"answer": excerpt, "document": best["document"]}
+
+    def _greeting(self) -> str:
+        placeholders = {key: value or "" for key, value in self.agent.placeholders().items()}
+        greeting = self.agent.text(self.language, "greeting")
+        try:
+            return greeting.format_map(placeholders) if greeting else _("Hello! How can I help you?")
+        except (KeyError, ValueError, IndexError):
+            return greeting
+
+    def _cannot_help(self, available: set[str]) -> str:
+        if "transfer_to_human" in available:
+            return _("I don't have that information. Would you like me to put you in touch with our team?")
+        return _("I don't have that information, sorry.")
+
+    def _end(self, available: set[str]) -> list[Any]:
+        self.state.clear()
+        if "end_conversation" in available:
+            return [_call("end_conversation", {"reason": "visitor said goodbye"})]
+        return [TextDelta(self.agent.text(self.language, "closing") or _("Thank you, goodbye!"))]
+
+    def _done_flow(self) -> None:
+        keep = {key: self.state[key] for key in ("name", "phone", "email", "language") if key in self.state}
+        self.state.clear()
+        self.state.update(keep, asked="anything_else")
+
+
+def _spread(slots: list[str], count: int) -> list[str]:
+    """Up to `count` slots spread over the list (not three in a row at the same hour)."""
+    if len(slots) <= count:
+        return slots
+    step = max(1, len(slots) // count)
+    return [slots[i * step] for i in range(count)]
+
+
+def _excerpt(text: str, limit: int = 320) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    for mark in (". ", "! ", "? ", "؟ ", "。"):
+        position = cut.rfind(mark)
+        if position > limit // 3:
+            return cut[: position + 1]
+    return cut.rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,460 @@
+"""Language understanding for the built-in engine: language, intents and slots, in fr, en, es, ar, ary.
+
+Deterministic and fast: normalised text (apps.knowledge.text.normalise: lower case, no Latin
+accents, Arabic letter variants unified) matched against small lexicons. Darija is told from
+Arabic by its own words (واش، بغيت، ديال، شحال، دابا…).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from apps.knowledge.text import normalise as _normalise_for_search
+
+
+def normalise(text: str) -> str:
+    """Search normalisation, plus hyphens and apostrophes as spaces ("rendez-vous", "aujourd'hui")."""
+    return re.sub(r"\s+", " ", re.sub(r"[-'’`]", " ", _normalise_for_search(text))).strip()
+
+LATIN_STOPWORDS = {
+    "fr": {"le", "la", "les", "de", "des", "du", "je", "vous", "est", "et", "un", "une", "pour", "pas", "que",
+           "bonjour", "merci", "rendez", "voudrais", "quel", "quels", "quelle", "avez", "ouvert", "combien",
+           "au", "aux", "ce", "mon", "ma", "mes", "nous", "suis", "sur", "avec", "dans", "c", "j", "l", "d",
+           "demain", "oui", "non", "bien", "tres", "prix", "heure", "heures", "samedi", "lundi"},
+    "en": {"the", "a", "an", "is", "are", "i", "you", "and", "to", "of", "for", "do", "does", "what", "when",
+           "hello", "hi", "thanks", "thank", "please", "my", "can", "book", "appointment", "open", "how", "much",
+           "would", "like", "with", "tomorrow", "yes", "no", "your", "it", "in", "on", "at", "me", "need"},
+    "es": {"el", "la", "los", "las", "de", "del", "y", "que", "un", "una", "para", "por", "es", "hola",
+           "gracias", "quiero", "quisiera", "cita", "cuanto", "cuesta", "abierto", "mi", "me", "con", "en",
+           "manana", "si", "usted", "tienen", "horario", "reservar", "puedo", "al", "lo", "su", "hay", "buenos"},
+}
+DARIJA_MARKERS = {"واش", "بغيت", "بغيتي", "ديال", "شحال", "دابا", "كيفاش", "فين", "شنو", "علاش", "مزيان",
+                  "بزاف", "غادي", "واخا", "كاين", "كاينه", "ماشي", "عندكم", "نديرو", "نبغي", "ليوم", "غدوه",
+                  "سميتي", "ديالي", "ديالكم", "حتى", "هادشي", "بلا", "لابس", "الله يخليك", "عافاك", "صافي",
+                  "شكون", "امتى", "فوقاش", "نقدر", "كنبغي", "بغينا", "خاصني", "خصني", "لا لا", "اه", "ايه"}
+ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
+ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def detect_language(text: str, fallback: str = "fr") -> tuple[str, float]:
+    """(language, confidence 0-1) among fr, en, es, ar, ary."""
+    raw = text or ""
+    letters = [ch for ch in raw if ch.isalpha()]
+    if not letters:
+        return fallback, 0.0
+    arabic_share = sum(1 for ch in letters if ARABIC_SCRIPT.match(ch)) / len(letters)
+    words = re.findall(r"\w+", normalise(raw))
+    if arabic_share > 0.5:
+        text_norm = " ".join(words)
+        darija = sum(1 for marker in DARIJA_MARKERS if re.search(rf"(^|\s){re.escape(normalise(marker))}($|\s)",
+                                                                  text_norm))
+        if darija:
+            return "ary", min(1.0, 0.6 + 0.2 * darija)
+        return ("ary" if fallback == "ary" else "ar"), 0.6
+    scores = {lang: sum(1 for word in words if word in stop) for lang, stop in LATIN_STOPWORDS.items()}
+    best = max(scores, key=lambda lang: (scores[lang], lang == fallback))
+    total = sum(scores.values())
+    if not total:
+        return (fallback if fallback in scores else "fr"), 0.0
+    return best, scores[best] / total
+
+
+# --- intents -------------------------------------------------------------------------------------------
+
+INTENTS: dict[str, dict[str, list[str]]] = {
+    "greet": {
+        "fr": ["bonjour", "bonsoir", "salut", "coucou"], "en": ["hello", "hi", "hey", "good morning",
+                                                                 "good afternoon", "good evening"],
+        "es": ["hola", "buenos dias", "buenas tardes", "buenas noches"],
+        "ar": ["مرحبا", "السلام عليكم", "اهلا", "صباح الخير", "مساء الخير"],
+        "ary": ["السلام", "سلام", "مرحبا", "اهلا", "صباح الخير", "مساء الخير", "لباس"]},
+    "thanks": {
+        "fr": ["merci"], "en": ["thanks", "thank you", "cheers"], "es": ["gracias"],
+        "ar": ["شكرا", "جزاك الله"], "ary": ["شكرا", "الله يخليك", "بارك الله فيك", "تبارك الله"]},
+    "bye": {
+        "fr": ["au revoir", "bonne journee", "bonne soiree", "a bientot", "c est tout", "rien d autre"],
+        "en": ["bye", "goodbye", "that s all", "nothing else", "have a nice day"],
+        "es": ["adios", "hasta luego", "eso es todo", "nada mas", "chao"],
+        "ar": ["مع السلامه", "الى اللقاء", "هذا كل شيء", "لا شيء اخر"],
+        "ary": ["بسلامه", "مع السلامه", "صافي هادشي", "هادشي لي كان", "الله يعاونك"]},
+    "book": {
+        "fr": ["rendez vous", "rdv", "reserver", "reservation", "prendre un creneau", "disponibilite",
+               "disponible", "creneau", "une table", "consultation", "visite", "passer vous voir"],
+        "en": ["appointment", "book", "booking", "reserve", "reservation", "schedule a", "availability",
+               "available", "slot", "a table", "visit", "come in", "consultation"],
+        "es": ["cita", "reservar", "reserva", "disponibilidad", "disponible", "hueco", "una mesa", "consulta",
+               "visita", "agendar"],
+        "ar": ["موعد", "حجز", "احجز", "حجزا", "متاح", "طاوله", "زياره", "استشاره"],
+        "ary": ["موعد", "رونديفو", "نحجز", "حجز", "نجي عندكم", "طابله", "وقت فارغ", "نخد موعد", "ناخد موعد"]},
+    "cancel": {
+        "fr": ["annuler", "annulation", "decommander"], "en": ["cancel", "cancellation"],
+        "es": ["cancelar", "anular", "cancelacion"], "ar": ["الغاء", "الغي", "الغ"],
+        "ary": ["نلغي", "الغاء", "نحيد الموعد", "ماغاديش نجي"]},
+    "reschedule": {
+        "fr": ["deplacer", "decaler", "changer mon rendez vous", "reporter", "modifier mon rendez vous"],
+        "en": ["reschedule", "move my appointment", "change my appointment", "postpone"],
+        "es": ["cambiar mi cita", "mover mi cita", "aplazar", "reprogramar", "cambiar la cita"],
+        "ar": ["تغيير الموعد", "تاجيل", "تعديل الموعد"],
+        "ary": ["نبدل الموعد", "نأخر الموعد", "نبدل الوقت", "نخر الموعد"]},
+    "lead": {
+        "fr": ["devis", "tarif pour", "acheter", "achat", "projet", "budget", "proposition", "intéresse",
+               "interesse", "offre", "souscrire", "contrat", "renover", "louer", "vendre", "estimation"],
+        "en": ["quote", "quotation", "buy", "purchase", "project", "budget", "proposal", "interested",
+               "pricing for", "offer", "sign up", "contract", "renovate", "rent", "sell", "estimate"],
+        "es": ["presupuesto", "comprar", "compra", "proyecto", "propuesta", "interesado", "interesada",
+               "oferta", "contratar", "contrato", "alquilar", "vender", "reformar", "cotizacion"],
+        "ar": ["عرض سعر", "شراء", "اشتري", "مشروع", "ميزانيه", "مهتم", "عقد", "استئجار", "بيع", "تقدير"],
+        "ary": ["دوفي", "نشري", "نشريو", "مشروع", "ميزانيه", "باغي نكري", "نكري", "نبيع", "مهتم", "عرض"]},
+    "ticket": {
+        "fr": ["probleme", "panne", "ne marche pas", "ne fonctionne pas", "plainte", "reclamation", "casse",
+               "pas recu", "erreur", "rembourse", "fuite", "defectueux", "en retard"],
+        "en": ["problem", "issue", "broken", "not working", "doesn t work", "complaint", "never arrived",
+               "didn t receive", "error", "refund", "leak", "defective", "damaged", "late"],
+        "es": ["problema", "averia", "no funciona", "queja", "reclamacion", "roto", "no he recibido",
+               "no llego", "error", "reembolso", "fuga", "defectuoso", "retraso"],
+        "ar": ["مشكله", "عطل", "لا يعمل", "شكوى", "مكسور", "لم يصل", "لم استلم", "خطا", "استرجاع", "تسرب"],
+        "ary": ["مشكل", "مشكله", "خاسر", "ماخدامش", "ما خدامش", "شكايه", "مهرس", "ماوصلنيش", "ما وصلنيش",
+                "غلط", "ترجعو لي", "كيقطر"]},
+    "callback": {
+        "fr": ["rappeler", "rappelez", "me rappeler", "rappel"], "en": ["call me back", "callback", "call back",
+                                                                         "ring me"],
+        "es": ["llamarme", "llamenme", "devolver la llamada", "me llamen", "me llame"],
+        "ar": ["اتصلوا بي", "اتصل بي", "معاوده الاتصال", "عاود الاتصال"],
+        "ary": ["عيطو ليا", "عيط ليا", "تعيطو ليا", "عاودو عيطو"]},
+    "human": {
+        "fr": ["un humain", "une personne", "un conseiller", "quelqu un", "parler a", "un agent", "standard",
+               "une vraie personne", "le responsable"],
+        "en": ["a human", "a person", "real person", "someone", "speak to", "talk to", "an agent", "operator",
+               "representative", "the manager"],
+        "es": ["una persona", "un humano", "alguien", "hablar con", "un agente", "operador", "el encargado",
+               "el responsable"],
+        "ar": ["شخص", "انسان", "موظف", "التحدث مع", "المسؤول", "مدير"],
+        "ary": ["شي واحد", "بنادم", "نهضر مع", "نتكلم مع", "المسؤول", "شي حد", "موظف"]},
+    "yes": {
+        "fr": ["oui", "ok", "d accord", "parfait", "c est bon", "volontiers", "ca marche", "exact"],
+        "en": ["yes", "yeah", "yep", "ok", "okay", "sure", "sounds good", "perfect", "correct"],
+        "es": ["si", "vale", "de acuerdo", "perfecto", "claro", "ok", "correcto"],
+        "ar": ["نعم", "اجل", "حسنا", "موافق", "تمام"],
+        "ary": ["اه", "ايه", "واخا", "مزيان", "صافي", "تمام", "ايوا"]},
+    "no": {
+        "fr": ["non", "pas du tout", "aucun"], "en": ["no", "nope", "not really", "none"],
+        "es": ["no", "para nada", "ninguno"], "ar": ["لا", "كلا"], "ary": ["لا", "لالا", "والو", "ماشي"]},
+}
+_INTENT_PATTERNS = {
+    intent: {lang: re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(word)) for word in words) + r")($|\W)")
+             for lang, words in by_lang.items()}
+    for intent, by_lang in INTENTS.items()
+}
+QUESTION_WORDS = {
+    "fr": ["quel", "quelle", "quels", "quelles", "combien", "comment", "ou", "quand", "est ce", "pourquoi", "avez"],
+    "en": ["what", "which", "how", "where", "when", "why", "do you", "is there", "are you", "can i"],
+    "es": ["que", "cual", "cuanto", "cuanta", "como", "donde", "cuando", "por que", "tienen", "hay"],
+    "ar": ["ما", "ماذا", "كم", "كيف", "اين", "متى", "لماذا", "هل"],
+    "ary": ["شنو", "اشنو", "شحال", "كيفاش", "فين", "امتى", "علاش", "واش", "كاين"],
+}
+
+
+def intents(text: str, language: str) -> set[str]:
+    norm = normalise(text)
+    found = set()
+    for intent, by_lang in _INTENT_PATTERNS.items():
+        languages = [language] + [lang for lang in by_lang if lang != language]
+        for lang in languages[:1] + (["ar"] if language == "ary" else ["ary"] if language == "ar" else []):
+            pattern = by_lang.get(lang)
+            if pattern is not None and pattern.search(norm):
+                found.add(intent)
+    return found
+
+
+def is_question(text: str, language: str) -> bool:
+    norm = normalise(text)
+    if "?" in text or "؟" in text:
+        return True
+    return any(re.search(rf"(^|\W){re.escape(normalise(word))}($|\W)", norm) for word in QUESTION_WORDS[language])
+
+
+# --- slots ---------------------------------------------------------------------------------------------
+
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+PHONE_RE = re.compile(r"(?<![\w+])(\+?\d[\d .()-]{7,17}\d)(?!\w)")
+REFERENCE_RE = re.compile(r"\b(RDV-[A-Z0-9]{6})\b", re.I)
+NAME_PATTERNS = {
+    "fr": [r"je m appelle ([\w' -]{2,40})", r"mon nom est ([\w' -]{2,40})", r"c est ([\w' -]{2,40}) a l appareil",
+           r"moi c est ([\w' -]{2,40})", r"au nom de ([\w' -]{2,40})"],
+    "en": [r"my name is ([\w' -]{2,40})", r"i am ([A-Z][\w'-]+(?: [A-Z][\w'-]+)?)", r"this is ([\w' -]{2,40})",
+           r"name s ([\w' -]{2,40})", r"under the name ([\w' -]{2,40})"],
+    "es": [r"me llamo ([\w' -]{2,40})", r"mi nombre es ([\w' -]{2,40})", r"soy ([\w' -]{2,40})",
+           r"a nombre de ([\w' -]{2,40})"],
+    "ar": [r"اسمي ([\w -]{2,40})", r"انا ([\w -]{2,40})", r"باسم ([\w -]{2,40})"],
+    "ary": [r"سميتي ([\w -]{2,40})", r"اسمي ([\w -]{2,40})", r"انا ([\w -]{2,40})", r"باسم ([\w -]{2,40})",
+            r"سميتي هي ([\w -]{2,40})"],
+}
+_NAME_STOP = {"fr": {"et", "mon", "je", "au", "pour", "merci", "telephone", "numero"},
+              "en": {"and", "my", "for", "thanks", "phone", "number", "interested", "looking", "calling"},
+              "es": {"y", "mi", "para", "gracias", "telefono", "numero", "interesado", "interesada"},
+              "ar": {"و", "رقم", "هاتفي", "مهتم"}, "ary": {"و", "نمرتي", "رقم", "بغيت", "باغي"}}
+
+
+def extract_email(text: str) -> str:
+    match = EMAIL_RE.search(text)
+    return match.group(0) if match else ""
+
+
+def extract_phone(text: str) -> str:
+    source = (text or "").translate(ARABIC_DIGITS)
+    email = extract_email(source)
+    match = PHONE_RE.search(source.replace(email, " ") if email else source)
+    if not match:
+        return ""
+    digits = re.sub(r"[^\d+]", "", match.group(1))
+    return digits if 8 <= len(digits.lstrip("+")) <= 15 else ""
+
+
+def extract_reference(text: str) -> str:
+    match = REFERENCE_RE.search(text or "")
+    return match.group(1).upper() if match else ""
+
+
+def extract_name(text: str, language: str) -> str:
+    candidates = [normalise(text), (text or "").strip()]
+    for pattern in NAME_PATTERNS[language]:
+        for source in candidates:
+            match = re.search(pattern, source, re.I)
+            if match:
+                words = []
+                for word in match.group(1).strip(" .,!").split():
+                    if word.lower() in _NAME_STOP[language] or any(ch.isdigit() for ch in word):
+                        break
+                    words.append(word)
+                if words:
+                    original = re.search(re.escape(" ".join(words)), text or "", re.I)
+                    name = original.group(0) if original else " ".join(words)
+                    return name.title() if name.islower() and not ARABIC_SCRIPT.search(name) else name
+    return ""
+
+
+def bare_name(text: str) -> str:
+    """A reply that is only a name ('Marie Dupont') when the agent just asked for one."""
+    cleaned = (text or "").strip(" .!")
+    words = cleaned.split()
+    if 1 <= len(words) <= 4 and all(re.fullmatch(r"[^\W\d_][\w'-]*", w) for w in words):
+        return cleaned.title() if cleaned.islower() and not ARABIC_SCRIPT.search(cleaned) else cleaned
+    return ""
+
+
+_CURRENCIES = {"eur": "EUR", "euro": "EUR", "euros": "EUR", "€": "EUR", "usd": "USD", "dollar": "USD",
+               "dollars": "USD", "$": "USD", "mad": "MAD", "dh": "MAD", "dhs": "MAD", "dirham": "MAD",
+               "dirhams": "MAD", "درهم": "MAD", "دراهم": "MAD", "يورو": "EUR", "اورو": "EUR", "دولار": "USD",
+               "£": "GBP", "gbp": "GBP", "ريال": "SAR", "sar": "SAR", "aed": "AED"}
+_MULTIPLIERS = {"k": 1000, "mille": 1000, "mil": 1000, "thousand": 1000, "الف": 1000, "ألف": 1000, "million": 10**6,
+                "millions": 10**6, "millones": 10**6, "مليون": 10**6}
+_AMOUNT_RE = re.compile(r"(\d+(?:[ .,]\d{3})*(?:[.,]\d+)?)\s*(k|mille|mil|thousand|الف|million|millions|millones|"
+                        r"مليون)?\s*(€|\$|£|eur|euros?|usd|dollars?|mad|dhs?|dirhams?|درهم|دراهم|يورو|اورو|دولار|"
+                        r"ريال|sar|aed|gbp)?", re.I)
+
+
+def extract_budget(text: str) -> tuple[Decimal | None, str]:
+    source = normalise(text).translate(ARABIC_DIGITS)
+    source = re.sub(r"([€$£])\s*(\d)", r"\2 \1", source)
+    best: tuple[Decimal | None, str] = (None, "")
+    for match in _AMOUNT_RE.finditer(source):
+        number, multiplier, currency = match.groups()
+        digits = number.replace(" ", "")
+        if re.fullmatch(r"\d{1,3}([.,]\d{3})+", digits):
+            digits = re.sub(r"[.,]", "", digits)
+        try:
+            value = Decimal(digits.replace(",", "."))
+        except Exception:
+            continue
+        value *= _MULTIPLIERS.get((multiplier or "").lower(), 1)
+        if currency or multiplier or value >= 100:
+            if best[0] is None or currency:
+                best = (value, _CURRENCIES.get((currency or "").lower(), ""))
+    return best
+
+
+_TIMELINE_UNITS = {
+    "day": ["jour", "jours", "day", "days", "dia", "dias", "يوم", "ايام", "أيام"],
+    "week": ["semaine", "semaines", "week", "weeks", "semana", "semanas", "اسبوع", "اسابيع", "سيمانه", "سيمانات",
+             "جمعه", "جمعات"],
+    "month": ["mois", "month", "months", "mes", "meses", "شهر", "شهور", "اشهر"],
+    "year": ["an", "ans", "annee", "year", "years", "ano", "anos", "سنه", "سنوات", "عام"],
+}
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_WORD_NUMBERS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "six": 6, "one": 1, "two": 2, "three": 3,
+                 "four": 4, "six_": 6, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "seis": 6, "واحد": 1,
+                 "جوج": 2, "زوج": 2, "اثنين": 2, "ثلاثه": 3, "تلاته": 3, "ربعه": 4, "سته": 6, "سته_": 6}
+_TIMELINE_PHRASES = {
+    7: ["cette semaine", "this week", "esta semana", "هذا الاسبوع", "هاد السيمانه", "هاد الجمعه"],
+    14: ["semaine prochaine", "next week", "la semana que viene", "proxima semana", "الاسبوع القادم",
+         "السيمانه الجايه", "الجمعه الجايه"],
+    30: ["ce mois", "this month", "este mes", "هذا الشهر", "هاد الشهر", "rapidement", "vite", "urgent", "asap",
+         "as soon as possible", "lo antes posible", "urgente", "في اقرب وقت", "دغيا", "بالزربه", "مستعجل"],
+    60: ["mois prochain", "next month", "el mes que viene", "proximo mes", "الشهر القادم", "الشهر الجاي"],
+    180: ["cette annee", "this year", "este ano", "هذا العام", "هاد العام", "هاد السنه"],
+    365: ["l annee prochaine", "next year", "el ano que viene", "العام القادم", "العام الجاي"],
+}
+
+
+def extract_timeline_days(text: str) -> int | None:
+    norm = normalise(text).translate(ARABIC_DIGITS)
+    for unit, words in _TIMELINE_UNITS.items():
+        pattern = r"(\d+|" + "|".join(w for w in _WORD_NUMBERS if not w.endswith("_")) + r")\s*(" + \
+            "|".join(re.escape(normalise(w)) for w in words) + r")\b"
+        match = re.search(pattern, norm)
+        if match:
+            amount = int(match.group(1)) if match.group(1).isdigit() else _WORD_NUMBERS[match.group(1)]
+            return amount * _UNIT_DAYS[unit]
+    for days, phrases in sorted(_TIMELINE_PHRASES.items()):
+        if any(re.search(rf"(^|\W){re.escape(normalise(p))}($|\W)", norm) for p in phrases):
+            return days
+    return None
+
+
+_DECISION_YES = ["je decide", "c est moi qui decide", "je suis le gerant", "je suis la gerante", "je suis le patron",
+                 "je suis la patronne", "je suis le proprietaire", "je suis le directeur", "je suis la directrice",
+                 "i decide", "i m the owner", "i am the owner", "i m the decision maker", "i am the decision maker",
+                 "i m the manager", "i am the manager", "i m the ceo", "yo decido", "soy el dueno", "soy la duena",
+                 "soy el gerente", "soy la gerente", "soy el director", "soy quien decide", "انا المدير",
+                 "انا صاحب", "انا من يقرر", "انا المسؤول", "انا مول", "انا لي كنقرر", "انا اللي كنقرر",
+                 "انا المسير"]
+_DECISION_NO = ["pas moi qui decide", "mon patron", "mon responsable", "ma direction", "not me who decides",
+                "my boss", "my manager", "no decido yo", "mi jefe", "mi jefa", "مديري", "ليس انا", "ماشي انا",
+                "الباطرون", "المدير ديالي"]
+
+
+def extract_decision_maker(text: str) -> bool | None:
+    norm = normalise(text)
+    if any(phrase in norm for phrase in _DECISION_NO):
+        return False
+    if any(phrase in norm for phrase in _DECISION_YES):
+        return True
+    return None
+
+
+# --- dates and times -----------------------------------------------------------------------------------
+
+WEEKDAY_WORDS = [
+    ["lundi", "monday", "lunes", "الاثنين", "الاتنين", "التنين", "اثنين", "تنين"],
+    ["mardi", "tuesday", "martes", "الثلاثاء", "الثلاث", "التلات", "ثلاثاء"],
+    ["mercredi", "wednesday", "miercoles", "الاربعاء", "الاربع", "لاربع", "اربعاء"],
+    ["jeudi", "thursday", "jueves", "الخميس", "لخميس", "خميس"],
+    ["vendredi", "friday", "viernes", "الجمعه", "جمعه"],
+    ["samedi", "saturday", "sabado", "السبت", "سبت"],
+    ["dimanche", "sunday", "domingo", "الاحد", "لحد", "الحد", "احد"],
+]
+RELATIVE_DAYS = [
+    (2, ["apres demain", "apres-demain", "day after tomorrow", "pasado manana", "بعد غد", "بعد غدا", "بعد غدوه"]),
+    (0, ["aujourd hui", "aujourd'hui", "ce jour", "today", "hoy", "اليوم", "ليوم", "دابا"]),
+    (1, ["demain", "tomorrow", "manana", "غدا", "غدوه", "غذا"]),
+]
+PERIODS = {
+    "morning": ["matin", "matinee", "morning", "por la manana", "صباح", "الصباح", "فالصباح", "الصباحيه"],
+    "afternoon": ["apres midi", "apres-midi", "aprem", "afternoon", "tarde", "بعد الظهر", "العشيه", "فالعشيه", "مساء"],
+}
+_TIME_PATTERNS = [
+    re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|:|heures?)\s*(\d{2})?(?!\d)"),
+    re.compile(r"(?<!\d)(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a m|p m)\b"),
+    re.compile(r"(?:a las|a la|at|vers|a|الساعه|ساعه|مع|على|ف|في)\s+(\d{1,2})(?:[:.](\d{2}))?(?!\d)"),
+]
+_DATE_RE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?(?!\d)")
+_MONTH_WORDS = [
+    ["janvier", "january", "enero", "يناير", "جانفي", "يناير"], ["fevrier", "february", "febrero", "فبراير"],
+    ["mars", "march", "marzo", "مارس"], ["avril", "april", "abril", "ابريل"], ["mai", "may", "mayo", "مايو", "ماي"],
+    ["juin", "june", "junio", "يونيو", "يونيه"], ["juillet", "july", "julio", "يوليو", "يوليوز"],
+    ["aout", "august", "agosto", "اغسطس", "غشت"], ["septembre", "september", "septiembre", "سبتمبر", "شتنبر"],
+    ["octobre", "october", "octubre", "اكتوبر"], ["novembre", "november", "noviembre", "نوفمبر", "نونبر"],
+    ["decembre", "december", "diciembre", "ديسمبر", "دجنبر"],
+]
+
+
+def extract_day(text: str, today: date) -> date | None:
+    norm = normalise(text).translate(ARABIC_DIGITS)
+    for offset, words in RELATIVE_DAYS:
+        if any(re.search(rf"(^|\W){re.escape(normalise(w))}($|\W)", norm) for w in words):
+            if offset == 1 and re.search(r"por la manana|de la manana", norm) and "manana" not in norm.replace(
+                    "por la manana", "").replace("de la manana", ""):
+                continue
+            return today + timedelta(days=offset)
+    match = _DATE_RE.search(norm)
+    if match:
+        day, month = int(match.group(1)), int(match.group(2))
+        year = int(match.group(3)) if match.group(3) else today.year
+        year = year + 2000 if year < 100 else year
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            found = None
+        if found:
+            return found if found >= today or match.group(3) else date(year + 1, month, day)
+    for month_index, words in enumerate(_MONTH_WORDS, start=1):
+        for word in words:
+            found_day = re.search(rf"(\d{{1,2}})\s*(?:de\s+)?{re.escape(normalise(word))}(?:\W|$)", norm)
+            if found_day:
+                try:
+                    candidate = date(today.year, month_index, int(found_day.group(1)))
+                except ValueError:
+                    continue
+                return candidate if candidate >= today else candidate.replace(year=today.year + 1)
+    for weekday, words in enumerate(WEEKDAY_WORDS):
+        if any(re.search(rf"(^|\W){re.escape(normalise(w))}($|\W)", norm) for w in words):
+            ahead = (weekday - today.weekday()) % 7
+            return today + timedelta(days=ahead or 7 if "prochain" in norm or "next" in norm else ahead)
+    return None
+
+
+def extract_time(text: str) -> time | None:
+    norm = normalise(text).translate(ARABIC_DIGITS)
+    norm = re.sub(r"\bmidi\b|\bnoon\b|\bmediodia\b|الظهر|لقايله", " 12h00 ", norm)
+    for pattern in _TIME_PATTERNS:
+        match = pattern.search(norm)
+        if not match:
+            continue
+        hour = int(match.group(1))
+        minute = int(match.group(2) or 0) if match.lastindex and match.lastindex >= 2 and match.group(2) else 0
+        suffix = match.group(3) if match.lastindex and match.lastindex >= 3 else None
+        if suffix and suffix.replace(" ", "") == "pm" and hour < 12:
+            hour += 12
+        elif suffix and suffix.replace(" ", "") == "am" and hour == 12:
+            hour = 0
+        elif not suffix and 1 <= hour <= 7:
+            hour += 12  # "à 3", "ف 3": business hours, so the afternoon
+        if any(normalise(w) in norm for w in PERIODS["afternoon"]) and hour < 12:
+            hour += 12
+        if 0 <= hour <= 23 and 0 <= minute <= 59:
+            return time(hour, minute)
+    return None
+
+
+def extract_period(text: str) -> str:
+    norm = normalise(text)
+    for period, words in PERIODS.items():
+        if any(normalise(word) in norm for word in words):
+            return period
+    return ""
+
+
+_ORDINALS = {
+    0: ["premier", "premiere", "1er", "first", "primero", "primera", "الاول", "الاولى", "اللول", "لول"],
+    1: ["deuxieme", "second", "seconde", "segundo", "segunda", "الثاني", "الثانيه", "التاني", "التانيه"],
+    2: ["troisieme", "third", "tercero", "tercera", "الثالث", "الثالثه", "التالت", "التالته"],
+}
+
+
+def extract_ordinal(text: str) -> int | None:
+    norm = normalise(text)
+    for index, words in _ORDINALS.items():
+        if any(re.search(rf"(^|\W){re.escape(normalise(w))}($|\W)", norm) for w in words):
+            return index
+    stripped = norm.strip(" .!")
+    if stripped in {"1", "2", "3"}:
+        return int(stripped) - 1
+    return None
+
+
+def combine(day: date | None, at: time | None, zone: object) -> datetime | None:
+    if day is None or at is None:
+        return None
+    return datetime.combine(day, at, zone)  # type: ignore[arg-type]

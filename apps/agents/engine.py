@@ -1,0 +1,262 @@
+"""The conversation engine: one user turn in, a stream of events out. Channel-blind.
+
+    async for event in turn_stream(client=client, conversation_id=id, text="…"):
+        Delta(text) | ToolCalled(id, name, arguments) | ToolReturned(id, name, ok, result)
+        | HandOver(reason, phone, email) | Ended(reason) | TurnDone(message_id, text, latency_ms, provider)
+
+The user message is stored before anything else; the reply is stored when it ends, or, when the
+caller cancels the turn (barge-in), with what was said so far and `complete=False`. A language
+model that fails or times out is logged on the conversation and the built-in engine answers instead.
+All database work runs through `client_db`: inside the client's schema, on the DB thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from apps.agents.builtin.brain import BuiltinProvider
+from apps.agents.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest
+from apps.agents.llm.registry import provider_for
+from apps.agents.models import LANGUAGE_CODES
+from apps.agents.tools import ToolContext, tools_for
+from apps.conversations.models import Conversation, Message
+from apps.conversations.services import conversation_set_outcome, message_add
+from apps.core.channels_tenancy import client_db
+from apps.core.errors import InvalidInput, PayloadTooLarge, ProviderError, VocaliaError
+
+logger = logging.getLogger(__name__)
+MAX_TOOL_ROUNDS = 4
+HISTORY_MESSAGES = 30
+LANGUAGE_NAMES = {"fr": "French", "en": "English", "es": "Spanish", "ar": "Modern Standard Arabic",
+                  "ary": "Moroccan Darija written in Arabic script"}
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCalled:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolReturned:
+    id: str
+    name: str
+    ok: bool
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HandOver:
+    reason: str
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Ended:
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class TurnDone:
+    message_id: int
+    text: str
+    latency_ms: int
+    provider: str
+    fallback: bool = False
+
+
+EngineEvent = Delta | ToolCalled | ToolReturned | HandOver | Ended | TurnDone
+
+
+@dataclass
+class _Turn:
+    conversation: Conversation
+    agent: Any
+    messages: list[dict[str, Any]]
+    tools: list[Any]
+    reply: list[str] = field(default_factory=list)
+
+
+def _validate(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("The message is empty."))
+    if len(text) > settings.AGENT_MAX_TURN_CHARS:
+        raise PayloadTooLarge(_("The message is too long (%(max)d characters at most).")
+                              % {"max": settings.AGENT_MAX_TURN_CHARS})
+    return text
+
+
+def _system_prompt(agent: Any, conversation: Conversation, client: Any) -> str:
+    placeholders = {key: value or "-" for key, value in agent.placeholders().items()}
+    try:
+        instructions = agent.text(conversation.language, "instructions").format_map(placeholders)
+    except (KeyError, ValueError, IndexError):
+        instructions = agent.text(conversation.language, "instructions")
+    now = timezone.localtime(timezone.now(), timezone=ZoneInfo(client.timezone))
+    return (f"{instructions}\n\nAlways answer in {LANGUAGE_NAMES[conversation.language]}, briefly, as in a "
+            f"spoken conversation. Now is {now:%A %Y-%m-%d %H:%M} ({client.timezone}). Use the tools to check "
+            "availability before proposing times, to book, and to search the knowledge base; answer questions "
+            "about the business only from the passages the knowledge base returns, and say which document the "
+            "answer comes from. When you cannot help, offer a hand-over to a person.")
+
+
+def _history(conversation: Conversation) -> list[dict[str, Any]]:
+    rows = list(conversation.messages.exclude(role=Message.Role.EVENT).order_by("-id")[:HISTORY_MESSAGES])[::-1]
+    messages: list[dict[str, Any]] = []
+    for row in rows:
+        if row.role == Message.Role.USER:
+            messages.append({"role": "user", "content": row.text})
+        elif row.role == Message.Role.ASSISTANT:
+            messages.append({"role": "assistant", "content": row.text})
+        elif row.role == Message.Role.TOOL:
+            call = {"id": row.tool_call_id or f"call_{row.pk}", "name": row.tool_name, "arguments": row.tool_args or {}}
+            if messages and messages[-1]["role"] == "assistant" and not messages[-1]["content"]:
+                messages[-1].setdefault("tool_calls", []).append(call)
+            else:
+                messages.append({"role": "assistant", "content": "", "tool_calls": [call]})
+            messages.append({"role": "tool", "tool_call_id": call["id"], "name": row.tool_name,
+                             "content": json.dumps(row.tool_result or {}, ensure_ascii=False)})
+    return messages
+
+
+def _begin(client: Any, conversation_id: int, text: str) -> _Turn:
+    conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
+    if conversation is None:
+        raise InvalidInput(_("Unknown conversation."))
+    if conversation.ended is not None:
+        raise InvalidInput(_("This conversation has ended."))
+    if conversation.language not in LANGUAGE_CODES:
+        raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
+    message_add(conversation=conversation, role=Message.Role.USER, text=text)
+    agent = conversation.agent
+    messages = [{"role": "system", "content": _system_prompt(agent, conversation, client)}, *_history(conversation)]
+    return _Turn(conversation=conversation, agent=agent, messages=messages, tools=tools_for(agent=agent, client=client))
+
+
+def _run_tool(client: Any, turn: _Turn, call: ToolCallRequest) -> tuple[bool, dict[str, Any]]:
+    tool = next((t for t in turn.tools if t.name == call.name), None)
+    if tool is None:
+        ok, result = False, {"error": f"tool {call.name!r} is not available to this agent"}
+    else:
+        try:
+            ok, result = True, tool.handler(ToolContext(client=client, agent=turn.agent,
+                                                        conversation=turn.conversation,
+                                                        language=turn.conversation.language), dict(call.arguments))
+        except VocaliaError as error:
+            ok, result = False, {"error": error.message, "code": error.code}
+        except (TypeError, ValueError, KeyError) as error:
+            ok, result = False, {"error": f"invalid arguments: {error}"}
+    message_add(conversation=turn.conversation, role=Message.Role.TOOL, tool_name=call.name, tool_call_id=call.id,
+                tool_args=call.arguments, tool_result=result)
+    if ok and tool is not None and tool.outcome:
+        conversation_set_outcome(conversation=turn.conversation, outcome=tool.outcome)
+    return ok, result
+
+
+def _finish(turn: _Turn, text: str, provider: str, latency_ms: int, complete: bool) -> int:
+    message = message_add(conversation=turn.conversation, role=Message.Role.ASSISTANT, text=text, provider=provider,
+                          latency_ms=latency_ms, complete=complete)
+    Conversation.objects.filter(pk=turn.conversation.pk).update(state=turn.conversation.state)
+    return message.pk
+
+
+def _log_fallback(turn: _Turn, provider: str, error: ProviderError) -> None:
+    logger.warning("provider %s failed for conversation %s: %s", provider, turn.conversation.pk, error.message)
+    message_add(conversation=turn.conversation, role=Message.Role.EVENT, provider=provider,
+                text=f"provider {provider} failed ({'permanent' if error.permanent else 'transient'}): "
+                     f"{error.message}; the built-in engine answered")
+
+
+async def _provider_round(provider: Any, config: ProviderConfig, turn: _Turn) -> AsyncIterator[Any]:
+    async for event in provider.stream(config=config, messages=turn.messages, tools=[t.spec() for t in turn.tools]):
+        yield event
+
+
+async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncIterator[EngineEvent]:
+    started = time.perf_counter()
+    text = _validate(text)
+    turn: _Turn = await client_db(client, _begin, client, conversation_id, text)
+    chosen = await client_db(client, provider_for, turn.agent)
+    builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
+    provider, config, name, fallback = (chosen[0], chosen[1], chosen[0].name, False) if chosen else (
+        builtin, ProviderConfig(model="builtin"), "builtin", False)
+    ended = False
+    try:
+        with translation.override(turn.conversation.language):
+            for _round in range(MAX_TOOL_ROUNDS + 1):
+                calls: list[ToolCallRequest] = []
+                try:
+                    async with asyncio.timeout(config.timeout_s if provider is not builtin else None):
+                        async for event in _provider_round(provider, config, turn):
+                            if isinstance(event, TextDelta) and event.text:
+                                turn.reply.append(event.text)
+                                yield Delta(event.text)
+                            elif isinstance(event, ToolCallRequest):
+                                calls.append(event)
+                            elif isinstance(event, Done):
+                                break
+                except (ProviderError, TimeoutError) as exc:
+                    if provider is builtin:
+                        raise
+                    error = exc if isinstance(exc, ProviderError) else ProviderError("timed out")
+                    await client_db(client, _log_fallback, turn, name, error)
+                    provider, config, name, fallback = builtin, ProviderConfig(model="builtin"), "builtin", True
+                    continue
+                if not calls:
+                    break
+                turn.messages.append({"role": "assistant", "content": "".join(turn.reply),
+                                      "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments}
+                                                     for c in calls]})
+                for call in calls:
+                    yield ToolCalled(call.id, call.name, call.arguments)
+                    ok, result = await client_db(client, _run_tool, client, turn, call)
+                    yield ToolReturned(call.id, call.name, ok, result)
+                    turn.messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name,
+                                          "content": json.dumps(result, ensure_ascii=False)})
+                    if ok and call.name == "transfer_to_human":
+                        yield HandOver(result.get("reason", ""), result.get("phone", ""), result.get("email", ""))
+                    if ok and call.name == "end_conversation":
+                        ended = True
+        reply = "".join(turn.reply).strip()
+        latency = round((time.perf_counter() - started) * 1000)
+        message_id = await client_db(client, _finish, turn, reply, name, latency, True)
+        if ended:
+            await client_db(client, conversation_set_outcome, conversation=turn.conversation,
+                            outcome=Conversation.Outcome.ENDED)
+            yield Ended()
+        yield TurnDone(message_id=message_id, text=reply, latency_ms=latency, provider=name, fallback=fallback)
+    except (asyncio.CancelledError, GeneratorExit):
+        # barge-in or a closed socket: keep what was said, marked incomplete
+        partial = "".join(turn.reply).strip()
+        latency = round((time.perf_counter() - started) * 1000)
+        await asyncio.shield(client_db(client, _finish, turn, partial, name, latency, False))
+        raise
+
+
+async def turn_collect(*, client: Any, conversation_id: int, text: str) -> list[EngineEvent]:
+    return [event async for event in turn_stream(client=client, conversation_id=conversation_id, text=text)]
+
+
+def turn_run(*, client: Any, conversation_id: int, text: str) -> list[EngineEvent]:
+    """The whole turn, for sync callers (dashboard views, tests)."""
+    return async_to_sync(turn_collect)(client=client, conversation_id=conversation_id, text=text)

@@ -1,0 +1,125 @@
+"""Availability and booking. Slots come from the agent's hours, length and buffer, in the client's
+time zone; PostgreSQL's exclusion constraint makes double booking impossible, even under a race."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.agents.models import WEEKDAYS, Agent
+from apps.bookings.models import Appointment
+from apps.core.errors import Conflict, InvalidInput, NotFound
+
+MIN_LEAD_TIME = timedelta(minutes=30)
+MAX_DAYS_AHEAD = 90
+
+
+def client_zone() -> ZoneInfo:
+    tenant = getattr(connection, "tenant", None)
+    return ZoneInfo(getattr(tenant, "timezone", "") or "UTC")
+
+
+def _intervals(agent: Agent, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    result = []
+    for start_text, end_text in (agent.business_hours or {}).get(WEEKDAYS[day.weekday()], []):
+        start = datetime.combine(day, time.fromisoformat(start_text), zone)
+        end = datetime.combine(day, time.fromisoformat(end_text), zone)
+        if end > start:
+            result.append((start, end))
+    return result
+
+
+def slots_available(*, agent: Agent, start_day: date | None = None, days: int = 7, limit: int = 50,
+                    now: datetime | None = None) -> list[datetime]:
+    """Free appointment starts (aware datetimes in the client's zone), earliest first."""
+    zone = client_zone()
+    now = now or timezone.now()
+    start_day = start_day or now.astimezone(zone).date()
+    length = timedelta(minutes=agent.appointment_minutes)
+    step = length + timedelta(minutes=agent.buffer_minutes)
+    window_end = datetime.combine(start_day + timedelta(days=days), time(0), zone)
+    booked = list(Appointment.objects.filter(
+        agent=agent, status=Appointment.Status.BOOKED, blocked_until__gt=datetime.combine(start_day, time(0), zone),
+        start__lt=window_end).values_list("start", "blocked_until"))
+    free: list[datetime] = []
+    for offset in range(days):
+        day = start_day + timedelta(days=offset)
+        for open_at, close_at in _intervals(agent, day, zone):
+            slot = open_at
+            while slot + length <= close_at:
+                blocked = slot + step
+                if slot >= now + MIN_LEAD_TIME and not any(s < blocked and slot < b for s, b in booked):
+                    free.append(slot)
+                    if len(free) >= limit:
+                        return free
+                slot += step
+    return free
+
+
+def slot_is_open(*, agent: Agent, start: datetime) -> bool:
+    zone = client_zone()
+    local = start.astimezone(zone)
+    length = timedelta(minutes=agent.appointment_minutes)
+    return any(open_at <= local and local + length <= close_at for open_at, close_at in
+               _intervals(agent, local.date(), zone))
+
+
+def _reference() -> str:
+    return "RDV-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
+
+
+def appointment_book(*, agent: Agent, start: datetime, customer_name: str, customer_phone: str = "",
+                     customer_email: str = "", notes: str = "", conversation: Any = None) -> Appointment:
+    if timezone.is_naive(start):
+        raise InvalidInput(_("The time must carry its time zone."))
+    if start < timezone.now() + MIN_LEAD_TIME or start > timezone.now() + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidInput(_("This time cannot be booked."))
+    if not slot_is_open(agent=agent, start=start):
+        raise InvalidInput(_("This time is outside opening hours."))
+    if not customer_name.strip():
+        raise InvalidInput(_("A name is needed for the booking."))
+    end = start + timedelta(minutes=agent.appointment_minutes)
+    try:
+        with transaction.atomic():
+            return Appointment.objects.create(
+                agent=agent, start=start, end=end, blocked_until=end + timedelta(minutes=agent.buffer_minutes),
+                customer_name=customer_name.strip()[:120], customer_phone=customer_phone[:32],
+                customer_email=customer_email[:254], notes=notes[:2000], conversation=conversation,
+                reference=_reference(),
+            )
+    except IntegrityError:
+        raise Conflict(_("This time was just taken.")) from None
+
+
+def appointment_find(*, reference: str) -> Appointment:
+    appointment = Appointment.objects.filter(reference__iexact=reference.strip()).first()
+    if appointment is None:
+        raise NotFound(_("No appointment with this reference."))
+    return appointment
+
+
+def appointment_cancel(*, reference: str) -> Appointment:
+    appointment = appointment_find(reference=reference)
+    if appointment.status != Appointment.Status.CANCELLED:
+        appointment.status = Appointment.Status.CANCELLED
+        appointment.save(update_fields=["status"])
+    return appointment
+
+
+def appointment_reschedule(*, reference: str, start: datetime) -> Appointment:
+    """Cancel and book in one transaction: if the new time fails, the old booking stays."""
+    old = appointment_find(reference=reference)
+    if old.status == Appointment.Status.CANCELLED:
+        raise Conflict(_("This appointment was cancelled."))
+    with transaction.atomic():
+        old.status = Appointment.Status.CANCELLED
+        old.save(update_fields=["status"])
+        return appointment_book(agent=old.agent, start=start, customer_name=old.customer_name,
+                                customer_phone=old.customer_phone, customer_email=old.customer_email,
+                                notes=old.notes, conversation=old.conversation)

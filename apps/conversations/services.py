@@ -1,0 +1,45 @@
+"""Conversations: start one, add messages as they happen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.agents.models import LANGUAGE_CODES, Agent
+from apps.conversations.models import Conversation, Message
+from apps.core.errors import InvalidInput
+from apps.usage.services import usage_increment
+
+
+def conversation_start(*, agent: Agent, channel: str, language: str = "", visitor_id: str = "",
+                       metadata: dict[str, Any] | None = None) -> Conversation:
+    if channel not in Conversation.Channel.values:
+        raise InvalidInput(_("Unknown channel."))
+    language = language or agent.default_language
+    if language not in LANGUAGE_CODES:
+        raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
+    conversation = Conversation.objects.create(agent=agent, channel=channel, language=language,
+                                               visitor_id=visitor_id[:120], metadata=metadata or {})
+    usage_increment(metric="conversations")
+    return conversation
+
+
+def message_add(*, conversation: Conversation, role: str, text: str = "", **fields: Any) -> Message:
+    message = Message.objects.create(conversation=conversation, role=role, text=text, **fields)
+    Conversation.objects.filter(pk=conversation.pk).update(last_activity=timezone.now())
+    return message
+
+
+def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> None:
+    """Outcomes only move forward: a booked conversation does not fall back to 'answered'."""
+    rank = {value: index for index, value in enumerate(Conversation.Outcome.values)}
+    current = Conversation.objects.filter(pk=conversation.pk).values_list("outcome", flat=True).first()
+    if current is None or rank[outcome] > rank.get(current, 0) or outcome == Conversation.Outcome.ENDED:
+        fields: dict[str, Any] = {"outcome": outcome}
+        if outcome == Conversation.Outcome.ENDED:
+            fields["ended"] = timezone.now()
+            fields["outcome"] = current if current not in (None, Conversation.Outcome.OPEN) else outcome
+        Conversation.objects.filter(pk=conversation.pk).update(**fields)
+        conversation.outcome = fields["outcome"]

@@ -1,0 +1,155 @@
+"""Knowledge base writes: add a document, ingest it into searchable chunks (in Celery)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector
+from django.db import transaction
+from django.db.models import Value
+from django.utils.translation import gettext as _
+
+from apps.core.errors import InvalidInput, PayloadTooLarge
+from apps.knowledge import text as kb_text
+from apps.knowledge.models import Chunk, Document
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_TEXT_CHARS = 2_000_000
+
+
+def document_create(*, title: str, kind: str, language: str, text: str = "", data: bytes | None = None,
+                    url: str = "", ingest: bool = True) -> Document:
+    """Record a document; its ingestion runs in Celery after commit. Call inside the client's schema."""
+    if kind not in Document.Kind.values:
+        raise InvalidInput(_("Unknown document kind."))
+    if language not in kb_text.TS_CONFIGS:
+        raise InvalidInput(_("Unknown language."))
+    if kind == Document.Kind.URL:
+        parsed = urlparse(url)
+        if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+            raise InvalidInput(_("Enter a web address starting with http:// or https://."))
+    elif kind == Document.Kind.PDF:
+        if not data:
+            raise InvalidInput(_("The PDF file is empty."))
+        if not data.startswith(b"%PDF"):
+            raise InvalidInput(_("This file is not a PDF."))
+    elif not text.strip():
+        raise InvalidInput(_("The document is empty."))
+    if (data and len(data) > MAX_DOCUMENT_BYTES) or len(text) > MAX_TEXT_CHARS:
+        raise PayloadTooLarge(_("The document is too large (10 MB at most)."))
+    title = (title.strip() or url or _("Untitled"))[:200]
+    document = Document.objects.create(title=title, kind=kind, language=language, raw_text=text,
+                                       raw_bytes=data, source_url=url)
+    if ingest:
+        from apps.knowledge.tasks import document_ingest_task
+
+        transaction.on_commit(lambda: document_ingest_task.delay(document.pk))
+    return document
+
+
+def _check_public_address(url: str) -> None:
+    if settings.KNOWLEDGE_ALLOW_PRIVATE_URLS:
+        return
+    host = urlparse(url).hostname or ""
+    for info in socket.getaddrinfo(host, None):
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+            raise InvalidInput(_("This address points to a private network and cannot be fetched."))
+
+
+def _fetch(url: str) -> tuple[str, str, bytes]:
+    """(content type, page title, body) of a URL, size-capped."""
+    _check_public_address(url)
+    with httpx.Client(timeout=15, follow_redirects=True, headers={"User-Agent": "VocaliaBot/1.0"}) as client:
+        with client.stream("GET", url) as response:
+            if response.status_code >= 400:
+                raise InvalidInput(_("The page answered with HTTP %(status)s.") % {"status": response.status_code})
+            body = b""
+            for part in response.iter_bytes():
+                body += part
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    raise PayloadTooLarge(_("The document is too large (10 MB at most)."))
+            return response.headers.get("content-type", ""), "", body
+
+
+def _extract(document: Document) -> str:
+    kind = document.kind
+    if kind == Document.Kind.TEXT:
+        return document.raw_text
+    if kind == Document.Kind.MARKDOWN:
+        return kb_text.markdown_to_text(document.raw_text)
+    if kind == Document.Kind.HTML:
+        return kb_text.html_to_text(document.raw_text)[1]
+    if kind == Document.Kind.PDF:
+        return kb_text.pdf_to_text(bytes(document.raw_bytes or b""))
+    content_type, _title, body = _fetch(document.source_url)
+    if "pdf" in content_type or body.startswith(b"%PDF"):
+        return kb_text.pdf_to_text(body)
+    decoded = body.decode("utf-8", errors="replace")
+    if "html" in content_type or "<html" in decoded[:2000].lower():
+        page_title, page_text = kb_text.html_to_text(decoded)
+        if page_title and document.title == document.source_url:
+            document.title = page_title[:200]
+            document.save(update_fields=["title"])
+        return page_text
+    return decoded
+
+
+def _progress(document: Document, percent: int, status: str | None = None, error: str = "") -> None:
+    document.progress = percent
+    fields = ["progress", "updated"]
+    if status:
+        document.status = status
+        document.error = error
+        fields += ["status", "error"]
+    document.save(update_fields=fields)
+
+
+def document_ingest(*, document_id: int) -> Document:
+    """Extract, chunk and index a document. Safe to re-run: its chunks are replaced."""
+    document = Document.objects.get(pk=document_id)
+    _progress(document, 5, Document.Status.PROCESSING)
+    try:
+        content = _extract(document)
+        if not content.strip():
+            raise InvalidInput(_("No text could be read from this document."))
+        _progress(document, 40)
+        pieces = kb_text.chunk_text(content)
+        config = kb_text.ts_config(document.language)
+        with transaction.atomic():
+            document.chunks.all().delete()
+            Chunk.objects.bulk_create([
+                Chunk(document=document, index=index, text=piece, ts_config=config,
+                      search_text=kb_text.normalise(f"{document.title}\n{piece}"))
+                for index, piece in enumerate(pieces)
+            ], batch_size=500)
+            _progress(document, 80)
+            Chunk.objects.filter(document=document).update(
+                search_vector=SearchVector("search_text", config=Value(config)))
+            document.chunk_count = len(pieces)
+            document.save(update_fields=["chunk_count"])
+        _progress(document, 100, Document.Status.READY)
+    except Exception as exc:  # the document shows why; nothing else is lost
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        _progress(document, 100, Document.Status.FAILED, str(message)[:2000])
+    return document
+
+
+def document_delete(*, document: Document) -> None:
+    document.delete()
+
+
+
+def documents_import(*, rows: list[dict[str, Any]], language: str) -> list[Document]:
+    """Add several text documents and ingest them now (demo data, benches)."""
+    created = []
+    for row in rows:
+        document = document_create(title=row["title"], kind=Document.Kind.TEXT, language=language,
+                                   text=row["text"], ingest=False)
+        created.append(document_ingest(document_id=document.pk))
+    return created

@@ -1,0 +1,131 @@
+"""Text for search: normalisation per language, parsing of each document kind, chunking."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+# PostgreSQL text-search configuration per language. Darija has none: it is written in Arabic
+# script and shares most stems with Arabic, and the trigram fallback catches the rest.
+TS_CONFIGS = {"fr": "french", "en": "english", "es": "spanish", "ar": "arabic", "ary": "arabic"}
+
+_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي",
+                                 "ڤ": "ف", "گ": "ك", "پ": "ب", "ڭ": "ك"})
+_SPACES = re.compile(r"\s+")
+
+
+def ts_config(language: str) -> str:
+    return TS_CONFIGS.get(language, "simple")
+
+
+def _strip_latin_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not (unicodedata.combining(ch) and ord(ch) < 0x0600))
+
+
+def normalise(text: str) -> str:
+    """For search: lower case, Latin accents removed (visitors often type without them), Arabic
+    letter variants unified and diacritics (tashkeel, tatweel) removed."""
+    text = _strip_latin_accents(unicodedata.normalize("NFKC", text).lower())
+    text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+class _TextExtractor(HTMLParser):
+    SKIP = {"script", "style", "noscript", "template", "svg", "head", "nav", "footer"}
+    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "dd", "dt"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag in self.SKIP and self.skipping:
+            self.skipping -= 1
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """(title, text) of an HTML page."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    lines = [_SPACES.sub(" ", line).strip() for line in "".join(parser.parts).split("\n")]
+    return parser.title.strip(), "\n".join(line for line in lines if line)
+
+
+_MD_RULES = [
+    (re.compile(r"```.*?```", re.S), " "),
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"^\s{0,3}#{1,6}\s*", re.M), ""),
+    (re.compile(r"^\s*[-*+]\s+", re.M), "- "),
+    (re.compile(r"(\*\*|__|\*|_|`)"), ""),
+    (re.compile(r"^\s*>\s?", re.M), ""),
+]
+
+
+def markdown_to_text(markdown: str) -> str:
+    for pattern, replacement in _MD_RULES:
+        markdown = pattern.sub(replacement, markdown)
+    return markdown.strip()
+
+
+def pdf_to_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages).strip()
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?؟।])\s+")
+
+
+def chunk_text(text: str, *, target: int = 700, overlap_sentences: int = 1) -> list[str]:
+    """Paragraph-aware chunks of about `target` characters; long paragraphs split on sentences."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    sentences: list[str] = []
+    for paragraph in paragraphs:
+        if len(paragraph) <= target:
+            sentences.append(paragraph)
+        else:
+            sentences.extend(s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip())
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for sentence in sentences:
+        if current and size + len(sentence) > target:
+            chunks.append(" ".join(current))
+            current = current[-overlap_sentences:] if overlap_sentences and len(current) > 1 else []
+            size = sum(len(s) + 1 for s in current)
+        while len(sentence) > target * 2:  # a wall of text without punctuation
+            chunks.append(sentence[:target])
+            sentence = sentence[target:]
+        current.append(sentence)
+        size += len(sentence) + 1
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
