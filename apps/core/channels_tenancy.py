@@ -18,9 +18,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections, connection
 from django.http.request import split_domain_port
 from django_tenants.utils import schema_context, tenant_context
 
@@ -35,14 +37,25 @@ CLOSE_CLIENT_UNAVAILABLE = 4403
 CLOSE_FORBIDDEN = 4401
 
 
+def _close_stale_connections() -> None:
+    # What channels' database_sync_to_async does around each call, except inside a transaction
+    # (a test's, or a caller's atomic block), where the connection must be kept.
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 async def client_db(client: Client, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run the sync `fn` on the database thread inside `client`'s schema."""
+    """Run the sync `fn` on the shared database thread inside `client`'s schema, every call."""
 
     def call() -> T:
-        with tenant_context(client):
-            return fn(*args, **kwargs)
+        _close_stale_connections()
+        try:
+            with tenant_context(client):
+                return fn(*args, **kwargs)
+        finally:
+            _close_stale_connections()
 
-    return await database_sync_to_async(call)()
+    return await sync_to_async(call, thread_sensitive=True)()
 
 
 def _resolve(scope: dict[str, Any]) -> Client | None:

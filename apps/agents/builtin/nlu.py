@@ -400,8 +400,8 @@ def extract_day(text: str, today: date) -> date | None:
                 return candidate if candidate >= today else candidate.replace(year=today.year + 1)
     for weekday, words in enumerate(WEEKDAY_WORDS):
         if any(re.search(rf"(^|\W){re.escape(normalise(w))}($|\W)", norm) for w in words):
-            ahead = (weekday - today.weekday()) % 7
-            return today + timedelta(days=ahead or 7 if "prochain" in norm or "next" in norm else ahead)
+            # "mardi" said on a Tuesday means next Tuesday
+            return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
     return None
 
 
@@ -438,7 +438,8 @@ def extract_period(text: str) -> str:
 
 _ORDINALS = {
     0: ["premier", "premiere", "1er", "first", "primero", "primera", "الاول", "الاولى", "اللول", "لول"],
-    1: ["deuxieme", "second", "seconde", "segundo", "segunda", "الثاني", "الثانيه", "التاني", "التانيه"],
+    1: ["deuxieme", "2e", "2eme", "second", "seconde", "2nd", "segundo", "segunda", "الثاني", "الثانيه", "التاني",
+        "التانيه"],
     2: ["troisieme", "third", "tercero", "tercera", "الثالث", "الثالثه", "التالت", "التالته"],
 }
 
