@@ -1,0 +1,165 @@
+"""From business information to a draft agent (AlloKoli F1/F2): sector detection with its evidence,
+template filling, tools and voice recommended with a reason each. Nothing is saved: the user
+reviews the draft, then `agent_create_from_draft` saves it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from apps.agents.builtin.nlu import normalise
+from apps.agents.models import LANGUAGE_CODES, Agent
+from apps.agents.sectors import sector, sectors
+from apps.core.errors import InvalidInput
+
+# Offline voices (espeak-ng) per language; cloud voices are chosen per provider in the voice issue.
+OFFLINE_VOICES = {"fr": "fr-fr", "en": "en-gb", "es": "es", "ar": "ar", "ary": "ar"}
+
+
+@dataclass
+class BusinessInfo:
+    name: str
+    description: str = ""
+    services: str = ""
+    hours: str = ""
+    address: str = ""
+    phone: str = ""
+    website: str = ""
+    language: str = "fr"
+
+    def placeholders(self) -> dict[str, str]:
+        return {"business_name": self.name, "services": self.services or self.description, "hours": self.hours,
+                "address": self.address, "phone": self.phone, "website": self.website}
+
+
+@dataclass
+class Detection:
+    sector: str
+    confidence: float
+    matched: list[str]
+    scores: dict[str, float]
+
+
+@dataclass
+class Draft:
+    business: BusinessInfo
+    detection: Detection
+    name: str
+    languages: list[str]
+    default_language: str
+    texts: dict[str, dict[str, str]]
+    faq: dict[str, list[dict[str, str]]]
+    booking_policy: dict[str, str]
+    tools: list[dict[str, str]]
+    voices: dict[str, dict[str, str]]
+    voice_reason: str
+    appointment_minutes: int
+    buffer_minutes: int
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    return re.compile(rf"(^|\W){re.escape(normalise(keyword))}($|\W)")
+
+
+_PATTERNS: dict[str, list[tuple[str, str, re.Pattern[str]]]] = {}
+
+
+def _patterns() -> dict[str, list[tuple[str, str, re.Pattern[str]]]]:
+    if not _PATTERNS:
+        for code, data in sectors().items():
+            _PATTERNS[code] = [(language, keyword, _keyword_pattern(keyword))
+                               for language, keywords in data["keywords"].items() for keyword in keywords]
+    return _PATTERNS
+
+
+def detect_sector(info: BusinessInfo) -> Detection:
+    """Score every sector by the keywords found in the description; the words that decided are kept."""
+    text = normalise(" ".join([info.name, info.description, info.services]))
+    scores: dict[str, float] = {}
+    matched: dict[str, list[str]] = {}
+    for code, patterns in _patterns().items():
+        for language, keyword, pattern in patterns:
+            if pattern.search(text):
+                weight = (1.0 if language == info.language else 0.6) * (1.5 if " " in keyword.strip() else 1.0)
+                scores[code] = scores.get(code, 0.0) + weight
+                if keyword not in matched.setdefault(code, []):
+                    matched[code].append(keyword)
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    specific = [(code, score) for code, score in ranked if code != "general"]
+    if not specific:
+        return Detection("general", 0.0, matched.get("general", []), scores)
+    best, top = specific[0]
+    second = specific[1][1] if len(specific) > 1 else 0.0
+    confidence = round(min(1.0, top / 3) * (top / (top + second)), 2)
+    return Detection(best, confidence, matched[best], {code: round(score, 2) for code, score in ranked})
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    try:
+        return text.format_map({key: value or "…" for key, value in values.items()})
+    except (KeyError, ValueError, IndexError):
+        return text
+
+
+def configure(info: BusinessInfo) -> Draft:
+    if not info.name.strip():
+        raise InvalidInput(_("The business name is required."))
+    if info.language not in LANGUAGE_CODES:
+        raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
+    detection = detect_sector(info)
+    template = sector(detection.sector)
+    values = info.placeholders()
+    languages = [info.language] + [code for code in LANGUAGE_CODES if code != info.language]
+    texts, faq, policy = {}, {}, {}
+    for code in languages:
+        block = template["languages"][code]
+        texts[code] = {key: _fill(block[key], values) for key in ("instructions", "greeting", "closing")}
+        faq[code] = [{"q": _fill(item["q"], values), "a": _fill(item["a"], values)} for item in block["faq"]]
+        policy[code] = _fill(block["booking_policy"], values)
+    tools = [{"name": name, "reason": template["tool_reasons"].get(name, {}).get(info.language, "")}
+             for name in template["recommended_tools"]]
+    voice = template["voice"]
+    voices = {code: {"voice": OFFLINE_VOICES[code], "style": voice["style"], "pace": voice["pace"]}
+              for code in languages}
+    warnings = []
+    if detection.confidence < 0.4:
+        warnings.append(_("The sector is uncertain: check it before saving."))
+    for key, label in (("hours", _("opening hours")), ("address", _("address")), ("phone", _("phone"))):
+        if not values[key]:
+            warnings.append(_("No %(field)s given: the agent will say it does not know.") % {"field": label})
+    return Draft(business=info, detection=detection, name=info.name, languages=languages,
+                 default_language=info.language, texts=texts, faq=faq, booking_policy=policy, tools=tools,
+                 voices=voices, voice_reason=voice["reason"].get(info.language, ""),
+                 appointment_minutes=int(template.get("appointment_minutes", 30)),
+                 buffer_minutes=int(template.get("buffer_minutes", 10)), warnings=warnings)
+
+
+def agent_create_from_draft(*, draft: Draft, name: str = "", tools: list[str] | None = None,
+                            languages: list[str] | None = None, with_faq: bool = True) -> Agent:
+    """Save a reviewed draft as an agent (and its FAQ as knowledge documents). In the client's schema."""
+    from apps.knowledge.services import documents_import
+
+    chosen_languages = [code for code in (languages or draft.languages) if code in LANGUAGE_CODES]
+    if not chosen_languages:
+        raise InvalidInput(_("Choose at least one language."))
+    default = draft.default_language if draft.default_language in chosen_languages else chosen_languages[0]
+    agent = Agent.objects.create(
+        name=(name or draft.name)[:80], sector=draft.detection.sector, languages=chosen_languages,
+        default_language=default, texts={code: draft.texts[code] for code in chosen_languages},
+        voices={code: draft.voices[code] for code in chosen_languages},
+        business=draft.business.placeholders() | {"description": draft.business.description},
+        tools=tools if tools is not None else [tool["name"] for tool in draft.tools],
+        appointment_minutes=draft.appointment_minutes, buffer_minutes=draft.buffer_minutes)
+    if with_faq:
+        for code in chosen_languages:
+            rows = [{"title": item["q"][:200], "text": f"{item['q']}\n{item['a']}"} for item in draft.faq[code]]
+            rows.append({"title": _("Booking policy"), "text": draft.booking_policy[code]})
+            documents_import(rows=rows, language=code)
+    return agent

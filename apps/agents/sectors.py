@@ -1,0 +1,28 @@
+"""Sector templates (apps/agents/sectors/<code>.json): persona, greeting, closing, FAQ, booking
+policy, recommended tools and voice, in fr, en, es, ar and ary. Loaded once per process."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+SECTORS_DIR = Path(__file__).resolve().parent / "sectors"
+ORDER = ["dental", "restaurant", "beauty", "home_services", "real_estate", "ecommerce", "professional_services",
+         "general"]
+
+
+@lru_cache(maxsize=1)
+def sectors() -> dict[str, dict[str, Any]]:
+    loaded = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in SECTORS_DIR.glob("*.json")}
+    return {code: loaded[code] for code in ORDER if code in loaded} | {
+        code: data for code, data in loaded.items() if code not in ORDER}
+
+
+def sector(code: str) -> dict[str, Any]:
+    return sectors().get(code) or sectors()["general"]
+
+
+def sector_choices(language: str) -> list[tuple[str, str]]:
+    return [(code, data["names"].get(language) or data["names"]["en"]) for code, data in sectors().items()]
