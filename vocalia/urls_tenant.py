@@ -2,7 +2,11 @@
 
 from django.urls import include, path
 
+from apps.bookings import views as booking_views
+from apps.conversations import views as conversation_views
+from apps.crm import views as crm_views
 from apps.dashboard import views
+from apps.messaging import views as messaging_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +21,14 @@ urlpatterns = [
     path("keys/rotate/<str:kind>/", views.key_rotate, name="key-rotate"),
     path("settings/", views.client_settings, name="settings"),
     path("section/<slug:section>/", views.upcoming, name="upcoming"),
+    path("agents/", include("apps.agents.urls")),
+    path("knowledge/", include("apps.knowledge.urls")),
+    path("conversations/", conversation_views.conversations_list, name="conversations"),
+    path("conversations/<int:conversation_id>/", conversation_views.conversation_detail, name="conversation"),
+    path("leads/", crm_views.leads_list, name="leads"),
+    path("tickets/", crm_views.tickets_list, name="tickets"),
+    path("appointments/", booking_views.appointments, name="appointments"),
+    path("outbox/", messaging_views.outbox, name="outbox"),
     path("invite/<uuid:token>/", views.invitation_accept, name="invitation-accept"),
     path("staff-access/<str:token>/", views.staff_access, name="staff-access"),
     path("accounts/", include("allauth.urls")),

@@ -6,22 +6,34 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 # (url name, section slug for upcoming pages or None, label, icon)
 NAVIGATION = [
     ("home", None, _("Home"), "home"),
-    ("upcoming", "agents", _("Agents"), "bot"),
-    ("upcoming", "knowledge", _("Knowledge base"), "book"),
-    ("upcoming", "conversations", _("Conversations"), "chat"),
-    ("upcoming", "leads", _("Leads"), "star"),
-    ("upcoming", "appointments", _("Appointments"), "calendar"),
+    ("agents", None, _("Agents"), "bot"),
+    ("knowledge", None, _("Knowledge base"), "book"),
+    ("conversations", None, _("Conversations"), "chat"),
+    ("leads", None, _("Leads"), "star"),
+    ("appointments", None, _("Appointments"), "calendar"),
+    ("tickets", None, _("Tickets"), "ticket"),
+    ("outbox", None, _("Outbox"), "send"),
     ("upcoming", "install", _("Install widget"), "code"),
     ("team", None, _("Team"), "users"),
     ("keys", None, _("API keys"), "key"),
     ("settings", None, _("Settings"), "gear"),
 ]
 UPCOMING = {section: label for _name, section, label, _icon in NAVIGATION if section}
+
+
+def _navigation(path: str) -> list[dict[str, Any]]:
+    items = []
+    for url_name, section, label, icon in NAVIGATION:
+        url = reverse(url_name, args=[section] if section else [])
+        active = path == url or (url != "/" and path.startswith(url))
+        items.append({"url": url, "label": label, "icon": icon, "soon": bool(section), "active": active})
+    return items
 
 
 def dashboard(request: HttpRequest) -> dict[str, Any]:
@@ -37,6 +49,6 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
         "membership": membership,
         "staff_access": getattr(request, "staff_access", False),
         "can_manage": bool(getattr(request, "staff_access", False) or (membership and membership.can_manage)),
-        "navigation": NAVIGATION if client else [],
+        "navigation": _navigation(request.path) if client else [],
         "vocalia_languages": settings.LANGUAGES,
     }

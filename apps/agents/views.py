@@ -1,0 +1,123 @@
+"""Dashboard pages for agents: list, create through the configurator, edit, live test chat."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.agents import engine
+from apps.agents.configurator import BusinessInfo, Detection, Draft, agent_create_from_draft, configure
+from apps.agents.forms import AgentForm, BusinessForm, DraftSaveForm
+from apps.agents.models import Agent
+from apps.agents.sectors import sector
+from apps.agents.tools import TOOLS
+from apps.clients.entitlements import client_may
+from apps.conversations.models import Conversation
+from apps.conversations.services import conversation_start
+from apps.core.errors import InvalidInput, PermissionDenied
+from apps.dashboard.views import _require_manage
+
+DRAFT_SESSION_KEY = "vocalia_agent_draft"
+
+
+def agents_list(request: HttpRequest) -> HttpResponse:
+    agents = Agent.objects.all()
+    return render(request, "agents/list.html", {"agents": agents})
+
+
+def agent_new(request: HttpRequest) -> HttpResponse:
+    _require_manage(request)
+    client = request.client  # type: ignore[attr-defined]
+    if Agent.objects.exists() and not client_may(client, "multi_agent"):
+        raise PermissionDenied(_("Your plan includes one agent. Upgrade to add more."))
+    form = BusinessForm(request.POST or None, initial={"language": client.default_language, "name": client.name})
+    if request.method == "POST" and form.is_valid():
+        draft = configure(BusinessInfo(**form.cleaned_data))
+        request.session[DRAFT_SESSION_KEY] = draft.as_dict()
+        return redirect("agent-review")
+    return render(request, "agents/new.html", {"form": form})
+
+
+def _draft_from_session(request: HttpRequest) -> Draft | None:
+    data = request.session.get(DRAFT_SESSION_KEY)
+    if not data:
+        return None
+    data = dict(data)
+    data["business"] = BusinessInfo(**data["business"])
+    data["detection"] = Detection(**data["detection"])
+    return Draft(**data)
+
+
+def agent_review(request: HttpRequest) -> HttpResponse:
+    _require_manage(request)
+    draft = _draft_from_session(request)
+    if draft is None:
+        return redirect("agent-new")
+    form = DraftSaveForm(request.POST or None, initial={
+        "name": draft.name, "tools": [tool["name"] for tool in draft.tools], "languages": draft.languages,
+        "with_faq": True})
+    if request.method == "POST" and form.is_valid():
+        agent = agent_create_from_draft(draft=draft, name=form.cleaned_data["name"], tools=form.cleaned_data["tools"],
+                                        languages=form.cleaned_data["languages"],
+                                        with_faq=form.cleaned_data["with_faq"])
+        request.session.pop(DRAFT_SESSION_KEY, None)
+        messages.success(request, _("Agent “%(name)s” created. Try it below.") % {"name": agent.name})
+        return redirect("agent-edit", agent_id=agent.pk)
+    language = draft.default_language
+    template = sector(draft.detection.sector)
+    context = {
+        "draft": draft, "form": form, "sector_name": template["names"].get(language, draft.detection.sector),
+        "confidence_percent": round(draft.detection.confidence * 100),
+        "texts": draft.texts[language], "faq": draft.faq[language][:4],
+        "tool_reasons": {tool["name"]: tool["reason"] for tool in draft.tools},
+    }
+    return render(request, "agents/review.html", context)
+
+
+def agent_edit(request: HttpRequest, agent_id: int) -> HttpResponse:
+    agent = get_object_or_404(Agent, pk=agent_id)
+    form = AgentForm(request.POST or None, instance=agent)
+    if request.method == "POST":
+        _require_manage(request)
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Agent saved."))
+            return redirect("agent-edit", agent_id=agent.pk)
+    return render(request, "agents/edit.html", {"agent": agent, "form": form, "tools": TOOLS,
+                                                "has_key": bool(agent.api_key)})
+
+
+def _event_json(event: Any) -> dict[str, Any]:
+    kind = type(event).__name__
+    data = {key: value for key, value in vars(event).items()}
+    return {"type": kind, **data}
+
+
+@require_POST
+def agent_chat(request: HttpRequest, agent_id: int) -> JsonResponse:
+    """One turn of the dashboard's live test chat (JSON in, the turn's events out)."""
+    agent = get_object_or_404(Agent, pk=agent_id)
+    try:
+        payload = json.loads(request.body or b"{}")
+    except json.JSONDecodeError:
+        raise InvalidInput(_("The request body is not valid JSON.")) from None
+    if not isinstance(payload, dict):
+        raise InvalidInput(_("The request body is not valid JSON."))
+    conversation_id = payload.get("conversation")
+    conversation = None
+    if conversation_id:
+        conversation = Conversation.objects.filter(pk=conversation_id, agent=agent,
+                                                   channel=Conversation.Channel.DASHBOARD).first()
+    if conversation is None or conversation.ended is not None:
+        conversation = conversation_start(agent=agent, channel=Conversation.Channel.DASHBOARD,
+                                          language=str(payload.get("language") or agent.default_language),
+                                          visitor_id=f"dashboard:{request.user.pk}")
+    events = engine.turn_run(client=request.client, conversation_id=conversation.pk,  # type: ignore[attr-defined]
+                             text=str(payload.get("text") or ""))
+    return JsonResponse({"conversation": conversation.pk, "events": [_event_json(e) for e in events]})
