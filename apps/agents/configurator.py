@@ -19,6 +19,26 @@ from apps.core.errors import InvalidInput
 OFFLINE_VOICES = {"fr": "fr-fr", "en": "en-gb", "es": "es", "ar": "ar", "ary": "ar"}
 
 
+_WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _week(days: list[str], intervals: list[list[str]]) -> dict[str, list[list[str]]]:
+    return {day: [list(i) for i in intervals] if day in days else [] for day in _WEEK}
+
+
+# Opening hours a sector usually keeps; the user adjusts them on the agent page.
+SECTOR_HOURS = {
+    "dental": _week(_WEEK[:5], [["09:00", "12:30"], ["14:00", "18:00"]]) | {"sat": [["09:00", "12:30"]]},
+    "restaurant": _week(_WEEK, [["12:00", "15:00"], ["19:00", "23:00"]]),
+    "beauty": _week(_WEEK[1:6], [["09:30", "19:00"]]),
+    "home_services": _week(_WEEK[:6], [["08:00", "19:00"]]),
+    "real_estate": _week(_WEEK[:6], [["09:30", "12:30"], ["14:00", "19:00"]]),
+    "ecommerce": _week(_WEEK[:5], [["09:00", "18:00"]]),
+    "professional_services": _week(_WEEK[:5], [["09:00", "12:30"], ["14:00", "18:30"]]),
+    "general": _week(_WEEK[:5], [["09:00", "18:00"]]),
+}
+
+
 @dataclass
 class BusinessInfo:
     name: str
@@ -58,6 +78,7 @@ class Draft:
     voice_reason: str
     appointment_minutes: int
     buffer_minutes: int
+    business_hours: dict[str, list[list[str]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -138,7 +159,8 @@ def configure(info: BusinessInfo) -> Draft:
                  default_language=info.language, texts=texts, faq=faq, booking_policy=policy, tools=tools,
                  voices=voices, voice_reason=voice["reason"].get(info.language, ""),
                  appointment_minutes=int(template.get("appointment_minutes", 30)),
-                 buffer_minutes=int(template.get("buffer_minutes", 10)), warnings=warnings)
+                 buffer_minutes=int(template.get("buffer_minutes", 10)),
+                 business_hours=SECTOR_HOURS.get(detection.sector, SECTOR_HOURS["general"]), warnings=warnings)
 
 
 def agent_create_from_draft(*, draft: Draft, name: str = "", tools: list[str] | None = None,
@@ -156,7 +178,8 @@ def agent_create_from_draft(*, draft: Draft, name: str = "", tools: list[str] | 
         voices={code: draft.voices[code] for code in chosen_languages},
         business=draft.business.placeholders() | {"description": draft.business.description},
         tools=tools if tools is not None else [tool["name"] for tool in draft.tools],
-        appointment_minutes=draft.appointment_minutes, buffer_minutes=draft.buffer_minutes)
+        appointment_minutes=draft.appointment_minutes, buffer_minutes=draft.buffer_minutes,
+        **({"business_hours": draft.business_hours} if draft.business_hours else {}))
     if with_faq:
         for code in chosen_languages:
             rows = [{"title": item["q"][:200], "text": f"{item['q']}\n{item['a']}"} for item in draft.faq[code]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -76,6 +76,13 @@ def check_availability(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]
     day = _day(args.get("date"))
     days = min(max(int(args.get("days") or (1 if day else 7)), 1), 14)
     slots = bookings.slots_available(agent=ctx.agent, start_day=day, days=days, limit=int(args.get("limit") or 6))
+    if day and args.get("time"):  # an exact time asked for, off the usual grid: offer it first when free
+        try:
+            wanted = datetime.combine(day, time.fromisoformat(str(args["time"])), bookings.client_zone())
+        except ValueError:
+            raise InvalidInput("time must be HH:MM") from None
+        if wanted not in slots and bookings.slot_is_free(agent=ctx.agent, start=wanted):
+            slots = [wanted, *slots]
     return {"slots": [_iso(slot) for slot in slots], "timezone": str(bookings.client_zone()),
             "duration_minutes": ctx.agent.appointment_minutes}
 
@@ -157,6 +164,7 @@ _EMAIL = {"type": "string", "description": "E-mail address"}
 TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
     Tool("check_availability", "List free appointment start times (ISO 8601, client's time zone).",
          _obj({"date": {"type": "string", "description": "Day to look at, YYYY-MM-DD; omit for the next days"},
+               "time": {"type": "string", "description": "Preferred start HH:MM on that day, if any"},
                "days": {"type": "integer", "minimum": 1, "maximum": 14}}), check_availability, feature="booking"),
     Tool("book_appointment", "Book an appointment at a free start time returned by check_availability.",
          _obj({"start": {"type": "string", "description": "ISO 8601 start time"},

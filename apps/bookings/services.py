@@ -70,6 +70,16 @@ def slot_is_open(*, agent: Agent, start: datetime) -> bool:
                _intervals(agent, local.date(), zone))
 
 
+def slot_is_free(*, agent: Agent, start: datetime, now: datetime | None = None) -> bool:
+    """Within opening hours, far enough ahead, and overlapping no booking (buffer included)."""
+    now = now or timezone.now()
+    if start < now + MIN_LEAD_TIME or not slot_is_open(agent=agent, start=start):
+        return False
+    blocked = start + timedelta(minutes=agent.appointment_minutes + agent.buffer_minutes)
+    return not Appointment.objects.filter(agent=agent, status=Appointment.Status.BOOKED, start__lt=blocked,
+                                          blocked_until__gt=start).exists()
+
+
 def _reference() -> str:
     return "RDV-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
 

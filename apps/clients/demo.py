@@ -8,8 +8,16 @@ STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 CLIENTS = [
     {"slug": "demo", "name": "Cabinet Dentaire Sourire", "plan": "pro", "language": "fr",
      "timezone": "Europe/Paris", "currency": "EUR", "sector": "dental",
-     "owner": "owner@demo.localhost", "member": "assistant@demo.localhost"},
+     "owner": "owner@demo.localhost", "member": "assistant@demo.localhost",
+     "business": {"description": "Cabinet dentaire à Lyon : soins, détartrage, implants, orthodontie, blanchiment",
+                  "services": "soins dentaires, détartrage, implants, orthodontie, blanchiment",
+                  "hours": "du lundi au vendredi de 9h à 18h, le samedi matin de 9h à 12h30",
+                  "address": "12 rue de la République, 69002 Lyon", "phone": "+33 4 78 00 00 00"}},
     {"slug": "atlas", "name": "Riad Atlas Restaurant", "plan": "telephony", "language": "ary",
      "timezone": "Africa/Casablanca", "currency": "MAD", "sector": "restaurant",
-     "owner": "owner@atlas.localhost", "member": ""},
+     "owner": "owner@atlas.localhost", "member": "",
+     "business": {"description": "مطعم مغربي تقليدي فمراكش: طاجين، كسكس، طنجية، وحجز الطابلات",
+                  "services": "طاجين، كسكس، طنجية، حلويات مغربية، حجز الطابلات والمناسبات",
+                  "hours": "كل نهار من 12 ديال الظهر حتى 11 ديال الليل",
+                  "address": "درب الحمام، المدينة القديمة، مراكش", "phone": "+212 524 00 00 00"}},
 ]

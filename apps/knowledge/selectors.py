@@ -5,15 +5,13 @@ Runs in the active client's schema: a client's agent can only ever find its own 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
 from apps.knowledge.models import Chunk, Document
-from apps.knowledge.text import TS_CONFIGS, normalise
+from apps.knowledge.text import TS_CONFIGS, query_terms
 
-_WORD = re.compile(r"\w{2,}", re.UNICODE)
 _CONFIGS = sorted(set(TS_CONFIGS.values()))
 TRIGRAM_THRESHOLD = 0.45
 
@@ -30,7 +28,7 @@ class Passage:
 
 def _terms(query: str) -> list[str]:
     seen: dict[str, None] = {}
-    for word in _WORD.findall(normalise(query)):
+    for word in query_terms(query):
         if not word.isdigit() or len(word) >= 3:
             seen.setdefault(word, None)
     return list(seen)[:24]

@@ -17,6 +17,31 @@ _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
 _SPACES = re.compile(r"\s+")
 
 
+# Function words dropped from queries before search (PostgreSQL's configurations drop their own
+# language's stopwords from full-text queries, but not Darija's, and never from trigram lookups).
+STOPWORDS = set("""
+le la les l de des du d un une et ou est sont je j tu il elle nous vous ils elles on ce c cet cette ces mon ma mes
+ton ta tes son sa ses notre votre vos leur leurs a au aux en dans par pour sur avec sans que qu qui quoi quel quelle
+quels quelles est-ce ne pas plus y se s me m te t lui moi toi oui non si comment combien quand pourquoi avez avoir
+etre fait faire peut peux puis bonjour merci svp stp chez
+the a an and or is are was were be been i you he she it we they me my your our their this that these those of to in
+on at for from with by as do does did have has had can could would will shall should what which who whom how when
+where why there here if not no yes please hi hello thanks about any some
+el la los las lo un una unos unas y o es son ser estar esta estan de del al a en con por para sin que quien cual
+cuales como cuando donde cuanto cuanta cuantos mi mis tu tus su sus nuestro me te se le les nos yo usted ustedes
+hay tienen tiene puedo puede si no hola gracias favor
+واش عندكم عندك ديال ديالكم ديالي شي فين كيفاش شحال شنو اشنو علاش امتى بغيت بغيتي باغي نبغي كنبغي كاين كاينه
+هاد هادي هادا هادو هو هي هوما حنا انا نتا نتي نقدر تقدر واحد وحده بزاف شويه غير حتى مع ف فال ل لل على من عند
+هل ما ماذا كم كيف اين متى لماذا في الى عن هذا هذه ذلك التي الذي هناك لدي لديكم عندي انتم نحن هو هي او و يا
+""".split())
+
+
+def query_terms(text: str) -> list[str]:
+    """The content words of a query, normalised, without function words."""
+    words = re.findall(r"\w{2,}", normalise(text))
+    return [word for word in words if word not in STOPWORDS]
+
+
 def ts_config(language: str) -> str:
     return TS_CONFIGS.get(language, "simple")
 

@@ -82,6 +82,8 @@ class BuiltinProvider:
         if flow and not ({"cancel", "reschedule"} & found and flow != "cancel"):
             if {"bye"} & found or (flow and "no" in found and self.state.get("asked") == "anything_else"):
                 return self._end(available)
+            if self._side_question(text, found) and "search_knowledge_base" in available:
+                return [_call("search_knowledge_base", {"query": text[:500]})]
             return self._continue(flow, text, found, available)
         if {"cancel", "reschedule"} & found and "cancel_or_reschedule" in available:
             self.state.update(flow="cancel", mode="reschedule" if "reschedule" in found else "cancel")
@@ -109,6 +111,16 @@ class BuiltinProvider:
             self.state["asked"] = "kb"
             return [_call("search_knowledge_base", {"query": text[:500]})]
         return [TextDelta(self._cannot_help(available))]
+
+    def _side_question(self, text: str, found: set[str]) -> bool:
+        """A question asked in the middle of a flow that carries none of the flow's answers."""
+        if not nlu.is_question(text, self.language) or found & {"yes", "no", "book", "cancel", "reschedule"}:
+            return False
+        today = self._today()
+        carries = (nlu.extract_day(text, today) or nlu.extract_time(text) or nlu.extract_ordinal(text) is not None
+                   or nlu.extract_email(text) or nlu.extract_phone(text) or nlu.extract_budget(text)[0] is not None
+                   or nlu.extract_timeline_days(text) is not None or nlu.extract_reference(text))
+        return not carries
 
     def _remember_contact(self, text: str) -> None:
         email, phone = nlu.extract_email(text), nlu.extract_phone(text)
@@ -144,6 +156,10 @@ class BuiltinProvider:
                     chosen = offered[0]
             if chosen:
                 self.state["slot"] = chosen
+            elif offered and day is None and at is None and not nlu.extract_period(text):
+                self.state["asked"] = "slot"
+                return [TextDelta(_("Which of these times suits you: %(slots)s?")
+                                  % {"slots": ", ".join(self._say(iso) for iso in offered)})]
             else:
                 if day is not None:
                     self.state["day"] = day.isoformat()
@@ -152,9 +168,9 @@ class BuiltinProvider:
                 period = nlu.extract_period(text)
                 if period:
                     self.state["period"] = period
-                arguments = {"date": self.state["day"]} if self.state.get("day") else {}
-                if not arguments:
-                    arguments["days"] = 7
+                arguments: dict[str, Any] = {"date": self.state["day"]} if self.state.get("day") else {"days": 7}
+                if self.state.get("time"):
+                    arguments["time"] = self.state["time"]
                 return [_call("check_availability", arguments)]
         if not self.state.get("name"):
             self.state["asked"] = "name"
@@ -268,7 +284,10 @@ class BuiltinProvider:
     def _after_tool(self, name: str, result: dict[str, Any], available: set[str]) -> list[Any]:
         error = result.get("error")
         if name == "search_knowledge_base":
-            return [TextDelta(self._answer(result, available))]
+            answer = self._answer(result, available)
+            if self.state.get("flow") == "booking" and self.state.get("offered"):
+                answer += " " + _("Shall we go on with your booking?")
+            return [TextDelta(answer)]
         if name == "check_availability":
             return [TextDelta(self._propose(result.get("slots") or [], available))]
         if name == "book_appointment":
@@ -360,7 +379,10 @@ class BuiltinProvider:
         if not passages:
             return self._cannot_help(available)
         best = passages[0]
-        excerpt = _excerpt(best["text"])
+        text = best["text"]
+        if text.startswith(best["document"]):  # FAQ entries repeat their question first
+            text = text[len(best["document"]):].strip() or text
+        excerpt = _excerpt(text)
         return _("%(answer)s (source: %(document)s)") % {"answer": excerpt, "document": best["document"]}
 
     def _greeting(self) -> str:

@@ -352,7 +352,8 @@ RELATIVE_DAYS = [
 ]
 PERIODS = {
     "morning": ["matin", "matinee", "morning", "por la manana", "صباح", "الصباح", "فالصباح", "الصباحيه"],
-    "afternoon": ["apres midi", "apres-midi", "aprem", "afternoon", "tarde", "بعد الظهر", "العشيه", "فالعشيه", "مساء"],
+    "afternoon": ["apres midi", "apres-midi", "aprem", "afternoon", "tarde", "بعد الظهر", "العشيه", "فالعشيه", "مساء",
+                  "soir", "soiree", "evening", "tonight", "night", "noche", "الليل", "فالليل", "ليلا", "المساء"],
 }
 _TIME_PATTERNS = [
     re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|:|heures?)\s*(\d{2})?(?!\d)"),

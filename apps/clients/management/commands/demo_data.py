@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
+from apps.agents.configurator import BusinessInfo, agent_create_from_draft, configure
+from apps.agents.models import Agent
 from apps.clients import services
 from apps.clients.demo import CLIENTS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
 from apps.clients.models import Client, Membership, Plan
@@ -49,6 +51,10 @@ class Command(BaseCommand):
                     usage_increment(metric="conversations", amount=37 if spec["slug"] == "demo" else 112)
                     usage_increment(metric="voice_minutes", amount=14 if spec["slug"] == "demo" else 95)
             Membership.objects.get_or_create(user=owner, client=client, defaults={"role": Membership.Role.OWNER})
+            with tenant_context(client):
+                if not Agent.objects.exists():
+                    draft = configure(BusinessInfo(name=spec["name"], language=spec["language"], **spec["business"]))
+                    agent_create_from_draft(draft=draft, languages=draft.languages)
             if spec["member"]:
                 member = _user(spec["member"])
                 Membership.objects.get_or_create(user=member, client=client,
