@@ -85,8 +85,17 @@ class Draft:
         return asdict(self)
 
 
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+
+
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    return re.compile(rf"(^|\W){re.escape(normalise(keyword))}($|\W)")
+    word = normalise(keyword)
+    if _ARABIC.search(word):
+        # Arabic and Darija glue clitics to words: و (and), ف (in), ب (with), ل (for), ك (like), ال (the).
+        bare = word[2:] if word.startswith("ال") and len(word) > 4 else word
+        # …and suffixes (ة, ات, ين, ي…): up to two more letters after the keyword
+        return re.compile(rf"(^|\W)(?:[وفبلك])?(?:ال)?{re.escape(bare)}\w{{0,2}}($|\W)")
+    return re.compile(rf"(^|\W){re.escape(word)}($|\W)")
 
 
 _PATTERNS: dict[str, list[tuple[str, str, re.Pattern[str]]]] = {}

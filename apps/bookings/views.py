@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date as _parse_date
 
 from apps.bookings.models import Appointment
+
+
+def parse_date(value: str) -> date | None:
+    """A date from a query string; None when absent, malformed or impossible (2026-02-30)."""
+    try:
+        return _parse_date(value)
+    except ValueError:
+        return None
 
 
 def appointments(request: HttpRequest) -> HttpResponse:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date as _parse_date
 
 from apps.conversations.models import Conversation
+
+
+def parse_date(value: str) -> date | None:
+    """A date from a query string; None when absent, malformed or impossible (2026-02-30)."""
+    try:
+        return _parse_date(value)
+    except ValueError:
+        return None
 
 
 def conversations_list(request: HttpRequest) -> HttpResponse:

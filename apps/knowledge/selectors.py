@@ -52,7 +52,7 @@ def _fulltext(terms: list[str], limit: int) -> dict[int, float]:
 
 def _trigram(terms: list[str], limit: int) -> dict[int, float]:
     """Chunks containing a word close to one of the query's longest words (typos, variants)."""
-    words = sorted((t for t in terms if len(t) >= 4), key=len, reverse=True)[:4]
+    words = sorted((t for t in terms if len(t) >= 3), key=len, reverse=True)[:4]
     if not words:
         return {}
     table = Chunk._meta.db_table
