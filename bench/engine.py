@@ -1,0 +1,71 @@
+"""Built-in engine turn latency, in process, with a 1,000-document knowledge base.
+
+    .venv/bin/python bench/engine.py [--turns N]
+
+A throw-away client gets an agent and 1,000 documents (the French retrieval set, varied), then
+runs a mix of turns: knowledge questions, greetings, booking starts (availability lookups) and
+small talk. Each turn is the whole path: store the message, understand, call the tool, store
+the reply. Last line: {"p50_ms": …, "p99_ms": …}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+from _setup import emit, percentile  # noqa: I001  (sets up Django first)
+from _clients import bench_client
+from django_tenants.utils import tenant_context
+
+from apps.agents.engine import turn_run
+from apps.agents.models import Agent
+from apps.agents.tools import TOOLS
+from apps.conversations.services import conversation_start
+from apps.knowledge.models import Chunk, Document
+from apps.knowledge.services import documents_import
+
+DATA = Path(__file__).resolve().parent / "data" / "retrieval_fr.json"
+OPENERS = ["Bonjour", "Je voudrais un rendez-vous mardi", "Merci beaucoup", "Je veux parler à un conseiller",
+           "Vous prenez la carte vitale ?"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=600)
+    args = parser.parse_args()
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    rng = random.Random(7)
+    with bench_client("bench-engine") as client, tenant_context(client):
+        rows = []
+        for index in range(1000):
+            source = data["documents"][index % len(data["documents"])]
+            sentences = source["text"].split(". ")
+            rng.shuffle(sentences)
+            rows.append({"title": f"{source['title']} ({index // len(data['documents']) + 1})",
+                         "text": ". ".join(sentences)})
+        started = time.perf_counter()
+        documents_import(rows=rows, language="fr")
+        print(f"knowledge base: {Document.objects.count()} documents, {Chunk.objects.count()} passages, "
+              f"ingested in {time.perf_counter() - started:.1f} s")
+        agent = Agent.objects.create(name="Bench", languages=["fr"], default_language="fr", tools=list(TOOLS),
+                                     texts={"fr": {"greeting": "Bonjour !", "closing": "Au revoir"}})
+        questions = [q["q"] for q in data["questions"]]
+        samples = []
+        for number in range(args.turns + 30):
+            conversation = conversation_start(agent=agent, channel="widget_text", language="fr")
+            text = rng.choice(questions) if number % 2 else rng.choice(OPENERS)
+            began = time.perf_counter()
+            turn_run(client=client, conversation_id=conversation.pk, text=text)
+            if number >= 30:  # warm-up turns are not counted
+                samples.append((time.perf_counter() - began) * 1000)
+    p50, p99 = percentile(samples, 50), percentile(samples, 99)
+    print(f"{len(samples)} turns: p50 {p50:.1f} ms, p90 {percentile(samples, 90):.1f} ms, p99 {p99:.1f} ms, "
+          f"max {max(samples):.1f} ms")
+    emit({"p50_ms": round(p50, 2), "p99_ms": round(p99, 2)})
+
+
+if __name__ == "__main__":
+    main()
