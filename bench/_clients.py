@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import _setup  # noqa: F401  (Django is set up before the apps are imported)
+
 from apps.clients import provisioning, services
 from apps.clients.models import Client, Plan
 

@@ -16,8 +16,8 @@ import random
 import time
 from pathlib import Path
 
-from _setup import emit, percentile  # noqa: I001  (sets up Django first)
 from _clients import bench_client
+from _setup import emit, percentile  # noqa: I001  (sets up Django first)
 from django_tenants.utils import tenant_context
 
 from apps.agents.engine import turn_run

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _setup import emit  # noqa: I001  (sets up Django first)
 from _clients import bench_client
+from _setup import emit  # noqa: I001  (sets up Django first)
 from django_tenants.utils import tenant_context
 
 from apps.knowledge.models import Document

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -139,6 +140,7 @@ def _history(conversation: Conversation) -> list[dict[str, Any]]:
     return messages
 
 
+@transaction.atomic
 def _begin(client: Any, conversation_id: int, text: str) -> _Turn:
     conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
     if conversation is None:
@@ -192,14 +194,73 @@ async def _provider_round(provider: Any, config: ProviderConfig, turn: _Turn) ->
         yield event
 
 
+def _tool_events(client: Any, turn: _Turn, call: ToolCallRequest) -> list[EngineEvent]:
+    """Run one tool call; the events it produces, in order."""
+    ok, result = _run_tool(client, turn, call)
+    events: list[EngineEvent] = [ToolCalled(call.id, call.name, call.arguments), ToolReturned(call.id, call.name, ok,
+                                                                                             result)]
+    turn.messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name,
+                          "content": json.dumps(result, ensure_ascii=False)})
+    if ok and call.name == "transfer_to_human":
+        events.append(HandOver(result.get("reason", ""), result.get("phone", ""), result.get("email", "")))
+    if ok and call.name == "end_conversation":
+        events.append(Ended())
+    return events
+
+
+def _builtin_rounds(client: Any, turn: _Turn, builtin: BuiltinProvider) -> list[EngineEvent]:
+    """The built-in engine's part of a turn, synchronously: its replies and tool calls, in order."""
+    events: list[EngineEvent] = []
+    for _round in range(MAX_TOOL_ROUNDS + 1):
+        calls = []
+        for event in builtin.respond(messages=turn.messages, tools=[t.spec() for t in turn.tools]):
+            if isinstance(event, TextDelta) and event.text:
+                turn.reply.append(event.text)
+                events.append(Delta(event.text))
+            elif isinstance(event, ToolCallRequest):
+                calls.append(event)
+        if not calls:
+            break
+        turn.messages.append({"role": "assistant", "content": "", "tool_calls": [
+            {"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls]})
+        for call in calls:
+            events.extend(_tool_events(client, turn, call))
+    return events
+
+
+def _close(client: Any, turn: _Turn, provider: str, started: float, fallback: bool,
+           events: list[EngineEvent]) -> list[EngineEvent]:
+    reply = "".join(turn.reply).strip()
+    latency = round((time.perf_counter() - started) * 1000)
+    message_id = _finish(turn, reply, provider, latency, True)
+    if any(isinstance(event, Ended) for event in events):
+        conversation_set_outcome(conversation=turn.conversation, outcome=Conversation.Outcome.ENDED)
+    return [TurnDone(message_id=message_id, text=reply, latency_ms=latency, provider=provider, fallback=fallback)]
+
+
+def _open(client: Any, conversation_id: int, text: str, started: float) -> tuple[_Turn, Any, list[EngineEvent]]:
+    """Begin the turn. With the built-in engine, the whole turn happens here, in one database hop."""
+    turn = _begin(client, conversation_id, text)
+    chosen = provider_for(turn.agent)
+    if chosen is not None:
+        return turn, chosen, []
+    # The user's message is committed (by _begin); the rest of the turn commits once, at its end.
+    with translation.override(turn.conversation.language), transaction.atomic():
+        builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
+        events = _builtin_rounds(client, turn, builtin)
+        return turn, None, events + _close(client, turn, "builtin", started, False, events)
+
+
 async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncIterator[EngineEvent]:
     started = time.perf_counter()
     text = _validate(text)
-    turn: _Turn = await client_db(client, _begin, client, conversation_id, text)
-    chosen = await client_db(client, provider_for, turn.agent)
+    turn, chosen, done = await client_db(client, _open, client, conversation_id, text, started)
+    if chosen is None:
+        for event in done:
+            yield event
+        return
     builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
-    provider, config, name, fallback = (chosen[0], chosen[1], chosen[0].name, False) if chosen else (
-        builtin, ProviderConfig(model="builtin"), "builtin", False)
+    provider, config, name, fallback = chosen[0], chosen[1], chosen[0].name, False
     ended = False
     try:
         with translation.override(turn.conversation.language):
@@ -228,23 +289,12 @@ async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncI
                                       "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments}
                                                      for c in calls]})
                 for call in calls:
-                    yield ToolCalled(call.id, call.name, call.arguments)
-                    ok, result = await client_db(client, _run_tool, client, turn, call)
-                    yield ToolReturned(call.id, call.name, ok, result)
-                    turn.messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name,
-                                          "content": json.dumps(result, ensure_ascii=False)})
-                    if ok and call.name == "transfer_to_human":
-                        yield HandOver(result.get("reason", ""), result.get("phone", ""), result.get("email", ""))
-                    if ok and call.name == "end_conversation":
-                        ended = True
-        reply = "".join(turn.reply).strip()
-        latency = round((time.perf_counter() - started) * 1000)
-        message_id = await client_db(client, _finish, turn, reply, name, latency, True)
-        if ended:
-            await client_db(client, conversation_set_outcome, conversation=turn.conversation,
-                            outcome=Conversation.Outcome.ENDED)
-            yield Ended()
-        yield TurnDone(message_id=message_id, text=reply, latency_ms=latency, provider=name, fallback=fallback)
+                    for event in await client_db(client, _tool_events, client, turn, call):
+                        ended = ended or isinstance(event, Ended)
+                        yield event
+        for event in await client_db(client, _close, client, turn, name, started, fallback,
+                                     [Ended()] if ended else []):
+            yield event
     except (asyncio.CancelledError, GeneratorExit):
         # barge-in or a closed socket: keep what was said, marked incomplete
         partial = "".join(turn.reply).strip()

@@ -60,3 +60,14 @@ class Chunk(models.Model):
             GinIndex(fields=["search_vector"], name="chunk_search_vector"),
             GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="chunk_search_trgm"),
         ]
+
+
+class Word(models.Model):
+    """The client's vocabulary (one row per distinct word of its documents), with a trigram index:
+    a misspelt query word is corrected against it in a millisecond, then searched in full text."""
+
+    word = models.CharField(max_length=64, unique=True)
+    doc_count = models.PositiveIntegerField(default=0)  # documents using it: very common words rank nothing
+
+    class Meta:
+        indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="knowledge_word_trgm")]

@@ -6,14 +6,18 @@ Runs in the active client's schema: a client's agent can only ever find its own 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection, transaction
+from django.core.cache import cache
+from django.db import connection
 
-from apps.knowledge.models import Chunk, Document
+from apps.knowledge.models import Chunk, Document, Word
 from apps.knowledge.text import TS_CONFIGS, query_terms
 
 _CONFIGS = sorted(set(TS_CONFIGS.values()))
-TRIGRAM_THRESHOLD = 0.45
+SIMILARITY_THRESHOLD = 0.4
+CONFIGS_CACHE_KEY = "knowledge:stats"  # the cache prefixes it with the client's schema
+COMMON_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class Passage:
     title: str
     text: str
     score: float
-    method: str  # "fulltext", "trigram" or "both"
+    method: str  # "fulltext", or "fulltext+corrected" when misspelt words were corrected
 
 
 def _terms(query: str) -> list[str]:
@@ -34,61 +38,89 @@ def _terms(query: str) -> list[str]:
     return list(seen)[:24]
 
 
-def _fulltext(terms: list[str], limit: int) -> dict[int, float]:
+def _vocabulary(terms: list[str]) -> tuple[list[str], dict[str, int]]:
+    """(corrections, document counts): words of the client's vocabulary close to the query's words
+    (typos, variants, plurals), and how many documents use each query word exactly."""
     if not terms:
-        return {}
-    expression = " | ".join(terms)
-    tsquery = " || ".join(f"to_tsquery('{config}', %s)" for config in _CONFIGS)
-    table = Chunk._meta.db_table
+        return [], {}
+    table = Word._meta.db_table
+    with connection.cursor() as cursor:
+        # `%` (index-assisted, default threshold 0.3) finds candidates; the stricter similarity keeps them
+        cursor.execute(
+            f"""SELECT q.term, w.word, w.doc_count, w.sim FROM unnest(%s::text[]) AS q(term)
+                CROSS JOIN LATERAL (SELECT word, doc_count, similarity(word, q.term) AS sim FROM {table}
+                                    WHERE word %% q.term ORDER BY sim DESC, word LIMIT 3) AS w
+                WHERE w.sim >= %s""",
+            [terms, SIMILARITY_THRESHOLD],
+        )
+        rows = cursor.fetchall()
+    counts = {term: doc_count for term, word, doc_count, _sim in rows if term == word}
+    corrections = sorted({word for term, word, _count, _sim in rows
+                          if word not in terms and len(term) >= 4 and not term.isdigit()})
+    return corrections, counts
+
+
+def _informative(terms: list[str], counts: dict[str, int]) -> list[str]:
+    """Drop words most documents use (in a dental clinic's documents, "dent"): they match everything
+    and rank nothing, and would make the ranking scan the whole knowledge base."""
+    total = kb_document_count()
+    ceiling = max(20, int(total * COMMON_SHARE))
+    kept = [term for term in terms if counts.get(term, 0) <= ceiling]
+    return kept or terms
+
+
+def _tsquery_text(terms: list[str], corrections: list[str]) -> str:
+    # prefix matching for longer words ("pay" finds "payment", "horaire" finds "horaires")
+    parts = [f"{term}:*" if len(term) >= 3 and not term.isdigit() else term for term in terms] + corrections
+    return " | ".join(parts)
+
+
+def _stats() -> dict[str, Any]:
+    """The text-search configurations the client's documents use and how many documents there are
+    (cached per client, reset on ingest)."""
+    stats = cache.get(CONFIGS_CACHE_KEY)
+    if stats is None:
+        stats = {"configs": sorted(set(Chunk.objects.values_list("ts_config", flat=True).distinct()) & set(_CONFIGS)),
+                 "documents": Document.objects.filter(status=Document.Status.READY).count()}
+        cache.set(CONFIGS_CACHE_KEY, stats, 300)
+    return stats
+
+
+def kb_configs() -> list[str]:
+    return list(_stats()["configs"])
+
+
+def kb_document_count() -> int:
+    return int(_stats()["documents"])
+
+
+def _fulltext(expression: str, limit: int) -> list[tuple[Any, ...]]:
+    """(chunk id, document id, title, text, rank) of the best passages of ready documents."""
+    configs = kb_configs()
+    if not expression or not configs:
+        return []
+    tsquery = " || ".join(f"to_tsquery('{config}', %s)" for config in configs)
+    chunks, documents = Chunk._meta.db_table, Document._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT id, ts_rank_cd(search_vector, q, 32) AS rank
-                FROM {table}, ({'SELECT ' + tsquery}) AS query(q)
-                WHERE search_vector @@ q ORDER BY rank DESC, id LIMIT %s""",
-            [expression] * len(_CONFIGS) + [limit],
+            f"""SELECT c.id, c.document_id, d.title, c.text, ts_rank_cd(c.search_vector, q, 32) AS rank
+                FROM {chunks} c JOIN {documents} d ON d.id = c.document_id,
+                     ({'SELECT ' + tsquery}) AS query(q)
+                WHERE c.search_vector @@ q AND d.status = %s ORDER BY rank DESC, c.id LIMIT %s""",
+            [expression] * len(configs) + [Document.Status.READY, limit],
         )
-        return {row[0]: float(row[1]) for row in cursor.fetchall()}
-
-
-def _trigram(terms: list[str], limit: int) -> dict[int, float]:
-    """Chunks containing a word close to one of the query's longest words (typos, variants)."""
-    words = sorted((t for t in terms if len(t) >= 3), key=len, reverse=True)[:4]
-    if not words:
-        return {}
-    table = Chunk._meta.db_table
-    similarity = ", ".join(["word_similarity(%s, search_text)"] * len(words))
-    condition = " OR ".join(["%s <%% search_text"] * len(words))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(TRIGRAM_THRESHOLD)])
-        cursor.execute(
-            f"""SELECT id, {'GREATEST(' + similarity + ')' if len(words) > 1 else similarity} AS sim
-                FROM {table} WHERE {condition} ORDER BY sim DESC, id LIMIT %s""",
-            [*words, *words, limit],
-        )
-        return {row[0]: float(row[1]) for row in cursor.fetchall()}
+        return cursor.fetchall()
 
 
 def knowledge_search(*, query: str, limit: int = 3) -> list[Passage]:
-    """The best passages for `query`, best first, each naming its document."""
+    """The best passages for `query`, best first, each naming its document. Two queries."""
     terms = _terms(query)
-    scores: dict[int, tuple[float, str]] = {}
-    for chunk_id, rank in _fulltext(terms, limit * 4).items():
-        scores[chunk_id] = (rank, "fulltext")
-    if len(scores) < limit or len(terms) <= 3:
-        for chunk_id, similarity in _trigram(terms, limit * 4).items():
-            weighted = similarity * 0.6
-            if chunk_id in scores:
-                scores[chunk_id] = (scores[chunk_id][0] + weighted, "both")
-            else:
-                scores[chunk_id] = (weighted, "trigram")
-    if not scores:
-        return []
-    best = sorted(scores.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
-    rows = {chunk.pk: chunk for chunk in Chunk.objects.select_related("document").filter(
-        pk__in=[chunk_id for chunk_id, _ in best], document__status=Document.Status.READY)}
-    return [Passage(chunk_id=chunk_id, document_id=rows[chunk_id].document_id, title=rows[chunk_id].document.title,
-                    text=rows[chunk_id].text, score=round(score, 4), method=method)
-            for chunk_id, (score, method) in best if chunk_id in rows]
+    corrections, counts = _vocabulary(terms)
+    terms = _informative(terms, counts)
+    method = "fulltext+corrected" if corrections else "fulltext"
+    return [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text, score=round(float(rank), 4),
+                    method=method)
+            for chunk_id, document_id, title, text, rank in _fulltext(_tsquery_text(terms, corrections), limit)]
 
 
 def documents_list() -> list[Document]:

@@ -10,13 +10,15 @@ from urllib.parse import urlparse
 import httpx
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Value
 from django.utils.translation import gettext as _
 
 from apps.core.errors import InvalidInput, PayloadTooLarge
 from apps.knowledge import text as kb_text
-from apps.knowledge.models import Chunk, Document
+from apps.knowledge.models import Chunk, Document, Word
+from apps.knowledge.selectors import CONFIGS_CACHE_KEY
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_TEXT_CHARS = 2_000_000
@@ -131,13 +133,25 @@ def document_ingest(*, document_id: int) -> Document:
             _progress(document, 80)
             Chunk.objects.filter(document=document).update(
                 search_vector=SearchVector("search_text", config=Value(config)))
+            vocabulary = {word for piece in pieces for word in kb_text.query_terms(f"{document.title} {piece}")
+                          if 3 <= len(word) <= 64 and not word.isdigit()}
+            _vocabulary_add(sorted(vocabulary))
             document.chunk_count = len(pieces)
             document.save(update_fields=["chunk_count"])
+        cache.delete(CONFIGS_CACHE_KEY)
         _progress(document, 100, Document.Status.READY)
     except Exception as exc:  # the document shows why; nothing else is lost
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         _progress(document, 100, Document.Status.FAILED, str(message)[:2000])
     return document
+
+
+def _vocabulary_add(words: list[str]) -> None:
+    table = Word._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (word, doc_count) SELECT unnest(%s::text[]), 1
+                ON CONFLICT (word) DO UPDATE SET doc_count = {table}.doc_count + 1""", [words])
 
 
 def document_delete(*, document: Document) -> None:

@@ -50,8 +50,8 @@ class BuiltinProvider:
 
     # --- the protocol ----------------------------------------------------------------------------------
 
-    async def stream(self, *, config: ProviderConfig, messages: list[dict[str, Any]],
-                     tools: list[ToolSpec]) -> AsyncIterator[Any]:
+    def respond(self, *, messages: list[dict[str, Any]], tools: list[ToolSpec]) -> list[Any]:
+        """The same events as `stream`, computed at once (the engine's one-hop path uses this)."""
         available = {tool.name for tool in tools}
         last = messages[-1] if messages else {"role": "user", "content": ""}
         with translation.override(self.language):
@@ -59,9 +59,12 @@ class BuiltinProvider:
                 events = self._after_tool(last.get("name", ""), json.loads(last.get("content") or "{}"), available)
             else:
                 events = self._on_user(str(last.get("content", "")), available)
-            for event in events:
-                yield event
-        yield Done("tool_calls" if any(isinstance(e, ToolCallRequest) for e in events) else "stop")
+        return [*events, Done("tool_calls" if any(isinstance(e, ToolCallRequest) for e in events) else "stop")]
+
+    async def stream(self, *, config: ProviderConfig, messages: list[dict[str, Any]],
+                     tools: list[ToolSpec]) -> AsyncIterator[Any]:
+        for event in self.respond(messages=messages, tools=tools):
+            yield event
 
     # --- understanding ---------------------------------------------------------------------------------
 
