@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from apps.agents.models import WEEKDAYS, Agent
-from apps.agents.tools import TOOLS
+from apps.agents.tools import TOOL_LABELS
 
 HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 DAY_LABELS = {"mon": _("Monday"), "tue": _("Tuesday"), "wed": _("Wednesday"), "thu": _("Thursday"),
@@ -30,7 +30,7 @@ class BusinessForm(forms.Form):
 
 class DraftSaveForm(forms.Form):
     name = forms.CharField(label=_("Agent name"), max_length=80)
-    tools = forms.MultipleChoiceField(label=_("Tools"), choices=[(name, name) for name in TOOLS], required=False,
+    tools = forms.MultipleChoiceField(label=_("Tools"), choices=list(TOOL_LABELS.items()), required=False,
                                       widget=forms.CheckboxSelectMultiple)
     languages = forms.MultipleChoiceField(label=_("Languages"), choices=settings.LANGUAGES,
                                           widget=forms.CheckboxSelectMultiple)
@@ -45,7 +45,7 @@ class AgentForm(forms.ModelForm):
     languages = forms.MultipleChoiceField(label=_("Languages"), choices=settings.LANGUAGES,
                                           widget=forms.CheckboxSelectMultiple)
     default_language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
-    tools = forms.MultipleChoiceField(label=_("Tools"), choices=[(name, name) for name in TOOLS], required=False,
+    tools = forms.MultipleChoiceField(label=_("Tools"), choices=list(TOOL_LABELS.items()), required=False,
                                       widget=forms.CheckboxSelectMultiple)
     api_key = forms.CharField(label=_("Your own API key (optional)"), required=False, max_length=300,
                               widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from apps.agents.llm.base import ToolSpec
 from apps.bookings import services as bookings
@@ -201,6 +202,19 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
     Tool("end_conversation", "End the conversation politely when the person is done.",
          _obj({"reason": {"type": "string"}}), end_conversation, effects=("end",)),
 ]}
+
+TOOL_LABELS = {
+    "check_availability": _("Check availability"),
+    "book_appointment": _("Book appointments"),
+    "cancel_or_reschedule": _("Cancel or move appointments"),
+    "qualify_lead": _("Qualify leads"),
+    "create_ticket": _("Open support tickets"),
+    "search_knowledge_base": _("Answer from the knowledge base"),
+    "transfer_to_human": _("Hand over to a person"),
+    "schedule_callback": _("Schedule callbacks"),
+    "send_message": _("Send SMS, WhatsApp or e-mail"),
+    "end_conversation": _("End the conversation"),
+}
 
 # send_message needs the channel's own feature
 CHANNEL_FEATURES = {"sms": "sms", "whatsapp": "whatsapp", "email": "email_notifications"}

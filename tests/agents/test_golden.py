@@ -62,6 +62,13 @@ def talk(client, conversation, lines):
     return events
 
 
+def assert_in_language(text, language):
+    arabic = any("\u0600" <= ch <= "\u06ff" for ch in text)
+    assert arabic == (language in {"ar", "ary"}), text
+    if language != "en":
+        assert "Your reference" not in text and "under the name" not in text, text
+
+
 def reply(events):
     return next(e for e in events if isinstance(e, TurnDone)).text
 
@@ -83,6 +90,7 @@ def test_it_books_an_appointment_at_the_right_local_time(cast, agent_a, start, l
     assert (local.date(), local.hour, local.minute) == (expected_day, 9, 0)
     assert appointment.end - appointment.start == timedelta(minutes=30)
     assert appointment.reference in reply(turns[-1])
+    assert_in_language(reply(turns[-1]), language)
     assert conversation.outcome == Conversation.Outcome.BOOKED
 
 
@@ -100,6 +108,7 @@ def test_it_qualifies_a_lead_with_its_score(cast, agent_a, start, language):
     assert lead.breakdown == {"budget": 25, "authority": 25, "need": 25, "timeline": 15}
     assert lead.score == 90
     assert lead.email.endswith("@example.com")
+    assert_in_language(reply(turns[1]), language)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

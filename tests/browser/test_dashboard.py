@@ -8,7 +8,7 @@ from django.utils import translation
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]  # django_db: so the test database is set up
 
 
 def sign_in(page, base: str, email: str) -> None:
@@ -73,3 +73,30 @@ def test_it_lives_over_a_websocket(page, live_server_url, session_cast):
     )
     assert result["type"] == "snapshot" and result["client"] == "alpha"
     assert {q["quota"] for q in result["quotas"]} == {"monthly_conversations", "voice_minutes"}
+
+
+def test_it_creates_an_agent_with_the_configurator_and_chats_with_it(page, live_server_url, session_cast):
+    base = f"http://alpha.{live_server_url}"
+    sign_in(page, base, "alice@a.test")
+    choose_language(page, "ar")
+    page.goto(f"{base}/agents/new/")
+    page.fill("input[name=name]", "عيادة الابتسامة")
+    page.fill("textarea[name=description]", "عيادة طب الأسنان: تنظيف، تقويم، زراعة الأسنان")
+    page.select_option("main select[name=language]", "ar")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.url.endswith("/agents/new/review/")
+    page.screenshot(path=str(ARTIFACTS / "configurator-review-ar.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("main form button.primary")
+    assert "/agents/" in page.url and page.get_attribute("html", "dir") == "rtl"
+    page.fill("#chat-input", "مرحبا")
+    page.click("#chat-form button[type=submit]")
+    page.wait_for_selector(".bubble.agent", timeout=10_000)
+    assert "عيادة الابتسامة" in page.locator(".bubble.agent").first.inner_text()
+    page.fill("#chat-input", "أريد حجز موعد يوم الثلاثاء")
+    page.click("#chat-form button[type=submit]")
+    page.wait_for_function("document.querySelectorAll('.bubble.agent').length >= 2", timeout=10_000)
+    offer = page.locator(".bubble.agent").nth(1).inner_text()
+    assert "الثلاثاء" in offer
+    page.screenshot(path=str(ARTIFACTS / "agent-chat-ar.png"), full_page=True)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from apps.agents.builtin import nlu
 from apps.agents.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
 
+DAY_FORMATS = {"en": "l, F j", "es": r"l j \d\e F"}
 FLOW_SLOTS = {
     "booking": ["slot", "name", "contact"],
     "lead": ["need", "budget", "authority", "timeline", "name", "contact"],
@@ -162,7 +163,7 @@ class BuiltinProvider:
             elif offered and day is None and at is None and not nlu.extract_period(text):
                 self.state["asked"] = "slot"
                 return [TextDelta(_("Which of these times suits you: %(slots)s?")
-                                  % {"slots": ", ".join(self._say(iso) for iso in offered)})]
+                                  % {"slots": self._list([self._say(iso) for iso in offered])})]
             else:
                 if day is not None:
                     self.state["day"] = day.isoformat()
@@ -349,7 +350,13 @@ class BuiltinProvider:
     def _say(self, iso: str) -> str:
         moment = self._local(iso)
         clock = formats.date_format(moment, "g:i A" if self.language == "en" else "H:i")
-        return _("%(day)s at %(time)s") % {"day": formats.date_format(moment, "l j F"), "time": clock}
+        day = formats.date_format(moment, DAY_FORMATS.get(self.language, "l j F"))
+        if self.language in {"fr", "es"}:  # day and month names take no capital there
+            day = day.lower()
+        return _("%(day)s at %(time)s") % {"day": day, "time": clock}
+
+    def _list(self, items: list[str]) -> str:
+        return ("، " if self.language in {"ar", "ary"} else ", ").join(items)
 
     def _propose(self, slots: list[str], available: set[str]) -> str:
         wanted_time = self.state.pop("time", None)
@@ -372,7 +379,7 @@ class BuiltinProvider:
         choice = _spread(slots, 3)
         self.state["offered"] = choice
         self.state["asked"] = "slot"
-        listing = ", ".join(self._say(iso) for iso in choice)
+        listing = self._list([self._say(iso) for iso in choice])
         if wanted_time:
             return _("That time is taken. I can offer: %(slots)s. Which one suits you?") % {"slots": listing}
         return _("I can offer: %(slots)s. Which one suits you?") % {"slots": listing}
