@@ -124,8 +124,12 @@ def _flush_test_redis() -> None:
 @pytest.fixture(autouse=True)
 def _clean_state() -> Iterator[None]:
     """Caches, routing entries and rate-limit counters copy rows that each test rolls back: start clean."""
+    from django.utils import translation
+
     _flush_test_redis()
+    translation.activate("en")  # a request's LocaleMiddleware leaves its language active: start from English
     yield
+    translation.deactivate()
     connection.set_schema_to_public()
     _flush_test_redis()
 
@@ -149,3 +153,8 @@ def as_user(cast: Cast) -> Any:
         return http
 
     return make
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Browser tests last: they are the slowest, and the server they drive commits what it does."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

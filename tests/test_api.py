@@ -23,7 +23,9 @@ def test_it_answers_for_the_keys_client(cast):
     assert response.status_code == 200
     body = response.json()
     assert (body["slug"], body["plan"]) == ("alpha", "pro")
-    assert {"quota": "monthly_conversations", "used": 0, "limit": 2000, "left": 2000} in body["usage"]
+    usage = {row["quota"]: row for row in body["usage"]}
+    assert usage["monthly_conversations"]["limit"] == 2000
+    assert usage["monthly_conversations"]["left"] == 2000 - usage["monthly_conversations"]["used"]
     assert get("/api/v1/me", cast.sk_b).json()["slug"] == "bravo"
 
 

@@ -13,6 +13,7 @@ from django.contrib.postgres.search import SearchVector
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Value
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from apps.core.errors import InvalidInput, PayloadTooLarge
@@ -113,7 +114,14 @@ def _progress(document: Document, percent: int, status: str | None = None, error
 
 
 def document_ingest(*, document_id: int) -> Document:
-    """Extract, chunk and index a document. Safe to re-run: its chunks are replaced."""
+    """Extract, chunk and index a document. Safe to re-run: its chunks are replaced.
+    Errors are written in the client's default language (this usually runs in a worker)."""
+    tenant = getattr(connection, "tenant", None)
+    with translation.override(getattr(tenant, "default_language", None) or translation.get_language()):
+        return _ingest(document_id)
+
+
+def _ingest(document_id: int) -> Document:
     document = Document.objects.get(pk=document_id)
     _progress(document, 5, Document.Status.PROCESSING)
     try:

@@ -83,3 +83,25 @@ def page(browser: object) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_what_the_server_committed(session_cast: object, django_db_blocker: object) -> Iterator[None]:
+    """The live server commits what the browser does; remove it so other runs start clean."""
+    yield
+    from django_tenants.utils import tenant_context
+
+    from apps.agents.models import Agent
+    from apps.bookings.models import Appointment
+    from apps.conversations.models import Conversation
+    from apps.crm.models import Callback, Lead, Ticket
+    from apps.knowledge.models import Document, Word
+    from apps.messaging.models import OutboxMessage
+    from apps.usage.models import UsageCounter
+
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        for client in (session_cast.client_a, session_cast.client_b):  # type: ignore[attr-defined]
+            with tenant_context(client):
+                for model in (Appointment, Lead, Ticket, Callback, OutboxMessage, Conversation, Document, Word,
+                              Agent, UsageCounter):
+                    model.objects.all().delete()
