@@ -127,7 +127,7 @@ def search_knowledge_base(ctx: ToolContext, args: dict[str, Any]) -> dict[str, A
     query = str(args.get("query") or "").strip()
     if not query:
         raise InvalidInput("query is required")
-    passages = knowledge_search(query=query, limit=min(int(args.get("limit") or 3), 5))
+    passages = knowledge_search(query=query, limit=min(int(args.get("limit") or 3), 5), language=ctx.language)
     return {"passages": [{"document": p.title, "text": p.text, "score": p.score} for p in passages]}
 
 

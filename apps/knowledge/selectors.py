@@ -69,10 +69,12 @@ def _informative(terms: list[str], counts: dict[str, int]) -> list[str]:
     return kept or terms
 
 
-def _tsquery_text(terms: list[str], corrections: list[str]) -> str:
-    # prefix matching for longer words ("pay" finds "payment", "horaire" finds "horaires")
-    parts = [f"{term}:*" if len(term) >= 3 and not term.isdigit() else term for term in terms] + corrections
-    return " | ".join(parts)
+def _tsquery_text(terms: list[str], corrections: list[str]) -> tuple[str, str]:
+    """(words for each language's stemmer, the same words as prefixes for the 'simple' configuration).
+    Prefixes go unstemmed: "pay" finds "payment", but French "payer" (stem "pai") does not find "pain"."""
+    words = terms + corrections
+    prefixes = [f"{term}:*" for term in terms if len(term) >= 3 and not term.isdigit()]
+    return " | ".join(words), " | ".join(prefixes)
 
 
 def _stats() -> dict[str, Any]:
@@ -80,8 +82,10 @@ def _stats() -> dict[str, Any]:
     (cached per client, reset on ingest)."""
     stats = cache.get(CONFIGS_CACHE_KEY)
     if stats is None:
+        ready = Document.objects.filter(status=Document.Status.READY)
         stats = {"configs": sorted(set(Chunk.objects.values_list("ts_config", flat=True).distinct()) & set(_CONFIGS)),
-                 "documents": Document.objects.filter(status=Document.Status.READY).count()}
+                 "documents": ready.count(),
+                 "languages": sorted(set(ready.values_list("language", flat=True).distinct()))}
         cache.set(CONFIGS_CACHE_KEY, stats, 300)
     return stats
 
@@ -94,33 +98,53 @@ def kb_document_count() -> int:
     return int(_stats()["documents"])
 
 
-def _fulltext(expression: str, limit: int) -> list[tuple[Any, ...]]:
+def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str]) -> list[tuple[Any, ...]]:
     """(chunk id, document id, title, text, rank) of the best passages of ready documents."""
+    words, prefixes = expressions
     configs = kb_configs()
-    if not expression or not configs:
+    if not words or not configs:
         return []
-    tsquery = " || ".join(f"to_tsquery('{config}', %s)" for config in configs)
+    parts = [f"to_tsquery('{config}', %s)" for config in configs] + (["to_tsquery('simple', %s)"] if prefixes else [])
+    params: list[Any] = [words] * len(configs) + ([prefixes] if prefixes else [])
+    language_filter = ""
+    if languages:
+        language_filter = "AND d.language = ANY(%s)"
     chunks, documents = Chunk._meta.db_table, Document._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT c.id, c.document_id, d.title, c.text, ts_rank_cd(c.search_vector, q, 32) AS rank
                 FROM {chunks} c JOIN {documents} d ON d.id = c.document_id,
-                     ({'SELECT ' + tsquery}) AS query(q)
-                WHERE c.search_vector @@ q AND d.status = %s ORDER BY rank DESC, c.id LIMIT %s""",
-            [expression] * len(configs) + [Document.Status.READY, limit],
+                     (SELECT {' || '.join(parts)}) AS query(q)
+                WHERE c.search_vector @@ q AND d.status = %s {language_filter}
+                ORDER BY rank DESC, c.id LIMIT %s""",
+            params + [Document.Status.READY] + ([languages] if languages else []) + [limit],
         )
         return cursor.fetchall()
 
 
-def knowledge_search(*, query: str, limit: int = 3) -> list[Passage]:
-    """The best passages for `query`, best first, each naming its document. Two queries."""
+def knowledge_search(*, query: str, limit: int = 3, language: str = "") -> list[Passage]:
+    """The best passages for `query`, best first, each naming its document.
+
+    With `language`, documents in that language come first: when the knowledge base has any,
+    only they are searched (Arabic and Darija count as one), so a French visitor is not answered
+    from the English FAQ."""
     terms = _terms(query)
     corrections, counts = _vocabulary(terms)
     terms = _informative(terms, counts)
     method = "fulltext+corrected" if corrections else "fulltext"
+    languages = _languages_for(language)
     return [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text, score=round(float(rank), 4),
                     method=method)
-            for chunk_id, document_id, title, text, rank in _fulltext(_tsquery_text(terms, corrections), limit)]
+            for chunk_id, document_id, title, text, rank in _fulltext(_tsquery_text(terms, corrections), limit,
+                                                                       languages)]
+
+
+def _languages_for(language: str) -> list[str]:
+    if not language:
+        return []
+    family = ["ar", "ary"] if language in {"ar", "ary"} else [language]
+    present = set(_stats().get("languages", []))
+    return family if present & set(family) else []
 
 
 def documents_list() -> list[Document]:

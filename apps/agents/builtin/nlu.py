@@ -237,6 +237,8 @@ def extract_name(text: str, language: str) -> str:
 
 def bare_name(text: str) -> str:
     """A reply that is only a name ('Marie Dupont') when the agent just asked for one."""
+    if extract_ordinal(text) is not None or any(intents(text, lang) for lang in ("fr", "en", "es", "ar", "ary")):
+        return ""
     cleaned = (text or "").strip(" .!")
     words = cleaned.split()
     if 1 <= len(words) <= 4 and all(re.fullmatch(r"[^\W\d_][\w'-]*", w) for w in words):
@@ -408,7 +410,7 @@ def extract_day(text: str, today: date) -> date | None:
 
 def extract_time(text: str) -> time | None:
     norm = normalise(text).translate(ARABIC_DIGITS)
-    norm = re.sub(r"\bmidi\b|\bnoon\b|\bmediodia\b|الظهر|لقايله", " 12h00 ", norm)
+    norm = re.sub(r"(?<!apres )\bmidi\b|\bnoon\b|\bmediodia\b|(?<!بعد )الظهر|لقايله", " 12h00 ", norm)
     for pattern in _TIME_PATTERNS:
         match = pattern.search(norm)
         if not match:
