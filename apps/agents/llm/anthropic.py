@@ -14,8 +14,9 @@ from contextlib import aclosing
 from typing import Any
 
 from apps.agents.llm.base import Done, ProviderConfig, ProviderEvent, TextDelta, ToolCallRequest, ToolSpec
-from apps.agents.llm.openai_compatible import (
+from apps.agents.llm.wire import (
     STREAM_ENDED_EARLY,
+    body_or_fail,
     error_message_from_body,
     parameters_schema,
     parse_arguments,
@@ -98,11 +99,7 @@ class AnthropicProvider:
 
     async def stream(self, *, config: ProviderConfig, messages: list[dict[str, Any]],
                      tools: list[ToolSpec]) -> AsyncIterator[ProviderEvent]:
-        try:
-            body = request_body(config, messages, tools)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProviderError(f"cannot convert the conversation ({type(exc).__name__}: {exc})",
-                                permanent=True) from None
+        body = body_or_fail(request_body, config, messages, tools)
         headers = {"x-api-key": config.api_key, "anthropic-version": API_VERSION,
                    "content-type": "application/json", "accept": "text/event-stream"}
         url = (config.base_url or DEFAULT_BASE_URL).rstrip("/") + "/v1/messages"

@@ -54,7 +54,10 @@ class Command(BaseCommand):
             with tenant_context(client):
                 if not Agent.objects.exists():
                     draft = configure(BusinessInfo(name=spec["name"], language=spec["language"], **spec["business"]))
-                    agent_create_from_draft(draft=draft, languages=draft.languages)
+                    # the demo shows every flow: the sector's tools plus lead qualification and tickets
+                    tools = [tool["name"] for tool in draft.tools]
+                    tools += [name for name in ("qualify_lead", "create_ticket") if name not in tools]
+                    agent_create_from_draft(draft=draft, languages=draft.languages, tools=tools)
             if spec["member"]:
                 member = _user(spec["member"])
                 Membership.objects.get_or_create(user=member, client=client,
