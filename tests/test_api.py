@@ -81,22 +81,3 @@ def test_it_answers_unknown_api_paths_in_json(cast):
 def test_it_does_not_serve_the_api_on_a_client_host(cast):
     response = HttpClient(HTTP_HOST="alpha.localhost").get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {cast.sk_a}")
     assert response.status_code in (302, 404)
-
-
-def test_it_finds_the_widget_client_by_publishable_key(cast):
-    response = HttpClient().get("/widget/v1/config", HTTP_X_VOCALIA_KEY=cast.pk_a)
-    assert response.status_code == 200
-    assert response.json()["client"]["slug"] == "alpha"
-
-
-@pytest.mark.parametrize("key", ["", "pk_", "pk_" + "x" * 24, "sk_" + "a" * 12, "<script>"])
-def test_it_answers_401_json_for_a_bad_widget_key(cast, key):
-    response = HttpClient().get("/widget/v1/config", {"key": key})
-    assert response.status_code == 401
-    assert response.json()["error"]["code"] == "invalid_key"
-
-
-def test_it_refuses_a_suspended_clients_widget(cast):
-    services.client_suspend(client=cast.client_a, actor=cast.staff)
-    response = HttpClient().get("/widget/v1/config", {"key": cast.pk_a})
-    assert response.status_code == 403

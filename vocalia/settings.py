@@ -285,6 +285,10 @@ LLM_DEFAULTS = {
 LLM_TIMEOUT_S = float(env.get("LLM_TIMEOUT_S", "12"))
 AGENT_MAX_TURN_CHARS = env.get_int("AGENT_MAX_TURN_CHARS", 4000)
 
+# Widget rate limits: per client, the plan's requests per minute times this; per visitor, messages a minute.
+WIDGET_RATE_MULTIPLIER = env.get_int("WIDGET_RATE_MULTIPLIER", 10)
+WIDGET_VISITOR_MESSAGES_PER_MINUTE = env.get_int("WIDGET_VISITOR_MESSAGES_PER_MINUTE", 20)
+
 # Knowledge-base URL fetching may reach private addresses only in development (SSRF guard).
 KNOWLEDGE_ALLOW_PRIVATE_URLS = env.get_bool("KNOWLEDGE_ALLOW_PRIVATE_URLS", DEBUG)
 

@@ -72,6 +72,14 @@ def client_by_publishable_key(key: str) -> Client | None:
     return match.client
 
 
+def publishable_key_owner(key: str) -> Client | None:
+    """The client a well-formed `pk_…` key belongs or belonged to, valid or not (to explain refusals)."""
+    if not keys.PUBLISHABLE_RE.match(key or ""):
+        return None
+    match = _key_lookup(key)
+    return match.client if match is not None and not match.secret_hash else None
+
+
 def client_by_secret_key(full_key: str) -> Client | None:
     """The client owning a valid `sk_…` key, or None. Compares the HMAC in constant time."""
     lookup = keys.secret_parse(full_key or "")

@@ -1,37 +1,321 @@
-"""Widget API on the platform host: a publishable key finds the client.
+"""The widget's public API, on the platform host under /widget/v1/.
 
-This issue's part: the key resolution and its errors. The widget issue adds the
-origin allow-list, conversations and voice on top.
+Every request: the publishable key (`X-Vocalia-Key`, or `?key=` on GET) finds the client; the
+browser's `Origin` must be on that client's allow-list (scheme, host and port exact, or a
+`*.example.com` wildcard); CORS preflights are answered; rate limits apply per client (plan)
+and per visitor. A conversation is carried by a signed, expiring token in `X-Vocalia-Token`.
+Refusals are recorded for the install page. Errors are JSON `{"error": {"code", "message"}}`
+with CORS headers, so the widget can say why in the console.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
 
-from apps.clients.entitlements import client_may
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django_tenants.utils import tenant_context
+
+from apps.agents import engine
+from apps.agents.models import LANGUAGE_CODES, Agent
+from apps.clients.entitlements import client_may, quota_require
 from apps.clients.models import Client
-from apps.clients.selectors import client_by_publishable_key
-from apps.core.errors import ClientUnavailable, InvalidKey
+from apps.clients.selectors import client_by_publishable_key, publishable_key_owner
+from apps.conversations.models import Conversation, Message
+from apps.conversations.services import conversation_start
+from apps.core.errors import (
+    ClientUnavailable,
+    InvalidInput,
+    InvalidKey,
+    NotAuthenticated,
+    OriginNotAllowed,
+    PayloadTooLarge,
+    QuotaExceeded,
+    RateLimited,
+    VocaliaError,
+    json_error,
+)
 from apps.core.ratelimit import rate_limit_hit
+from apps.crm.services import lead_qualify
+from apps.widget.models import WidgetRejection, WidgetSettings
+from apps.widget.origins import origin_allowed
+from apps.widget.services import rejection_record, sighting_record, widget_settings
+from apps.widget.tokens import TOKEN_TTL, token_issue, token_read
+
+ALLOWED_HEADERS = "Content-Type, X-Vocalia-Key, X-Vocalia-Token, Accept"
+MAX_BODY = 16 * 1024
 
 
-def client_from_request(request: HttpRequest) -> Client:
+@dataclass
+class WidgetCall:
+    client: Client
+    origin: str
+    settings: WidgetSettings
+    body: dict[str, Any]
+
+
+def _cors(response: HttpResponse, origin: str) -> HttpResponse:
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+        response["Access-Control-Expose-Headers"] = "Retry-After"
+    return response
+
+
+def _preflight(request: HttpRequest, methods: str) -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
+    response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+    response["Access-Control-Max-Age"] = "600"
+    return _cors(response, request.headers.get("Origin", ""))
+
+
+def _error(error: VocaliaError, origin: str) -> HttpResponse:
+    return _cors(json_error(error.status, error.code, error.message, error.headers), origin)
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    if request.method != "POST":
+        return {}
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > MAX_BODY or len(request.body) > MAX_BODY:
+        raise PayloadTooLarge()
+    if not request.body:
+        return {}
+    try:
+        data = json.loads(request.body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput(_("The request body is not valid JSON.")) from None
+    if not isinstance(data, dict):
+        raise InvalidInput(_("The request body must be a JSON object."))
+    return data
+
+
+def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
+    """Key → client, Origin → allow-list, rate limits. Records refusals for the install page."""
     key = request.headers.get("X-Vocalia-Key") or request.GET.get("key", "")
+    origin = request.headers.get("Origin", "")
     client = client_by_publishable_key(key)
     if client is None:
+        owner = publishable_key_owner(key)
+        if owner is not None:
+            rejection_record(client=owner, reason=WidgetRejection.Reason.KEY_REVOKED, origin=origin)
         raise InvalidKey()
     if client.status != Client.Status.ACTIVE:
+        rejection_record(client=client, reason=WidgetRejection.Reason.CLIENT_UNAVAILABLE, origin=origin)
         raise ClientUnavailable()
-    rate_limit_hit(scope="widget", identity=str(client.pk), limit=client.plan.requests_per_minute * 10)
-    return client
+    settings_row = widget_settings(client)
+    if not origin:
+        raise OriginNotAllowed(_("The widget only answers browsers: the Origin header is missing."))
+    if not settings_row.allowed_origins:
+        rejection_record(client=client, reason=WidgetRejection.Reason.NO_ALLOWED_ORIGINS, origin=origin)
+        raise OriginNotAllowed(_("No website domain is allowed yet for this widget."))
+    if not origin_allowed(origin, settings_row.allowed_origins):
+        rejection_record(client=client, reason=WidgetRejection.Reason.ORIGIN_NOT_ALLOWED, origin=origin)
+        raise OriginNotAllowed(_("%(origin)s is not on this widget's list of allowed domains.") % {"origin": origin})
+    try:
+        rate_limit_hit(scope="widget", identity=str(client.pk),
+                       limit=client.plan.requests_per_minute * settings.WIDGET_RATE_MULTIPLIER)
+        if limit_scope == "visitor":
+            visitor = request.headers.get("X-Vocalia-Token", "")[:40] or request.META.get("REMOTE_ADDR", "")
+            rate_limit_hit(scope="widget-visitor", identity=f"{client.pk}:{visitor}",
+                           limit=settings.WIDGET_VISITOR_MESSAGES_PER_MINUTE)
+    except RateLimited:
+        rejection_record(client=client, reason=WidgetRejection.Reason.RATE_LIMITED, origin=origin)
+        raise
+    return WidgetCall(client=client, origin=origin, settings=settings_row, body=_body(request))
 
 
-@require_GET
-def config(request: HttpRequest) -> JsonResponse:
-    client = client_from_request(request)
+def widget_endpoint(methods: str, *, limit_scope: str = "client") -> Callable[..., Any]:
+    """CORS, authorisation and error mapping around a sync widget view `view(request, call)`."""
+
+    def decorate(view: Callable[[HttpRequest, WidgetCall], HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        def wrapper(request: HttpRequest) -> HttpResponse:
+            origin = request.headers.get("Origin", "")
+            if request.method == "OPTIONS":
+                return _preflight(request, methods)
+            if request.method not in methods.split(", "):
+                return _cors(json_error(405, "method_not_allowed", _("Method not allowed.")), origin)
+            try:
+                return _cors(view(request, _authorise(request, limit_scope=limit_scope)), origin)
+            except VocaliaError as error:
+                return _error(error, origin)
+
+        return wrapper
+
+    return decorate
+
+
+def _agent_for(call: WidgetCall) -> Agent:
+    agents = Agent.objects.filter(status=Agent.Status.ACTIVE)
+    agent = agents.filter(pk=call.settings.agent_id).first() if call.settings.agent_id else None
+    agent = agent or agents.order_by("id").first()
+    if agent is None:
+        raise ClientUnavailable(_("This business has no active agent yet."))
+    return agent
+
+
+def _language(call: WidgetCall, asked: str, agent: Agent) -> str:
+    offered = [code for code in (call.settings.languages or LANGUAGE_CODES) if code in agent.languages] or \
+        agent.languages
+    if asked in offered:
+        return asked
+    return call.client.default_language if call.client.default_language in offered else offered[0]
+
+
+@widget_endpoint("GET")
+def config(request: HttpRequest, call: WidgetCall) -> JsonResponse:
+    with tenant_context(call.client):
+        agent = _agent_for(call)
+        languages = [code for code in (call.settings.languages or LANGUAGE_CODES) if code in agent.languages]
+        greetings = {code: call.settings.greeting.get(code) or agent.text(code, "greeting").format_map(
+            {k: v or "" for k, v in agent.placeholders().items()}) for code in languages}
     return JsonResponse({
-        "client": {"name": client.name, "slug": client.slug},
-        "default_language": client.default_language,
-        "voice": client_may(client, "voice_widget"),
+        "client": {"name": call.client.name},
+        "languages": languages, "default_language": _language(call, "", agent),
+        "theme": {"color": call.settings.color, "position": call.settings.position,
+                  "avatar": call.settings.avatar_url},
+        "greeting": greetings, "launcher": call.settings.launcher_text,
+        "features": {"voice": client_may(call.client, "voice_widget"), "booking": client_may(call.client, "booking"),
+                     "leads": client_may(call.client, "lead_qualification")},
     })
+
+
+@widget_endpoint("POST")
+def conversation_create(request: HttpRequest, call: WidgetCall) -> JsonResponse:
+    visitor = str(call.body.get("visitor") or "")[:80]
+    with tenant_context(call.client):
+        try:
+            quota_require(call.client, "monthly_conversations")
+        except QuotaExceeded:
+            rejection_record(client=call.client, reason=WidgetRejection.Reason.QUOTA_EXCEEDED, origin=call.origin)
+            raise
+        agent = _agent_for(call)
+        language = _language(call, str(call.body.get("language") or ""), agent)
+        metadata = {"origin": call.origin, "page": str(call.body.get("page") or "")[:500],
+                    "context": call.body.get("context") if isinstance(call.body.get("context"), dict) else {}}
+        conversation = conversation_start(agent=agent, channel=Conversation.Channel.WIDGET_TEXT, language=language,
+                                          visitor_id=visitor, metadata=metadata)
+    token = token_issue(client_id=call.client.pk, conversation_id=conversation.pk, visitor=visitor)
+    return JsonResponse({"conversation": conversation.pk, "token": token, "language": language,
+                         "expires_in": int(TOKEN_TTL.total_seconds())}, status=201)
+
+
+def _conversation(request: HttpRequest, call: WidgetCall) -> Conversation:
+    token = token_read(request.headers.get("X-Vocalia-Token", ""))
+    if token is None or token.client_id != call.client.pk:
+        raise NotAuthenticated(_("The conversation token is missing, invalid or expired: start a new conversation."))
+    conversation = Conversation.objects.filter(pk=token.conversation_id).first()
+    if conversation is None:
+        raise NotAuthenticated(_("The conversation token is missing, invalid or expired: start a new conversation."))
+    return conversation
+
+
+@widget_endpoint("GET")
+def history(request: HttpRequest, call: WidgetCall) -> JsonResponse:
+    with tenant_context(call.client):
+        conversation = _conversation(request, call)
+        rows = conversation.messages.filter(role__in=[Message.Role.USER, Message.Role.ASSISTANT]).order_by("id")
+        messages = [{"role": row.role, "text": row.text, "at": row.created.isoformat()} for row in rows[:200]]
+    return JsonResponse({"conversation": conversation.pk, "language": conversation.language,
+                         "ended": conversation.ended is not None, "messages": messages})
+
+
+@widget_endpoint("POST")
+def seen(request: HttpRequest, call: WidgetCall) -> JsonResponse:
+    sighting_record(client=call.client, origin=call.origin, page_url=str(call.body.get("page") or ""))
+    return JsonResponse({"ok": True})
+
+
+@widget_endpoint("POST", limit_scope="visitor")
+def lead_capture(request: HttpRequest, call: WidgetCall) -> JsonResponse:
+    body = call.body
+    with tenant_context(call.client):
+        conversation = None
+        if request.headers.get("X-Vocalia-Token"):
+            conversation = _conversation(request, call)
+        lead = lead_qualify(conversation=conversation, name=str(body.get("name") or "")[:120],
+                            email=str(body.get("email") or "")[:254], phone=str(body.get("phone") or "")[:32],
+                            need=str(body.get("message") or "")[:2000])
+    return JsonResponse({"lead": lead.pk, "score": lead.score}, status=201)
+
+
+# --- messages: JSON, or server-sent events as the reply is generated ----------------------------------------
+
+
+def _event_payload(event: Any) -> tuple[str, dict[str, Any]] | None:
+    if isinstance(event, engine.Delta):
+        return "delta", {"text": event.text}
+    if isinstance(event, engine.ToolReturned) and event.ok:
+        if event.name == "book_appointment":
+            return "booking", {key: event.result.get(key) for key in ("reference", "start", "end", "name")}
+        if event.name == "qualify_lead":
+            return "lead", {"score": event.result.get("score")}
+        return None
+    if isinstance(event, engine.HandOver):
+        return "handover", {"phone": event.phone, "email": event.email}
+    if isinstance(event, engine.Ended):
+        return "end", {}
+    if isinstance(event, engine.TurnDone):
+        return "done", {"message": event.message_id, "text": event.text, "latency_ms": event.latency_ms}
+    return None
+
+
+def _prepare_message(request: HttpRequest) -> tuple[WidgetCall, Conversation, str]:
+    call = _authorise(request, limit_scope="visitor")
+    text = call.body.get("text")
+    if not isinstance(text, str):
+        raise InvalidInput(_("Send the message as {\"text\": \"…\"}."))
+    with tenant_context(call.client):
+        conversation = _conversation(request, call)
+    return call, conversation, text
+
+
+@csrf_exempt
+async def message_create(request: HttpRequest) -> HttpResponse:
+    origin = request.headers.get("Origin", "")
+    if request.method == "OPTIONS":
+        return _preflight(request, "POST")
+    if request.method != "POST":
+        return _cors(json_error(405, "method_not_allowed", _("Method not allowed.")), origin)
+    try:
+        call, conversation, text = await sync_to_async(_prepare_message, thread_sensitive=True)(request)
+        engine._validate(text)
+    except VocaliaError as error:
+        return _error(error, origin)
+    stream = engine.turn_stream(client=call.client, conversation_id=conversation.pk, text=text)
+    if "text/event-stream" in request.headers.get("Accept", ""):
+        response = StreamingHttpResponse(_sse(stream), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        return _cors(response, origin)
+    events: list[dict[str, Any]] = []
+    reply = ""
+    try:
+        async for event in stream:
+            payload = _event_payload(event)
+            if payload:
+                events.append({"type": payload[0], **payload[1]})
+            if isinstance(event, engine.TurnDone):
+                reply = event.text
+    except VocaliaError as error:
+        return _error(error, origin)
+    return _cors(JsonResponse({"reply": reply, "events": events}), origin)
+
+
+async def _sse(stream: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    try:
+        async for event in stream:
+            payload = _event_payload(event)
+            if payload:
+                name, data = payload
+                yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+    except VocaliaError as error:
+        yield f"event: error\ndata: {json.dumps({'code': error.code, 'message': error.message})}\n\n".encode()

@@ -1,0 +1,111 @@
+"""Widget settings, sightings and rejections (public schema)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.clients.entitlements import quota_require
+from apps.clients.models import Client
+from apps.core.errors import InvalidInput, QuotaExceeded
+from apps.core.platform_cache import MISSING, cache_delete_many, cache_get, cache_set
+from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
+from apps.widget.origins import InvalidOrigin, normalise_origin
+
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+LANGUAGES = ["fr", "en", "es", "ar", "ary"]
+
+
+def widget_settings(client: Client) -> WidgetSettings:
+    """The client's widget settings (cached; created with defaults the first time)."""
+    cached = cache_get("widget", client.pk)
+    if cached is not MISSING:
+        return cached
+    settings_row, _created = WidgetSettings.objects.get_or_create(
+        client=client, defaults={"languages": LANGUAGES, "color": "#4f46e5"})
+    cache_set(settings_row, "widget", client.pk)
+    return settings_row
+
+
+def _forget(client_id: int) -> None:
+    cache_delete_many([("widget", client_id)])
+
+
+def widget_origins_set(*, client: Client, origins: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for raw in origins:
+        if not str(raw).strip():
+            continue
+        try:
+            origin = normalise_origin(str(raw))
+        except InvalidOrigin as error:
+            raise InvalidInput(_("“%(origin)s” is not a valid domain: %(error)s.") % {"origin": raw, "error": error}) \
+                from None
+        if origin not in cleaned:
+            cleaned.append(origin)
+    try:
+        quota_require(client, "allowed_origins", used=len(cleaned), adding=0)
+    except QuotaExceeded:
+        raise InvalidInput(_("Your plan allows %(n)d domains.") % {"n": client.plan.allowed_origins}) from None
+    settings_row = WidgetSettings.objects.get_or_create(client=client)[0]
+    settings_row.allowed_origins = cleaned
+    settings_row.save(update_fields=["allowed_origins", "updated"])
+    _forget(client.pk)
+    return cleaned
+
+
+def widget_appearance_set(*, client: Client, color: str, position: str, languages: list[str],
+                          greeting: dict[str, str], launcher_text: dict[str, str], agent_id: int | None,
+                          avatar_url: str = "") -> WidgetSettings:
+    if not COLOR_RE.match(color or ""):
+        raise InvalidInput(_("The colour must look like #4f46e5."))
+    if position not in WidgetSettings.Position.values:
+        raise InvalidInput(_("Unknown position."))
+    chosen = [code for code in languages if code in LANGUAGES]
+    if not chosen:
+        raise InvalidInput(_("Choose at least one language."))
+    settings_row = WidgetSettings.objects.get_or_create(client=client)[0]
+    settings_row.color, settings_row.position, settings_row.languages = color.lower(), position, chosen
+    settings_row.greeting = {code: str(text)[:300] for code, text in greeting.items() if code in LANGUAGES and text}
+    settings_row.launcher_text = {code: str(text)[:40] for code, text in launcher_text.items()
+                                  if code in LANGUAGES and text}
+    settings_row.agent_id, settings_row.avatar_url = agent_id, avatar_url[:200]
+    settings_row.save()
+    _forget(client.pk)
+    return settings_row
+
+
+def sighting_record(*, client: Client, origin: str, page_url: str = "") -> None:
+    now = timezone.now()
+    updated = WidgetSighting.objects.filter(client=client, origin=origin).update(
+        last_seen=now, page_url=page_url[:1000], count=F("count") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():
+                WidgetSighting.objects.create(client=client, origin=origin, page_url=page_url[:1000])
+        except IntegrityError:  # a concurrent first sighting
+            pass
+
+
+def rejection_record(*, client: Client, reason: str, origin: str = "") -> None:
+    origin = origin[:300]
+    now = timezone.now()
+    updated = WidgetRejection.objects.filter(client=client, reason=reason, origin=origin).update(
+        last_seen=now, count=F("count") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():
+                WidgetRejection.objects.create(client=client, reason=reason, origin=origin)
+        except IntegrityError:
+            pass
+
+
+def widget_state(client: Client) -> dict[str, Any]:
+    """For the install page: where the widget was seen and why it was refused."""
+    return {"sightings": list(WidgetSighting.objects.filter(client=client)[:20]),
+            "rejections": list(WidgetRejection.objects.filter(client=client)[:20])}
