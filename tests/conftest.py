@@ -91,6 +91,23 @@ def _make_cast() -> Cast:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(request: Any, django_test_environment: None, django_db_blocker: Any, django_db_keepdb: bool,
+                    django_db_createdb: bool, django_db_modify_db_settings: None) -> Iterator[None]:
+    """Always create the test database. pytest-django only does so for tests marked `django_db`;
+    the WebSocket, race and browser tests commit through their own connections and are not marked,
+    and run alone they would otherwise reach the development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"},
+                                 serialized_aliases=set(), keepdb=django_db_keepdb and not django_db_createdb)
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+@pytest.fixture(scope="session")
 def session_cast(django_db_setup: None, django_db_blocker: Any) -> Iterator[Cast]:
     with django_db_blocker.unblock():
         made = _make_cast()
