@@ -199,7 +199,7 @@ def conversation_create(request: HttpRequest, call: WidgetCall) -> JsonResponse:
             raise
         agent = _agent_for(call)
         language = _language(call, str(call.body.get("language") or ""), agent)
-        metadata = {"origin": call.origin, "page": str(call.body.get("page") or "")[:500],
+        metadata = {"origin": call.origin, "page": str(call.body.get("page") or "")[:500], "greeted": True,
                     "context": call.body.get("context") if isinstance(call.body.get("context"), dict) else {}}
         conversation = conversation_start(agent=agent, channel=Conversation.Channel.WIDGET_TEXT, language=language,
                                           visitor_id=visitor, metadata=metadata)

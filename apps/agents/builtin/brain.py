@@ -110,6 +110,8 @@ class BuiltinProvider:
             self.state["asked"] = "anything_else"
             return [TextDelta(_("You're welcome! Is there anything else I can do for you?"))]
         if found == {"greet"} or (found <= {"greet", "yes"} and len(text.split()) <= 3 and found):
+            if (self.conversation.metadata or {}).get("greeted"):  # the channel already showed the greeting
+                return [TextDelta(_("Hello! How can I help you?"))]
             return [TextDelta(self._greeting())]
         if "search_knowledge_base" in available and len(text.strip()) >= 3:
             self.state["asked"] = "kb"

@@ -8,6 +8,7 @@ Arabic by its own words (واش، بغيت، ديال، شحال، دابا…).
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -217,8 +218,13 @@ def extract_reference(text: str) -> str:
     return match.group(1).upper() if match else ""
 
 
+def _light(text: str) -> str:
+    """Lower case and apostrophes/hyphens as spaces, but accents kept (names keep their spelling)."""
+    return re.sub(r"\s+", " ", re.sub(r"[-'’`]", " ", unicodedata.normalize("NFC", text or "").lower())).strip()
+
+
 def extract_name(text: str, language: str) -> str:
-    candidates = [normalise(text), (text or "").strip()]
+    candidates = [_light(text), normalise(text), (text or "").strip()]
     for pattern in NAME_PATTERNS[language]:
         for source in candidates:
             match = re.search(pattern, source, re.I)

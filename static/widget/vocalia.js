@@ -1,0 +1,381 @@
+/*! Vocalia widget v1 — one file, no framework, no third-party requests. Rendered in a Shadow DOM. */
+(function (window, document) {
+  "use strict";
+  var script = document.currentScript || document.querySelector("script[data-vocalia-key]");
+  if (!script || window.__vocaliaLoaded) return;
+  window.__vocaliaLoaded = true;
+
+  var KEY = script.getAttribute("data-vocalia-key") || "";
+  var API = (script.getAttribute("data-vocalia-api") || new URL(script.src, location.href).origin) + "/widget/v1/";
+  var NONCE = script.nonce || script.getAttribute("nonce") || "";
+  var STORE = "vocalia:" + KEY;
+  var RTL = { ar: 1, ary: 1 };
+  var T = {
+    fr: { open: "Discuter avec nous", close: "Fermer", send: "Envoyer", placeholder: "Votre message…", title: "Assistant", booked: "Rendez-vous confirmé", ref: "Référence", lead: "Demande transmise", error: "Le service ne répond pas. Réessayez.", mic: "Parler", human: "Un membre de l'équipe va prendre le relais", retry: "Nouvelle conversation" },
+    en: { open: "Chat with us", close: "Close", send: "Send", placeholder: "Your message…", title: "Assistant", booked: "Appointment confirmed", ref: "Reference", lead: "Request sent", error: "The service is not answering. Try again.", mic: "Speak", human: "A team member will take over", retry: "New conversation" },
+    es: { open: "Hable con nosotros", close: "Cerrar", send: "Enviar", placeholder: "Su mensaje…", title: "Asistente", booked: "Cita confirmada", ref: "Referencia", lead: "Solicitud enviada", error: "El servicio no responde. Inténtelo de nuevo.", mic: "Hablar", human: "Un miembro del equipo le atenderá", retry: "Nueva conversación" },
+    ar: { open: "تحدث معنا", close: "إغلاق", send: "إرسال", placeholder: "رسالتك…", title: "المساعد", booked: "تم تأكيد الموعد", ref: "المرجع", lead: "تم إرسال طلبك", error: "الخدمة لا تستجيب. حاول مرة أخرى.", mic: "تحدث", human: "سيتولى أحد أعضاء الفريق المحادثة", retry: "محادثة جديدة" },
+    ary: { open: "هضر معانا", close: "سدّ", send: "صيفط", placeholder: "الرسالة ديالك…", title: "المساعد", booked: "الموعد تأكد", ref: "المرجع", lead: "الطلب ديالك تصيفط", error: "الخدمة ما كتجاوبش. عاود جرب.", mic: "هضر", human: "شي واحد من الفريق غادي يكمل معاك", retry: "محادثة جديدة" }
+  };
+
+  var state = { config: null, open: false, language: null, token: null, conversation: null, busy: false,
+                identity: {}, context: {}, host: null, root: null, els: {} };
+  var listenersBound = false;
+
+  function emit(name, detail) {
+    try { window.dispatchEvent(new CustomEvent("vocalia:" + name, { detail: detail || {} })); } catch (e) { /* old browsers */ }
+  }
+  function fail(message, code) {
+    if (window.console) console.error("[Vocalia] " + message + (code ? " (" + code + ")" : ""));
+    emit("error", { message: message, code: code || "" });
+  }
+  function t(key) { return (T[state.language] || T.en)[key]; }
+
+  function load() {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem(STORE) || "null");
+      if (saved && saved.expires > Date.now()) return saved;
+    } catch (e) { /* storage blocked */ }
+    return null;
+  }
+  function save() {
+    try {
+      if (state.token) {
+        window.localStorage.setItem(STORE, JSON.stringify({ token: state.token, conversation: state.conversation,
+          language: state.language, expires: Date.now() + 23 * 3600 * 1000 }));
+      } else window.localStorage.removeItem(STORE);
+    } catch (e) { /* storage blocked */ }
+  }
+
+  function request(method, path, body, accept) {
+    var headers = { "X-Vocalia-Key": KEY, "Accept": accept || "application/json" };
+    if (body) headers["Content-Type"] = "application/json";
+    if (state.token) headers["X-Vocalia-Token"] = state.token;
+    return fetch(API + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined,
+                               credentials: "omit", mode: "cors" })
+      .then(function (response) {
+        if (response.ok) return response;
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          var error = new Error((data.error && data.error.message) || ("HTTP " + response.status));
+          error.code = (data.error && data.error.code) || String(response.status);
+          error.status = response.status;
+          throw error;
+        });
+      });
+  }
+
+  function pickLanguage(preferred) {
+    var offered = (state.config && state.config.languages) || ["fr"];
+    var candidates = [preferred, script.getAttribute("data-lang"), document.documentElement.lang]
+      .concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < candidates.length; i++) {
+      var code = String(candidates[i] || "").toLowerCase();
+      if (!code) continue;
+      if (offered.indexOf(code) >= 0) return code;
+      var base = code.split("-")[0];
+      if (code === "ar-ma" && offered.indexOf("ary") >= 0) return "ary";
+      if (offered.indexOf(base) >= 0) return base;
+    }
+    return state.config.default_language;
+  }
+
+  var CSS = ":host{all:initial;--vocalia-primary:#4f46e5;--vocalia-font:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans Arabic',sans-serif;--vocalia-z-index:2147483000}" +
+    ".w{position:fixed;inset-block-end:20px;inset-inline-end:20px;z-index:var(--vocalia-z-index);font-family:var(--vocalia-font);font-size:15px;line-height:1.45;color:#111827}" +
+    ".w.start{inset-inline-end:auto;inset-inline-start:20px}" +
+    ".launch{display:flex;align-items:center;gap:8px;border:0;border-radius:999px;padding:12px 18px;background:var(--vocalia-primary);color:#fff;font:inherit;font-weight:600;cursor:pointer;box-shadow:0 6px 24px rgba(0,0,0,.18)}" +
+    ".launch:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #a5b4fc;outline-offset:2px}" +
+    ".panel{display:none;flex-direction:column;inline-size:min(370px,calc(100vw - 24px));block-size:min(560px,calc(100vh - 90px));background:#fff;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.22);overflow:hidden;margin-block-end:12px}" +
+    ".open .panel{display:flex}.open .launch{display:none}" +
+    ".head{display:flex;align-items:center;gap:10px;padding:12px 14px;background:var(--vocalia-primary);color:#fff}" +
+    ".head img{inline-size:32px;block-size:32px;border-radius:50%}.head strong{flex:1}" +
+    ".x{background:transparent;border:0;color:#fff;font-size:20px;cursor:pointer;padding:4px 8px}" +
+    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f7f7fb}" +
+    ".m{max-inline-size:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word}" +
+    ".m.u{align-self:flex-end;background:var(--vocalia-primary);color:#fff}.m.a{align-self:flex-start;background:#fff;border:1px solid #e5e7eb}" +
+    ".m.s{align-self:center;background:transparent;color:#6b7280;font-size:13px}" +
+    ".card{align-self:stretch;border:1px solid #c7d2fe;background:#eef2ff;border-radius:12px;padding:10px 12px}" +
+    ".card b{display:block}" +
+    "form{display:flex;gap:6px;padding:10px;border-block-start:1px solid #e5e7eb;background:#fff}" +
+    "textarea{flex:1;resize:none;border:1px solid #d1d5db;border-radius:10px;padding:8px 10px;font:inherit;min-block-size:40px;max-block-size:120px}" +
+    ".send,.mic{border:0;border-radius:10px;padding:0 14px;background:var(--vocalia-primary);color:#fff;font:inherit;cursor:pointer}" +
+    ".mic{background:#e5e7eb;color:#111827}.mic[aria-pressed=true]{background:#fecaca}" +
+    "button[disabled]{opacity:.6;cursor:default}" +
+    ".typing::after{content:'…';animation:b 1s infinite}@keyframes b{50%{opacity:.2}}" +
+    "@media (prefers-reduced-motion:reduce){.typing::after{animation:none}}";
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    for (var name in attrs || {}) node.setAttribute(name, attrs[name]);
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  function render() {
+    var host = el("div", { id: "vocalia-widget" });
+    var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+    if (root.adoptedStyleSheets !== undefined && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      var style = el("style", NONCE ? { nonce: NONCE } : {}, CSS);
+      root.appendChild(style);
+    }
+    var wrap = el("div", { "class": "w", part: "widget" });
+    var panel = el("section", { "class": "panel", role: "dialog", "aria-modal": "false" });
+    var head = el("div", { "class": "head" });
+    var title = el("strong", { id: "vocalia-title" });
+    panel.setAttribute("aria-labelledby", "vocalia-title");
+    var close = el("button", { "class": "x", type: "button" }, "×");
+    var log = el("div", { "class": "log", role: "log", "aria-live": "polite" });
+    var form = el("form");
+    var input = el("textarea", { rows: "1", maxlength: "4000" });
+    var mic = el("button", { "class": "mic", type: "button", "aria-pressed": "false" });
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "18"); svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", "M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1A7 7 0 0 0 19 11z");
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path); mic.appendChild(svg);
+    var send = el("button", { "class": "send", type: "submit" });
+    var launch = el("button", { "class": "launch", type: "button", "aria-expanded": "false" });
+    head.appendChild(title); head.appendChild(close);
+    form.appendChild(input);
+    if (window.SpeechRecognition || window.webkitSpeechRecognition) form.appendChild(mic);
+    form.appendChild(send);
+    panel.appendChild(head); panel.appendChild(log); panel.appendChild(form);
+    wrap.appendChild(panel); wrap.appendChild(launch);
+    root.appendChild(wrap);
+    state.host = host; state.root = root;
+    state.els = { wrap: wrap, panel: panel, title: title, close: close, log: log, form: form, input: input, send: send,
+                  launch: launch, mic: mic, head: head };
+    launch.addEventListener("click", function () { api.open(); });
+    close.addEventListener("click", function () { api.close(); });
+    form.addEventListener("submit", function (event) { event.preventDefault(); submit(); });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); submit(); }
+    });
+    wrap.addEventListener("keydown", function (event) { if (event.key === "Escape" && state.open) api.close(); });
+    mic.addEventListener("click", listen);
+    document.body.appendChild(host);
+  }
+
+  function applyTheme() {
+    var c = state.config, els = state.els;
+    state.host.style.setProperty("--vocalia-primary", c.theme.color);
+    els.wrap.className = "w" + (c.theme.position === "start" ? " start" : "") + (state.open ? " open" : "");
+    els.wrap.setAttribute("dir", RTL[state.language] ? "rtl" : "ltr");
+    els.wrap.setAttribute("lang", state.language);
+    els.title.textContent = c.client.name;
+    if (c.theme.avatar && !els.head.querySelector("img")) {
+      els.head.insertBefore(el("img", { src: c.theme.avatar, alt: "" }), els.title);
+    }
+    els.launch.textContent = (c.launcher && c.launcher[state.language]) || t("open");
+    els.close.setAttribute("aria-label", t("close"));
+    els.send.textContent = t("send");
+    els.mic.setAttribute("aria-label", t("mic"));
+    els.input.setAttribute("placeholder", t("placeholder"));
+    els.input.setAttribute("aria-label", t("placeholder"));
+  }
+
+  function bubble(kind, text) {
+    var node = el("div", { "class": "m " + kind }, text);
+    node.setAttribute("dir", "auto");
+    state.els.log.appendChild(node);
+    state.els.log.scrollTop = state.els.log.scrollHeight;
+    return node;
+  }
+
+  function card(title, lines) {
+    var node = el("div", { "class": "card", role: "status" });
+    node.appendChild(el("b", {}, title));
+    lines.forEach(function (line) { if (line) node.appendChild(el("div", { dir: "auto" }, line)); });
+    state.els.log.appendChild(node);
+    state.els.log.scrollTop = state.els.log.scrollHeight;
+  }
+
+  function when(iso) {
+    try {
+      return new Date(iso).toLocaleString(state.language === "ary" ? "ar-MA" : state.language,
+        { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
+    } catch (e) { return iso; }
+  }
+
+  function startConversation() {
+    return request("POST", "conversations", { language: state.language, visitor: state.identity.id || "",
+                                              page: location.href, context: state.context })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        state.token = data.token; state.conversation = data.conversation; state.language = data.language;
+        save();
+        var greeting = state.config.greeting[state.language];
+        if (greeting) bubble("a", greeting);
+      });
+  }
+
+  function restore() {
+    return request("GET", "history").then(function (r) { return r.json(); }).then(function (data) {
+      state.els.log.textContent = "";
+      data.messages.forEach(function (m) { bubble(m.role === "user" ? "u" : "a", m.text); });
+      if (data.ended) { state.token = null; save(); }
+    }).catch(function () { state.token = null; save(); });
+  }
+
+  function handle(type, data, target) {
+    if (type === "delta") { target.node.classList.remove("typing"); target.text += data.text; target.node.textContent = target.text; }
+    else if (type === "booking") {
+      card(t("booked"), [data.name, when(data.start), t("ref") + " " + data.reference]);
+      emit("booking", data);
+    } else if (type === "lead") { card(t("lead"), []); emit("lead", data); }
+    else if (type === "handover") bubble("s", t("human"));
+    else if (type === "end") { state.token = null; save(); }
+    else if (type === "done") {
+      if (!target.text && data.text) { target.node.textContent = data.text; }
+      target.node.classList.remove("typing");
+      emit("message", { role: "assistant", text: data.text || target.text });
+    } else if (type === "error") throw Object.assign(new Error(data.message), { code: data.code });
+    state.els.log.scrollTop = state.els.log.scrollHeight;
+  }
+
+  function stream(text) {
+    var target = { text: "", node: bubble("a", "") };
+    target.node.classList.add("typing");
+    return request("POST", "messages", { text: text }, "text/event-stream").then(function (response) {
+      if (!response.body || !response.body.getReader) {
+        return response.text().then(function (all) { parse(all, target); });
+      }
+      var reader = response.body.getReader(), decoder = new TextDecoder(), buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) { parse(buffer, target); return; }
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var cut = buffer.lastIndexOf("\n\n");
+          if (cut >= 0) { parse(buffer.slice(0, cut + 2), target); buffer = buffer.slice(cut + 2); }
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function (error) { target.node.remove(); throw error; });
+  }
+
+  function parse(text, target) {
+    text.split("\n\n").forEach(function (block) {
+      var type = "message", data = "";
+      block.split("\n").forEach(function (line) {
+        if (line.indexOf("event: ") === 0) type = line.slice(7);
+        else if (line.indexOf("data: ") === 0) data += line.slice(6);
+      });
+      if (data) handle(type, JSON.parse(data), target);
+    });
+  }
+
+  function submit(text) {
+    var value = (text != null ? String(text) : state.els.input.value).trim();
+    if (!value || state.busy) return Promise.resolve();
+    state.busy = true;
+    state.els.send.disabled = true;
+    state.els.input.value = "";
+    bubble("u", value);
+    emit("message", { role: "user", text: value });
+    var ready = state.token ? Promise.resolve() : startConversation();
+    return ready.then(function () { return stream(value); }).catch(function (error) {
+      if (error.status === 401) { state.token = null; save(); return startConversation().then(function () { return stream(value); }); }
+      throw error;
+    }).catch(function (error) {
+      bubble("s", t("error"));
+      fail(error.message, error.code);
+    }).then(function () {
+      state.busy = false;
+      state.els.send.disabled = false;
+      if (state.open) state.els.input.focus();
+    });
+  }
+
+  function listen() {
+    var Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
+    if (!Recognition) return;
+    var recognition = new Recognition();
+    recognition.lang = state.language === "ary" ? "ar-MA" : state.language;
+    recognition.interimResults = false;
+    state.els.mic.setAttribute("aria-pressed", "true");
+    recognition.onresult = function (event) { submit(event.results[0][0].transcript); };
+    recognition.onend = function () { state.els.mic.setAttribute("aria-pressed", "false"); };
+    recognition.start();
+  }
+
+  var api = {
+    open: function () {
+      if (!state.els.wrap) return;
+      state.open = true; applyTheme();
+      state.els.launch.setAttribute("aria-expanded", "true");
+      state.els.input.focus();
+      emit("opened");
+    },
+    close: function () {
+      if (!state.els.wrap) return;
+      state.open = false; applyTheme();
+      state.els.launch.setAttribute("aria-expanded", "false");
+      state.els.launch.focus();
+      emit("closed");
+    },
+    toggle: function () { state.open ? api.close() : api.open(); },
+    setLanguage: function (code) {
+      if (!state.config || state.config.languages.indexOf(code) < 0) return fail("language not offered: " + code, "invalid_language");
+      if (code !== state.language) { state.language = code; state.token = null; save(); state.els.log.textContent = ""; }
+      applyTheme();
+    },
+    identify: function (person) { state.identity = Object.assign({}, state.identity, person || {}); },
+    sendContext: function (context) { state.context = Object.assign({}, state.context, context || {}); },
+    send: function (text) { return submit(text); },
+    shutdown: function () {
+      state.token = null; save();
+      if (state.host && state.host.parentNode) state.host.parentNode.removeChild(state.host);
+      state.els = {}; state.open = false;
+      window.__vocaliaLoaded = false;
+    }
+  };
+
+  function command(name) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    if (typeof api[name] !== "function") return fail("unknown command: " + name, "unknown_command");
+    if (!state.config && name !== "identify" && name !== "sendContext") { pending.push([name].concat(args)); return; }
+    return api[name].apply(null, args);
+  }
+  var pending = [];
+  var queued = (window.Vocalia && window.Vocalia.q) || [];
+  window.Vocalia = command;
+  for (var name in api) window.Vocalia[name] = api[name];
+
+  function keepAttached() {
+    // single-page apps may replace <body> content: put the widget back
+    if (listenersBound) return;
+    listenersBound = true;
+    new MutationObserver(function () {
+      if (state.host && !document.body.contains(state.host) && window.__vocaliaLoaded) document.body.appendChild(state.host);
+    }).observe(document.body, { childList: true });
+  }
+
+  function boot() {
+    request("GET", "config").then(function (r) { return r.json(); }).then(function (config) {
+      state.config = config;
+      var saved = load();
+      state.language = pickLanguage(saved && saved.language);
+      render();
+      applyTheme();
+      keepAttached();
+      request("POST", "seen", { page: location.href }).catch(function () {});
+      for (var i = 0; i < queued.length; i++) command.apply(null, Array.prototype.slice.call(queued[i]));
+      var ready = saved && saved.token ? (state.token = saved.token, state.conversation = saved.conversation, restore())
+                                        : Promise.resolve();
+      return ready.then(function () {
+        var calls = pending.splice(0);
+        calls.forEach(function (call) { command.apply(null, call); });
+        emit("ready", { language: state.language });
+      });
+    }).catch(function (error) { fail(error.message, error.code); });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})(window, document);

@@ -1,0 +1,146 @@
+"""The widget on a foreign origin, in a real Chromium: chat, booking, RTL, queued calls, strict CSP,
+and a refused origin."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from apps.bookings.models import Appointment
+from apps.widget.models import WidgetRejection
+from apps.widget.services import widget_origins_set
+from tests.agents.conftest import make_agent
+from tests.browser.conftest import ARTIFACTS, _free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+
+PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">{csp}<title>Shop</title></head>
+<body><h1>A client's own website</h1>
+{stub}
+<script src="{api}/static/widget/vocalia.js" data-vocalia-key="{key}" {attrs} async></script>
+</body></html>"""
+STUB = '<script src="stub.js"></script>'
+STUB_JS = "window.Vocalia=window.Vocalia||function(){(window.Vocalia.q=window.Vocalia.q||[]).push(arguments)};" \
+          "Vocalia('open');"
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(directory: Path) -> tuple[ThreadingHTTPServer, str]:
+    port = _free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, live_server_url, session_cast, django_db_blocker):
+    """Two foreign sites: one allowed, one not. The API is on the live server's host."""
+    api = f"http://{live_server_url}"
+    folder = tmp_path_factory.mktemp("site")
+    (folder / "stub.js").write_text(STUB_JS)
+    key = session_cast.pk_a
+    pages = {
+        "index.html": PAGE.format(lang="fr", csp="", stub="", api=api, key=key, attrs=""),
+        "queued.html": PAGE.format(lang="en", csp="", stub=STUB, api=api, key=key, attrs=""),
+        "arabic.html": PAGE.format(lang="ar", csp="", stub="", api=api, key=key, attrs='data-lang="ar"'),
+        "csp.html": PAGE.format(lang="fr", stub="", api=api, key=key, attrs="", csp=(
+            f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; script-src {api}; '
+            f'connect-src {api}; style-src \'none\'; img-src \'none\'">')),
+    }
+    for name, html in pages.items():
+        (folder / name).write_text(html)
+    allowed, allowed_url = serve(folder)
+    refused, refused_url = serve(folder)
+    with django_db_blocker.unblock():
+        widget_origins_set(client=session_cast.client_a, origins=[allowed_url])
+        make_agent(session_cast.client_a)
+    yield {"allowed": allowed_url, "refused": refused_url}
+    allowed.shutdown()
+    refused.shutdown()
+
+
+def open_widget(page):
+    page.wait_for_selector("#vocalia-widget", state="attached")
+    page.click(".launch")
+    page.wait_for_selector(".panel", state="visible")
+
+
+def say(page, text):
+    count = page.locator(".m.a").count()
+    page.fill("textarea", text)
+    page.press("textarea", "Enter")
+    page.wait_for_function(
+        f"""() => {{ const r = document.querySelector('#vocalia-widget').shadowRoot;
+                    const a = r.querySelectorAll('.m.a'); return a.length > {count} && !r.querySelector('.typing')
+                    && !r.querySelector('.send').disabled; }}""", timeout=10_000)
+    return page.locator(".m.a").last.inner_text()
+
+
+def test_it_chats_from_a_foreign_origin(page, site):
+    page.goto(f"{site['allowed']}/index.html")
+    open_widget(page)
+    assert "Alpha" in say(page, "Bonjour")
+    assert page.evaluate("document.getElementById('vocalia-widget').shadowRoot !== null")
+
+
+def test_it_books_an_appointment_through_the_widget(page, site, session_cast, django_db_blocker):
+    page.goto(f"{site['allowed']}/index.html")
+    open_widget(page)
+    say(page, "Je voudrais un rendez-vous mardi")
+    say(page, "le premier")
+    say(page, "Je m'appelle Inès Widget")
+    say(page, "ines@example.com")
+    page.wait_for_selector(".card")
+    assert "RDV-" in page.locator(".card").inner_text()
+    with django_db_blocker.unblock(), tenant_context(session_cast.client_a):
+        assert Appointment.objects.filter(customer_name="Inès Widget").exists()
+
+
+def test_it_lays_out_arabic_right_to_left(page, site):
+    page.goto(f"{site['allowed']}/arabic.html")
+    open_widget(page)
+    assert page.locator(".w").get_attribute("dir") == "rtl"
+    assert page.locator(".launch").count() == 1
+    say(page, "مرحبا")
+    page.screenshot(path=str(ARTIFACTS / "widget-ar.png"))
+
+
+def test_it_runs_calls_queued_before_it_loaded(page, site):
+    page.goto(f"{site['allowed']}/queued.html")
+    page.wait_for_selector(".panel", state="visible")  # Vocalia('open') ran before the script loaded
+    assert page.locator(".w").get_attribute("lang") == "en"
+
+
+def test_it_works_under_a_strict_content_security_policy(page, site):
+    violations = []
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    page.goto(f"{site['allowed']}/csp.html")
+    open_widget(page)
+    assert "Alpha" in say(page, "Bonjour")
+    color = page.evaluate("getComputedStyle(document.getElementById('vocalia-widget').shadowRoot"
+                          ".querySelector('.launch, .send')).backgroundColor")
+    assert color == "rgb(79, 70, 229)"  # the shadow root's stylesheet applied despite style-src 'none'
+    assert not violations, violations
+
+
+def test_it_shows_nothing_on_a_refused_origin_and_says_why(page, site, session_cast, django_db_blocker):
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{site['refused']}/index.html")
+    page.wait_for_function("() => true")
+    page.wait_for_timeout(1500)
+    assert page.locator("#vocalia-widget").count() == 0
+    assert any("[Vocalia]" in error and "allowed domains" in error for error in errors), errors
+    with django_db_blocker.unblock():
+        assert WidgetRejection.objects.filter(client=session_cast.client_a, reason="origin_not_allowed",
+                                              origin=site["refused"]).exists()
