@@ -99,8 +99,12 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
     from apps.messaging.models import OutboxMessage
     from apps.usage.models import UsageCounter
 
+    from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
+
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         for client in (session_cast.client_a, session_cast.client_b):  # type: ignore[attr-defined]
+            for public_model in (WidgetSighting, WidgetRejection, WidgetSettings):
+                public_model.objects.filter(client=client).delete()
             with tenant_context(client):
                 for model in (Appointment, Lead, Ticket, Callback, OutboxMessage, Conversation, Document, Word,
                               Agent, UsageCounter):
