@@ -12,8 +12,8 @@ from tests.conftest import host_of
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD_PAGES = ["/", "/team/", "/settings/", "/section/install/", "/agents/", "/knowledge/", "/conversations/",
-                   "/leads/", "/tickets/", "/appointments/", "/outbox/", "/agents/new/"]
+DASHBOARD_PAGES = ["/", "/team/", "/settings/", "/install/", "/install/preview/", "/agents/", "/knowledge/",
+                   "/conversations/", "/leads/", "/tickets/", "/appointments/", "/outbox/", "/agents/new/"]
 
 
 def test_it_shows_a_member_their_own_client(cast, as_user):

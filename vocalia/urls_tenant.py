@@ -7,6 +7,7 @@ from apps.conversations import views as conversation_views
 from apps.crm import views as crm_views
 from apps.dashboard import views
 from apps.messaging import views as messaging_views
+from apps.widget import dashboard as widget_dashboard
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,6 +30,10 @@ urlpatterns = [
     path("tickets/", crm_views.tickets_list, name="tickets"),
     path("appointments/", booking_views.appointments, name="appointments"),
     path("outbox/", messaging_views.outbox, name="outbox"),
+    path("install/", widget_dashboard.install, name="install"),
+    path("install/origins/", widget_dashboard.origins_update, name="install-origins"),
+    path("install/appearance/", widget_dashboard.appearance_update, name="install-appearance"),
+    path("install/preview/", widget_dashboard.preview, name="install-preview"),
     path("invite/<uuid:token>/", views.invitation_accept, name="invitation-accept"),
     path("staff-access/<str:token>/", views.staff_access, name="staff-access"),
     path("accounts/", include("allauth.urls")),

@@ -19,7 +19,7 @@ NAVIGATION = [
     ("appointments", None, _("Appointments"), "calendar"),
     ("tickets", None, _("Tickets"), "ticket"),
     ("outbox", None, _("Outbox"), "send"),
-    ("upcoming", "install", _("Install widget"), "code"),
+    ("install", None, _("Install widget"), "code"),
     ("team", None, _("Team"), "users"),
     ("keys", None, _("API keys"), "key"),
     ("settings", None, _("Settings"), "gear"),

@@ -26,7 +26,7 @@ from apps.agents import engine
 from apps.agents.models import LANGUAGE_CODES, Agent
 from apps.clients.entitlements import client_may, quota_require
 from apps.clients.models import Client
-from apps.clients.selectors import client_by_publishable_key, publishable_key_owner
+from apps.clients.selectors import client_by_host, client_by_publishable_key, publishable_key_owner
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import conversation_start
 from apps.core.errors import (
@@ -44,7 +44,7 @@ from apps.core.errors import (
 from apps.core.ratelimit import rate_limit_hit
 from apps.crm.services import lead_qualify
 from apps.widget.models import WidgetRejection, WidgetSettings
-from apps.widget.origins import origin_allowed
+from apps.widget.origins import InvalidOrigin, normalise_origin, origin_allowed
 from apps.widget.services import rejection_record, sighting_record, widget_settings
 from apps.widget.tokens import TOKEN_TTL, token_issue, token_read
 
@@ -113,6 +113,8 @@ def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
     settings_row = widget_settings(client)
     if not origin:
         raise OriginNotAllowed(_("The widget only answers browsers: the Origin header is missing."))
+    if _is_own_dashboard(origin, client):  # the install page's live preview
+        return WidgetCall(client=client, origin=origin, settings=settings_row, body=_body(request))
     if not settings_row.allowed_origins:
         rejection_record(client=client, reason=WidgetRejection.Reason.NO_ALLOWED_ORIGINS, origin=origin)
         raise OriginNotAllowed(_("No website domain is allowed yet for this widget."))
@@ -130,6 +132,14 @@ def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
         rejection_record(client=client, reason=WidgetRejection.Reason.RATE_LIMITED, origin=origin)
         raise
     return WidgetCall(client=client, origin=origin, settings=settings_row, body=_body(request))
+
+
+def _is_own_dashboard(origin: str, client: Client) -> bool:
+    try:
+        host = normalise_origin(origin).split("://", 1)[1].split(":", 1)[0]
+    except InvalidOrigin:
+        return False
+    return client_by_host(host) == client
 
 
 def widget_endpoint(methods: str, *, limit_scope: str = "client") -> Callable[..., Any]:

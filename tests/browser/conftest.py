@@ -98,7 +98,6 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
     from apps.knowledge.models import Document, Word
     from apps.messaging.models import OutboxMessage
     from apps.usage.models import UsageCounter
-
     from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]

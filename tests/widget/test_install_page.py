@@ -1,0 +1,68 @@
+"""The install-widget page: snippets, allowed domains, appearance, installation check, troubleshooting."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client as HttpClient
+
+from apps.widget.models import WidgetSettings
+from apps.widget.services import rejection_record, sighting_record, widget_origins_set
+from tests.agents.conftest import make_agent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_snippet_for_every_platform(cast, as_user):
+    page = as_user(cast.alice, cast.client_a).get("/install/").content.decode()
+    assert f'data-vocalia-key="{cast.pk_a}"' in page
+    for platform in ("WordPress", "Shopify", "Wix", "React / Next.js", "Google Tag Manager"):
+        assert platform in page
+    assert "not seen yet" in page
+
+
+def test_it_manages_allowed_domains_within_the_plan(cast, as_user):
+    alice = as_user(cast.alice, cast.client_a)
+    alice.post("/install/origins/", {"origin": "HTTPS://Shop.Example/"})
+    alice.post("/install/origins/", {"origin": "not a domain"})
+    assert WidgetSettings.objects.get(client=cast.client_a).allowed_origins == ["https://shop.example"]
+    for n in range(10):
+        alice.post("/install/origins/", {"origin": f"https://s{n}.example"})
+    assert len(WidgetSettings.objects.get(client=cast.client_a).allowed_origins) == cast.client_a.plan.allowed_origins
+    alice.post("/install/origins/", {"remove": "https://shop.example"})
+    assert "https://shop.example" not in WidgetSettings.objects.get(client=cast.client_a).allowed_origins
+    assert as_user(cast.bob, cast.client_a).post("/install/origins/", {"origin": "https://x.example"}).status_code \
+        == 403
+
+
+def test_it_saves_the_appearance(cast, as_user):
+    agent = make_agent(cast.client_a)
+    alice = as_user(cast.alice, cast.client_a)
+    response = alice.post("/install/appearance/", {"color": "#FF0066", "position": "start", "languages": ["en", "ar"],
+                                                   "agent": agent.pk, "greeting": "Hi!", "launcher": "Ask us"})
+    assert response.status_code == 302
+    row = WidgetSettings.objects.get(client=cast.client_a)
+    assert (row.color, row.position, row.languages, row.agent_id) == ("#ff0066", "start", ["en", "ar"], agent.pk)
+    assert row.greeting["en"] == "Hi!" and row.launcher_text["en"] == "Ask us"
+    alice.post("/install/appearance/", {"color": "red", "position": "start", "languages": ["en"]})
+    assert WidgetSettings.objects.get(client=cast.client_a).color == "#ff0066"
+
+
+def test_it_says_where_the_widget_was_seen_and_why_it_was_refused(cast, as_user):
+    sighting_record(client=cast.client_a, origin="https://shop.example", page_url="https://shop.example/contact")
+    rejection_record(client=cast.client_a, reason="origin_not_allowed", origin="https://other.example")
+    rejection_record(client=cast.client_b, reason="key_revoked", origin="https://b.example")
+    page = as_user(cast.alice, cast.client_a).get("/install/").content.decode()
+    assert "Seen on https://shop.example" in page
+    assert "https://other.example" in page and "not on the list of allowed domains" in page
+    assert "https://b.example" not in page
+
+
+def test_it_lets_the_dashboard_preview_the_real_widget(cast):
+    widget_origins_set(client=cast.client_a, origins=[])
+    make_agent(cast.client_a)
+    response = HttpClient().get("/widget/v1/config", HTTP_X_VOCALIA_KEY=cast.pk_a,
+                                HTTP_ORIGIN="http://alpha.localhost:8000")
+    assert response.status_code == 200  # the client's own dashboard host, for the live preview
+    other = HttpClient().get("/widget/v1/config", HTTP_X_VOCALIA_KEY=cast.pk_a,
+                             HTTP_ORIGIN="http://bravo.localhost:8000")
+    assert other.status_code == 403
