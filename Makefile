@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PIP := .venv/bin/pip
 
-.PHONY: run test lint setup services messages migrate demo system-deps clean-services bench
+.PHONY: run test lint site setup services messages migrate demo system-deps clean-services bench
 
 .venv/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -27,6 +27,10 @@ demo: setup
 
 run: demo
 	$(PY) scripts/run.py
+
+# A page on another origin with the demo clients' widgets (run it next to `make run`).
+site: .venv/.installed
+	$(PY) manage.py demo_site
 
 # Browser tests need Debian's chromium (Playwright cannot download browsers here).
 system-deps:

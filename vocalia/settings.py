@@ -120,8 +120,14 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vocalia")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env.get_int("DB_CONN_MAX_AGE", 60))}
+# A connection pool (psycopg_pool): under ASGI every request runs its sync code on a thread of its own, so
+# persistent per-thread connections would pile up until PostgreSQL refuses more; the pool reuses them.
+DB_POOL_MAX = env.get_int("DB_POOL_MAX", 20)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+if DB_POOL_MAX > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX,
+                                                              "timeout": env.get_int("DB_POOL_TIMEOUT_S", 10)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["TEST"] = {"NAME": env.get("TEST_DATABASE_NAME", "test_vocalia")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -21,3 +21,7 @@ CLIENTS = [
                   "hours": "كل نهار من 12 ديال الظهر حتى 11 ديال الليل",
                   "address": "درب الحمام، المدينة القديمة، مراكش", "phone": "+212 524 00 00 00"}},
 ]
+
+# `make site` serves a page on another origin than the platform, with both demo clients' widgets.
+DEMO_SITE_PORT = 8001
+DEMO_SITE_ORIGINS = (f"http://localhost:{DEMO_SITE_PORT}", f"http://127.0.0.1:{DEMO_SITE_PORT}")

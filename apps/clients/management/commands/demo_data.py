@@ -14,10 +14,11 @@ from apps.accounts.models import User
 from apps.agents.configurator import BusinessInfo, agent_create_from_draft, configure
 from apps.agents.models import Agent
 from apps.clients import services
-from apps.clients.demo import CLIENTS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
+from apps.clients.demo import CLIENTS, DEMO_SITE_ORIGINS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
 from apps.clients.models import Client, Membership, Plan
 from apps.clients.plans import plans_sync
 from apps.usage.services import usage_increment
+from apps.widget.services import widget_origins_set, widget_settings
 
 
 def _user(email: str, *, staff: bool = False) -> User:
@@ -51,6 +52,9 @@ class Command(BaseCommand):
                     usage_increment(metric="conversations", amount=37 if spec["slug"] == "demo" else 112)
                     usage_increment(metric="voice_minutes", amount=14 if spec["slug"] == "demo" else 95)
             Membership.objects.get_or_create(user=owner, client=client, defaults={"role": Membership.Role.OWNER})
+            settings_row = widget_settings(client)
+            if not settings_row.allowed_origins:  # the demo site of `make site`
+                widget_origins_set(client=client, origins=list(DEMO_SITE_ORIGINS))
             with tenant_context(client):
                 if not Agent.objects.exists():
                     draft = configure(BusinessInfo(name=spec["name"], language=spec["language"], **spec["business"]))
