@@ -12,7 +12,8 @@ from apps.core.platform_cache import cache_delete_many
 
 
 def _client_entries(client_ids: list[int]) -> list[tuple[object, ...]]:
-    entries: list[tuple[object, ...]] = [("widget", client_id) for client_id in client_ids]
+    entries: list[tuple[object, ...]] = [(name, client_id) for client_id in client_ids
+                                         for name in ("widget", "widget-config")]
     for host in Domain.objects.filter(tenant_id__in=client_ids).values_list("domain", flat=True):
         entries.append(("host", host))
     for lookup in ApiKey.objects.filter(client_id__in=client_ids).values_list("lookup", flat=True):

@@ -33,7 +33,7 @@ def widget_settings(client: Client) -> WidgetSettings:
 
 
 def _forget(client_id: int) -> None:
-    cache_delete_many([("widget", client_id)])
+    cache_delete_many([("widget", client_id), ("widget-config", client_id)])
 
 
 def widget_origins_set(*, client: Client, origins: list[str]) -> list[str]:

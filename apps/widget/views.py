@@ -41,6 +41,7 @@ from apps.core.errors import (
     VocaliaError,
     json_error,
 )
+from apps.core.platform_cache import MISSING, cache_get, cache_set
 from apps.core.ratelimit import rate_limit_hit
 from apps.crm.services import lead_qualify
 from apps.widget.models import WidgetRejection, WidgetSettings
@@ -181,7 +182,16 @@ def _language(call: WidgetCall, asked: str, agent: Agent) -> str:
 
 
 @widget_endpoint("GET")
-def config(request: HttpRequest, call: WidgetCall) -> JsonResponse:
+def config(request: HttpRequest, call: WidgetCall) -> HttpResponse:
+    cached = cache_get("widget-config", call.client.pk)
+    if cached is not MISSING:
+        return HttpResponse(cached, content_type="application/json")
+    response = _config(call)
+    cache_set(response.content, "widget-config", call.client.pk)
+    return response
+
+
+def _config(call: WidgetCall) -> JsonResponse:
     with tenant_context(call.client):
         agent = _agent_for(call)
         languages = [code for code in (call.settings.languages or LANGUAGE_CODES) if code in agent.languages]

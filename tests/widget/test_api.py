@@ -220,3 +220,17 @@ def test_it_refuses_a_suspended_client(widget):
 def test_it_normalises_origins(value, expected):
     assert normalise_origin(value) == expected
     assert origin_allowed("https://shop.example", ["https://shop.example"])
+
+
+def test_it_serves_a_cached_config_that_follows_changes(widget):
+    first = call("GET", "config", widget.pk_a).json()
+    with tenant_context(widget.client_a):
+        from apps.agents.models import Agent
+
+        agent = Agent.objects.get()
+        agent.texts = {**agent.texts, "fr": {"greeting": "Salut, c'est nouveau !"}}
+        agent.save()
+    second = call("GET", "config", widget.pk_a).json()
+    assert first["greeting"]["fr"] != second["greeting"]["fr"] == "Salut, c'est nouveau !"
+    widget_origins_set(client=widget.client_a, origins=["https://other.example"])
+    assert call("GET", "config", widget.pk_a).status_code == 403  # the allow-list is never served stale
