@@ -189,11 +189,6 @@ def _log_fallback(turn: _Turn, provider: str, error: ProviderError) -> None:
                      f"{error.message}; the built-in engine answered")
 
 
-async def _provider_round(provider: Any, config: ProviderConfig, turn: _Turn) -> AsyncIterator[Any]:
-    async for event in provider.stream(config=config, messages=turn.messages, tools=[t.spec() for t in turn.tools]):
-        yield event
-
-
 def _tool_events(client: Any, turn: _Turn, call: ToolCallRequest) -> list[EngineEvent]:
     """Run one tool call; the events it produces, in order."""
     ok, result = _run_tool(client, turn, call)
@@ -228,7 +223,7 @@ def _builtin_rounds(client: Any, turn: _Turn, builtin: BuiltinProvider) -> list[
     return events
 
 
-def _close(client: Any, turn: _Turn, provider: str, started: float, fallback: bool,
+def _close(turn: _Turn, provider: str, started: float, fallback: bool,
            events: list[EngineEvent]) -> list[EngineEvent]:
     reply = "".join(turn.reply).strip()
     latency = round((time.perf_counter() - started) * 1000)
@@ -248,7 +243,7 @@ def _open(client: Any, conversation_id: int, text: str, started: float) -> tuple
     with translation.override(turn.conversation.language), transaction.atomic():
         builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
         events = _builtin_rounds(client, turn, builtin)
-        return turn, None, events + _close(client, turn, "builtin", started, False, events)
+        return turn, None, events + _close(turn, "builtin", started, False, events)
 
 
 async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncIterator[EngineEvent]:
@@ -268,7 +263,8 @@ async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncI
                 calls: list[ToolCallRequest] = []
                 try:
                     async with asyncio.timeout(config.timeout_s if provider is not builtin else None):
-                        async for event in _provider_round(provider, config, turn):
+                        async for event in provider.stream(config=config, messages=turn.messages,
+                                                          tools=[t.spec() for t in turn.tools]):
                             if isinstance(event, TextDelta) and event.text:
                                 turn.reply.append(event.text)
                                 yield Delta(event.text)
@@ -292,7 +288,7 @@ async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncI
                     for event in await client_db(client, _tool_events, client, turn, call):
                         ended = ended or isinstance(event, Ended)
                         yield event
-        for event in await client_db(client, _close, client, turn, name, started, fallback,
+        for event in await client_db(client, _close, turn, name, started, fallback,
                                      [Ended()] if ended else []):
             yield event
     except (asyncio.CancelledError, GeneratorExit):

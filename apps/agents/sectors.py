@@ -22,7 +22,3 @@ def sectors() -> dict[str, dict[str, Any]]:
 
 def sector(code: str) -> dict[str, Any]:
     return sectors().get(code) or sectors()["general"]
-
-
-def sector_choices(language: str) -> list[tuple[str, str]]:
-    return [(code, data["names"].get(language) or data["names"]["en"]) for code, data in sectors().items()]

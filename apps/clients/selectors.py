@@ -15,12 +15,6 @@ from apps.clients import keys
 from apps.clients.models import ApiKey, Client, Domain, Membership
 from apps.core.platform_cache import MISSING, cache_get, cache_set
 
-NOT_FOUND = None
-
-
-def _client_load(client_id: int) -> Client | None:
-    return Client.objects.select_related("plan").filter(pk=client_id).first()
-
 
 def client_by_host(host: str) -> Client | None:
     host = host.lower().rstrip(".")
@@ -28,7 +22,7 @@ def client_by_host(host: str) -> Client | None:
     if cached is not MISSING:
         return cached
     domain = Domain.objects.select_related("tenant", "tenant__plan").filter(domain=host).first()
-    client = domain.tenant if domain else NOT_FOUND
+    client = domain.tenant if domain else None
     cache_set(client, "host", host)
     return client
 

@@ -15,6 +15,7 @@ rules here make that leak impossible:
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -58,12 +59,17 @@ async def client_db(client: Client, fn: Callable[..., T], *args: Any, **kwargs: 
     return await sync_to_async(call, thread_sensitive=True)()
 
 
+@lru_cache(maxsize=1)
+def _platform_hosts() -> frozenset[str]:
+    return frozenset(host.lower() for host in settings.PLATFORM_HOSTS)
+
+
 def _resolve(scope: dict[str, Any]) -> Client | None:
     headers = dict(scope.get("headers") or [])
     host_header = headers.get(b"host", b"").decode("latin-1")
     host, _port = split_domain_port(host_header)
     with schema_context("public"):
-        if host and host not in {h.lower() for h in settings.PLATFORM_HOSTS}:
+        if host and host not in _platform_hosts():
             return client_by_host(host)
         query = parse_qs(scope.get("query_string", b"").decode())
         key = (query.get("key") or [""])[0]

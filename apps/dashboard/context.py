@@ -9,30 +9,29 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-# (url name, section slug for upcoming pages or None, label, icon)
+# (url name, label, icon)
 NAVIGATION = [
-    ("home", None, _("Home"), "home"),
-    ("agents", None, _("Agents"), "bot"),
-    ("knowledge", None, _("Knowledge base"), "book"),
-    ("conversations", None, _("Conversations"), "chat"),
-    ("leads", None, _("Leads"), "star"),
-    ("appointments", None, _("Appointments"), "calendar"),
-    ("tickets", None, _("Tickets"), "ticket"),
-    ("outbox", None, _("Outbox"), "send"),
-    ("install", None, _("Install widget"), "code"),
-    ("team", None, _("Team"), "users"),
-    ("keys", None, _("API keys"), "key"),
-    ("settings", None, _("Settings"), "gear"),
+    ("home", _("Home"), "home"),
+    ("agents", _("Agents"), "bot"),
+    ("knowledge", _("Knowledge base"), "book"),
+    ("conversations", _("Conversations"), "chat"),
+    ("leads", _("Leads"), "star"),
+    ("appointments", _("Appointments"), "calendar"),
+    ("tickets", _("Tickets"), "ticket"),
+    ("outbox", _("Outbox"), "send"),
+    ("install", _("Install widget"), "code"),
+    ("team", _("Team"), "users"),
+    ("keys", _("API keys"), "key"),
+    ("settings", _("Settings"), "gear"),
 ]
-UPCOMING = {section: label for _name, section, label, _icon in NAVIGATION if section}
 
 
 def _navigation(path: str) -> list[dict[str, Any]]:
     items = []
-    for url_name, section, label, icon in NAVIGATION:
-        url = reverse(url_name, args=[section] if section else [])
+    for url_name, label, icon in NAVIGATION:
+        url = reverse(url_name)
         active = path == url or (url != "/" and path.startswith(url))
-        items.append({"url": url, "label": label, "icon": icon, "soon": bool(section), "active": active})
+        items.append({"url": url, "label": label, "icon": icon, "active": active})
     return items
 
 

@@ -19,7 +19,6 @@ from apps.clients.models import ApiKey, Invitation, Membership
 from apps.clients.plans import FEATURES
 from apps.clients.selectors import client_keys, client_members
 from apps.core.errors import NotFound, PermissionDenied, VocaliaError, error_response, json_error, wants_json
-from apps.dashboard.context import UPCOMING
 from apps.dashboard.forms import AcceptInvitationForm, ClientSettingsForm, InviteForm, RoleForm
 
 
@@ -184,12 +183,6 @@ def client_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Settings saved."))
             return redirect("settings")
     return render(request, "dashboard/settings.html", {"form": form})
-
-
-def upcoming(request: HttpRequest, section: str) -> HttpResponse:
-    if section not in UPCOMING:
-        raise Http404
-    return render(request, "dashboard/upcoming.html", {"section": section, "section_label": UPCOMING[section]})
 
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:

@@ -145,7 +145,3 @@ def _languages_for(language: str) -> list[str]:
     family = ["ar", "ary"] if language in {"ar", "ary"} else [language]
     present = set(_stats().get("languages", []))
     return family if present & set(family) else []
-
-
-def documents_list() -> list[Document]:
-    return list(Document.objects.all())

@@ -15,8 +15,3 @@ def usage_this_month(*, client: Client, metric: str) -> int:
     with tenant_context(client):
         row = UsageCounter.objects.filter(metric=metric, period=month_start()).values_list("value", flat=True).first()
     return int(row or 0)
-
-
-def usage_history(*, client: Client, months: int = 6) -> list[UsageCounter]:
-    with tenant_context(client):
-        return list(UsageCounter.objects.order_by("-period", "metric")[: months * len(UsageCounter.Metric.values)])

@@ -77,6 +77,16 @@ def _preflight(request: HttpRequest, methods: str) -> HttpResponse:
     return _cors(response, request.headers.get("Origin", ""))
 
 
+def _gate(request: HttpRequest, methods: str) -> HttpResponse | None:
+    """The answer to a preflight or to a method the endpoint does not take; None to go on."""
+    if request.method == "OPTIONS":
+        return _preflight(request, methods)
+    if request.method not in methods.split(", "):
+        return _cors(json_error(405, "method_not_allowed", _("Method not allowed.")),
+                     request.headers.get("Origin", ""))
+    return None
+
+
 def _error(error: VocaliaError, origin: str) -> HttpResponse:
     return _cors(json_error(error.status, error.code, error.message, error.headers), origin)
 
@@ -150,10 +160,9 @@ def widget_endpoint(methods: str, *, limit_scope: str = "client") -> Callable[..
         @csrf_exempt
         def wrapper(request: HttpRequest) -> HttpResponse:
             origin = request.headers.get("Origin", "")
-            if request.method == "OPTIONS":
-                return _preflight(request, methods)
-            if request.method not in methods.split(", "):
-                return _cors(json_error(405, "method_not_allowed", _("Method not allowed.")), origin)
+            early = _gate(request, methods)
+            if early is not None:
+                return early
             try:
                 return _cors(view(request, _authorise(request, limit_scope=limit_scope)), origin)
             except VocaliaError as error:
@@ -301,10 +310,9 @@ def _prepare_message(request: HttpRequest) -> tuple[WidgetCall, Conversation, st
 @csrf_exempt
 async def message_create(request: HttpRequest) -> HttpResponse:
     origin = request.headers.get("Origin", "")
-    if request.method == "OPTIONS":
-        return _preflight(request, "POST")
-    if request.method != "POST":
-        return _cors(json_error(405, "method_not_allowed", _("Method not allowed.")), origin)
+    early = _gate(request, "POST")
+    if early is not None:
+        return early
     try:
         call, conversation, text = await sync_to_async(_prepare_message, thread_sensitive=True)(request)
         engine._validate(text)

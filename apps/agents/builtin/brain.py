@@ -24,13 +24,6 @@ from apps.agents.builtin import nlu
 from apps.agents.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
 
 DAY_FORMATS = {"en": "l, F j", "es": r"l j \d\e F"}
-FLOW_SLOTS = {
-    "booking": ["slot", "name", "contact"],
-    "lead": ["need", "budget", "authority", "timeline", "name", "contact"],
-    "ticket": ["subject", "contact"],
-    "callback": ["phone"],
-    "cancel": ["reference"],
-}
 
 
 def _call(name: str, arguments: dict[str, Any]) -> ToolCallRequest:
