@@ -25,19 +25,21 @@ setup: .venv/.installed services messages migrate
 demo: setup
 	$(PY) manage.py demo_data
 
-run: demo
+run: demo system-deps
 	$(PY) scripts/run.py
 
 # A page on another origin with the demo clients' widgets (run it next to `make run`).
 site: .venv/.installed
 	$(PY) manage.py demo_site
 
-# Browser tests need Debian's chromium (Playwright cannot download browsers here).
+# Browser tests need Debian's chromium (Playwright cannot download browsers here); the offline voice, espeak-ng.
+SYSTEM_PACKAGES := chromium fonts-dejavu-core espeak-ng
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium (browser tests)"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; fi; }
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="yes"; command -v espeak-ng >/dev/null 2>&1 || missing="yes"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $(SYSTEM_PACKAGES)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; fi; fi
 
 lint: .venv/.installed
 	.venv/bin/ruff check apps vocalia tests bench scripts

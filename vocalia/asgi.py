@@ -13,7 +13,6 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from apps.core.channels_tenancy import ClientScopeMiddleware  # noqa: E402
@@ -22,6 +21,6 @@ from vocalia.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": ClientScopeMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": ClientScopeMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -295,6 +295,23 @@ AGENT_MAX_TURN_CHARS = env.get_int("AGENT_MAX_TURN_CHARS", 4000)
 WIDGET_RATE_MULTIPLIER = env.get_int("WIDGET_RATE_MULTIPLIER", 10)
 WIDGET_VISITOR_MESSAGES_PER_MINUTE = env.get_int("WIDGET_VISITOR_MESSAGES_PER_MINUTE", 20)
 
+# Voice: speech-to-text and text-to-speech providers (offline twins by default; docs/operations.md).
+VOICE_STT = env.get("VOICE_STT", "builtin")  # builtin | deepgram | openai
+VOICE_TTS = env.get("VOICE_TTS", "builtin")  # builtin | openai | elevenlabs
+VOICE = {
+    "openai_api_key": env.get("VOICE_OPENAI_API_KEY", env.get("OPENAI_API_KEY", "")),
+    "openai_base_url": env.get("VOICE_OPENAI_BASE_URL", "https://api.openai.com/v1"),
+    "openai_stt_model": env.get("VOICE_OPENAI_STT_MODEL", "gpt-4o-mini-transcribe"),
+    "openai_tts_model": env.get("VOICE_OPENAI_TTS_MODEL", "gpt-4o-mini-tts"),
+    "openai_tts_voice": env.get("VOICE_OPENAI_TTS_VOICE", "alloy"),
+    "deepgram_api_key": env.get("DEEPGRAM_API_KEY", ""),
+    "deepgram_model": env.get("DEEPGRAM_MODEL", "nova-3"),
+    "elevenlabs_api_key": env.get("ELEVENLABS_API_KEY", ""),
+    "elevenlabs_voice_id": env.get("ELEVENLABS_VOICE_ID", "21m00Tcm4TlvDq8ikWAM"),
+}
+# A voice session is closed after this many seconds.
+VOICE_MAX_SESSION_S = env.get_int("VOICE_MAX_SESSION_S", 900)
+
 # Knowledge-base URL fetching may reach private addresses only in development (SSRF guard).
 KNOWLEDGE_ALLOW_PRIVATE_URLS = env.get_bool("KNOWLEDGE_ALLOW_PRIVATE_URLS", DEBUG)
 

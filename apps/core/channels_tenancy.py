@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -45,18 +44,28 @@ def _close_stale_connections() -> None:
         close_old_connections()
 
 
-async def client_db(client: Client, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run the sync `fn` on the shared database thread inside `client`'s schema, every call."""
+async def public_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run the sync `fn` on the shared database thread, in the public schema."""
 
     def call() -> T:
         _close_stale_connections()
         try:
-            with tenant_context(client):
+            with schema_context("public"):
                 return fn(*args, **kwargs)
         finally:
             _close_stale_connections()
 
     return await sync_to_async(call, thread_sensitive=True)()
+
+
+async def client_db(client: Client, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run the sync `fn` on the shared database thread inside `client`'s schema, every call."""
+
+    def inside() -> T:
+        with tenant_context(client):
+            return fn(*args, **kwargs)
+
+    return await public_db(inside)
 
 
 @lru_cache(maxsize=1)
@@ -68,12 +77,11 @@ def _resolve(scope: dict[str, Any]) -> Client | None:
     headers = dict(scope.get("headers") or [])
     host_header = headers.get(b"host", b"").decode("latin-1")
     host, _port = split_domain_port(host_header)
-    with schema_context("public"):
-        if host and host not in _platform_hosts():
-            return client_by_host(host)
-        query = parse_qs(scope.get("query_string", b"").decode())
-        key = (query.get("key") or [""])[0]
-        return client_by_publishable_key(key) if key else None
+    if host and host not in _platform_hosts():
+        return client_by_host(host)
+    query = parse_qs(scope.get("query_string", b"").decode())
+    key = (query.get("key") or [""])[0]
+    return client_by_publishable_key(key) if key else None
 
 
 class ClientScopeMiddleware:
@@ -83,7 +91,7 @@ class ClientScopeMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] != "websocket":
             return await self.inner(scope, receive, send)
-        client = await database_sync_to_async(_resolve)(scope)
+        client = await public_db(_resolve, scope)
         if client is None or client.status != Client.Status.ACTIVE:
             code = CLOSE_UNKNOWN_CLIENT if client is None else CLOSE_CLIENT_UNAVAILABLE
             message = await receive()

@@ -121,17 +121,7 @@ def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
     if client.status != Client.Status.ACTIVE:
         rejection_record(client=client, reason=WidgetRejection.Reason.CLIENT_UNAVAILABLE, origin=origin)
         raise ClientUnavailable()
-    settings_row = widget_settings(client)
-    if not origin:
-        raise OriginNotAllowed(_("The widget only answers browsers: the Origin header is missing."))
-    if _is_own_dashboard(origin, client):  # the install page's live preview
-        return WidgetCall(client=client, origin=origin, settings=settings_row, body=_body(request))
-    if not settings_row.allowed_origins:
-        rejection_record(client=client, reason=WidgetRejection.Reason.NO_ALLOWED_ORIGINS, origin=origin)
-        raise OriginNotAllowed(_("No website domain is allowed yet for this widget."))
-    if not origin_allowed(origin, settings_row.allowed_origins):
-        rejection_record(client=client, reason=WidgetRejection.Reason.ORIGIN_NOT_ALLOWED, origin=origin)
-        raise OriginNotAllowed(_("%(origin)s is not on this widget's list of allowed domains.") % {"origin": origin})
+    settings_row = origin_check(client, origin)
     try:
         rate_limit_hit(scope="widget", identity=str(client.pk),
                        limit=client.plan.requests_per_minute * settings.WIDGET_RATE_MULTIPLIER)
@@ -143,6 +133,25 @@ def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
         rejection_record(client=client, reason=WidgetRejection.Reason.RATE_LIMITED, origin=origin)
         raise
     return WidgetCall(client=client, origin=origin, settings=settings_row, body=_body(request))
+
+
+def origin_check(client: Client, origin: str) -> WidgetSettings:
+    """The client's widget settings when `origin` may use its widget; else OriginNotAllowed, recorded.
+
+    Allowed: an origin on the client's list, and the client's own dashboard host (the install page's preview).
+    """
+    settings_row = widget_settings(client)
+    if not origin:
+        raise OriginNotAllowed(_("The widget only answers browsers: the Origin header is missing."))
+    if _is_own_dashboard(origin, client):
+        return settings_row
+    if not settings_row.allowed_origins:
+        rejection_record(client=client, reason=WidgetRejection.Reason.NO_ALLOWED_ORIGINS, origin=origin)
+        raise OriginNotAllowed(_("No website domain is allowed yet for this widget."))
+    if not origin_allowed(origin, settings_row.allowed_origins):
+        rejection_record(client=client, reason=WidgetRejection.Reason.ORIGIN_NOT_ALLOWED, origin=origin)
+        raise OriginNotAllowed(_("%(origin)s is not on this widget's list of allowed domains.") % {"origin": origin})
+    return settings_row
 
 
 def _is_own_dashboard(origin: str, client: Client) -> bool:
@@ -173,21 +182,21 @@ def widget_endpoint(methods: str, *, limit_scope: str = "client") -> Callable[..
     return decorate
 
 
-def _agent_for(call: WidgetCall) -> Agent:
+def _agent_for(settings_row: WidgetSettings) -> Agent:
     agents = Agent.objects.filter(status=Agent.Status.ACTIVE)
-    agent = agents.filter(pk=call.settings.agent_id).first() if call.settings.agent_id else None
+    agent = agents.filter(pk=settings_row.agent_id).first() if settings_row.agent_id else None
     agent = agent or agents.order_by("id").first()
     if agent is None:
         raise ClientUnavailable(_("This business has no active agent yet."))
     return agent
 
 
-def _language(call: WidgetCall, asked: str, agent: Agent) -> str:
-    offered = [code for code in (call.settings.languages or LANGUAGE_CODES) if code in agent.languages] or \
+def _language(client: Client, settings_row: WidgetSettings, asked: str, agent: Agent) -> str:
+    offered = [code for code in (settings_row.languages or LANGUAGE_CODES) if code in agent.languages] or \
         agent.languages
     if asked in offered:
         return asked
-    return call.client.default_language if call.client.default_language in offered else offered[0]
+    return client.default_language if client.default_language in offered else offered[0]
 
 
 @widget_endpoint("GET")
@@ -202,13 +211,13 @@ def config(request: HttpRequest, call: WidgetCall) -> HttpResponse:
 
 def _config(call: WidgetCall) -> JsonResponse:
     with tenant_context(call.client):
-        agent = _agent_for(call)
+        agent = _agent_for(call.settings)
         languages = [code for code in (call.settings.languages or LANGUAGE_CODES) if code in agent.languages]
         greetings = {code: call.settings.greeting.get(code) or agent.text(code, "greeting").format_map(
             {k: v or "" for k, v in agent.placeholders().items()}) for code in languages}
     return JsonResponse({
         "client": {"name": call.client.name},
-        "languages": languages, "default_language": _language(call, "", agent),
+        "languages": languages, "default_language": _language(call.client, call.settings, "", agent),
         "theme": {"color": call.settings.color, "position": call.settings.position,
                   "avatar": call.settings.avatar_url},
         "greeting": greetings, "launcher": call.settings.launcher_text,
@@ -217,34 +226,46 @@ def _config(call: WidgetCall) -> JsonResponse:
     })
 
 
+def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: str, body: dict[str, Any],
+                      channel: str) -> dict[str, Any]:
+    """Start a widget conversation (text or voice) within the quota; its id, signed token and language."""
+    visitor = str(body.get("visitor") or "")[:80]
+    with tenant_context(client):
+        try:
+            quota_require(client, "monthly_conversations")
+        except QuotaExceeded:
+            rejection_record(client=client, reason=WidgetRejection.Reason.QUOTA_EXCEEDED, origin=origin)
+            raise
+        agent = _agent_for(settings_row)
+        language = _language(client, settings_row, str(body.get("language") or ""), agent)
+        metadata = {"origin": origin, "page": str(body.get("page") or "")[:500], "greeted": True,
+                    "context": body.get("context") if isinstance(body.get("context"), dict) else {}}
+        conversation = conversation_start(agent=agent, channel=channel, language=language,
+                                          visitor_id=visitor, metadata=metadata)
+    token = token_issue(client_id=client.pk, conversation_id=conversation.pk, visitor=visitor)
+    return {"conversation": conversation.pk, "token": token, "language": language,
+            "expires_in": int(TOKEN_TTL.total_seconds())}
+
+
 @widget_endpoint("POST")
 def conversation_create(request: HttpRequest, call: WidgetCall) -> JsonResponse:
-    visitor = str(call.body.get("visitor") or "")[:80]
-    with tenant_context(call.client):
-        try:
-            quota_require(call.client, "monthly_conversations")
-        except QuotaExceeded:
-            rejection_record(client=call.client, reason=WidgetRejection.Reason.QUOTA_EXCEEDED, origin=call.origin)
-            raise
-        agent = _agent_for(call)
-        language = _language(call, str(call.body.get("language") or ""), agent)
-        metadata = {"origin": call.origin, "page": str(call.body.get("page") or "")[:500], "greeted": True,
-                    "context": call.body.get("context") if isinstance(call.body.get("context"), dict) else {}}
-        conversation = conversation_start(agent=agent, channel=Conversation.Channel.WIDGET_TEXT, language=language,
-                                          visitor_id=visitor, metadata=metadata)
-    token = token_issue(client_id=call.client.pk, conversation_id=conversation.pk, visitor=visitor)
-    return JsonResponse({"conversation": conversation.pk, "token": token, "language": language,
-                         "expires_in": int(TOKEN_TTL.total_seconds())}, status=201)
+    return JsonResponse(conversation_open(client=call.client, settings_row=call.settings, origin=call.origin,
+                                          body=call.body, channel=Conversation.Channel.WIDGET_TEXT), status=201)
 
 
-def _conversation(request: HttpRequest, call: WidgetCall) -> Conversation:
-    token = token_read(request.headers.get("X-Vocalia-Token", ""))
-    if token is None or token.client_id != call.client.pk:
-        raise NotAuthenticated(_("The conversation token is missing, invalid or expired: start a new conversation."))
-    conversation = Conversation.objects.filter(pk=token.conversation_id).first()
+def conversation_from_token(client: Client, raw_token: str) -> Conversation:
+    """The conversation a widget token names, inside the current client schema; else NotAuthenticated."""
+    token = token_read(raw_token)
+    conversation = None
+    if token is not None and token.client_id == client.pk:
+        conversation = Conversation.objects.filter(pk=token.conversation_id).first()
     if conversation is None:
         raise NotAuthenticated(_("The conversation token is missing, invalid or expired: start a new conversation."))
     return conversation
+
+
+def _conversation(request: HttpRequest, call: WidgetCall) -> Conversation:
+    return conversation_from_token(call.client, request.headers.get("X-Vocalia-Token", ""))
 
 
 @widget_endpoint("GET")
@@ -279,7 +300,7 @@ def lead_capture(request: HttpRequest, call: WidgetCall) -> JsonResponse:
 # --- messages: JSON, or server-sent events as the reply is generated ----------------------------------------
 
 
-def _event_payload(event: Any) -> tuple[str, dict[str, Any]] | None:
+def event_payload(event: Any) -> tuple[str, dict[str, Any]] | None:
     if isinstance(event, engine.Delta):
         return "delta", {"text": event.text}
     if isinstance(event, engine.ToolReturned) and event.ok:
@@ -328,7 +349,7 @@ async def message_create(request: HttpRequest) -> HttpResponse:
     reply = ""
     try:
         async for event in stream:
-            payload = _event_payload(event)
+            payload = event_payload(event)
             if payload:
                 events.append({"type": payload[0], **payload[1]})
             if isinstance(event, engine.TurnDone):
@@ -341,7 +362,7 @@ async def message_create(request: HttpRequest) -> HttpResponse:
 async def _sse(stream: AsyncIterator[Any]) -> AsyncIterator[bytes]:
     try:
         async for event in stream:
-            payload = _event_payload(event)
+            payload = event_payload(event)
             if payload:
                 name, data = payload
                 yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()

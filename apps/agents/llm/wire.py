@@ -155,3 +155,15 @@ def body_or_fail(build: Callable[[ProviderConfig, list[dict[str, Any]], list[Too
     except (KeyError, TypeError, ValueError) as exc:
         raise ProviderError(f"cannot convert the conversation ({type(exc).__name__}: {exc})",
                             permanent=True) from None
+
+
+async def post_checked(url: str, *, api_key: str, timeout_s: float, **kwargs: Any) -> httpx.Response:
+    """One non-streamed POST (speech services): the response when 2xx, else ProviderError, the key redacted."""
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(timeout_s)) as client:
+            response = await client.post(url, **kwargs)
+    except httpx.HTTPError as error:
+        raise ProviderError(redact(f"{type(error).__name__}: {error}", api_key)) from None
+    if response.status_code >= 400:
+        raise http_error(response.status_code, response.content, api_key=api_key)
+    return response

@@ -1,0 +1,326 @@
+"""The widget's voice channel: a WebSocket at /ws/widget/v1/voice/?key=pk_… (docs/widget.md, "Voice").
+
+In: JSON control messages and binary frames of PCM16 little-endian mono microphone audio (16 kHz unless
+`start` says otherwise). Out: JSON events and binary frames of the agent's speech (PCM16 at the rate the
+preceding `speech` event gives). The same checks as the HTTP API (key, Origin allow-list, plan, quota), then:
+
+    → {"type": "start", "token"?: "…", "language"?: "en", "sample_rate"?: 16000}
+    ← {"type": "ready", "conversation", "token", "language", "recognition": true|false, "expires_in"}
+    → binary audio …         ← {"type": "speech_started"} when the visitor starts speaking
+                             ← {"type": "transcript", "text"} when they stop (700 ms of silence, or "stop")
+                             ← {"type": "delta"|"booking"|"lead"|"handover"|"end"|"done", …} as on /messages
+                             ← {"type": "speech", "rate", "text"} then binary audio, sentence by sentence
+    → {"type": "text", "text"} a typed (or browser-recognised) turn, answered aloud as well
+    → {"type": "stop"} end of utterance now;  → {"type": "interrupt"} stop the agent
+    ← {"type": "clear"} barge-in: the visitor spoke over the agent, drop the audio not yet played
+    ← {"type": "error", "code", "message"} (the socket stays open unless it is closed with a 44xx code)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import re
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from apps.agents import engine
+from apps.clients.entitlements import client_may, quota_require
+from apps.conversations.models import Conversation, Message
+from apps.conversations.services import message_add
+from apps.core.channels_tenancy import client_db
+from apps.core.errors import (
+    FeatureNotInPlan,
+    InvalidInput,
+    OriginNotAllowed,
+    ProviderError,
+    QuotaExceeded,
+    RateLimited,
+    VocaliaError,
+)
+from apps.core.ratelimit import rate_limit_hit
+from apps.usage.services import usage_increment
+from apps.voice.audio import SAMPLE_RATE, EndpointDetector, duration_s, resample
+from apps.voice.providers import builtin_speaker, recognizer_for, speaker_for
+from apps.widget.models import WidgetSettings
+from apps.widget.views import conversation_from_token, conversation_open, event_payload, origin_check
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME = 64 * 1024  # bytes of audio per binary message (2 s at 16 kHz)
+MIN_UTTERANCE_S = 0.25
+CHUNK_S = 0.5  # speech is sent in frames of this length
+MAX_BAD_MESSAGES = 10
+SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
+CLOSE_CODES = {OriginNotAllowed: 4403, FeatureNotInPlan: 4402, QuotaExceeded: 4429, RateLimited: 4429}
+
+
+def _admit(client: Any, origin: str) -> WidgetSettings:
+    """Origin allowed, plan with voice, voice minutes left, and the client's request rate: else an error."""
+    settings_row = origin_check(client, origin)
+    if not client_may(client, "voice_widget"):
+        raise FeatureNotInPlan(_("Voice is not part of this plan: the widget uses the browser's own speech."))
+    quota_require(client, "voice_minutes")
+    rate_limit_hit(scope="widget", identity=str(client.pk),
+                   limit=client.plan.requests_per_minute * settings.WIDGET_RATE_MULTIPLIER)
+    return settings_row
+
+
+def _resume(client: Any, raw_token: str) -> dict[str, Any]:
+    conversation = conversation_from_token(client, raw_token)
+    if conversation.ended is not None:
+        raise InvalidInput(_("This conversation has ended."))
+    return {"conversation": conversation.pk, "token": raw_token, "language": conversation.language}
+
+
+def _note(conversation_id: int, text: str) -> None:
+    conversation = Conversation.objects.get(pk=conversation_id)
+    message_add(conversation=conversation, role=Message.Role.EVENT, text=text)
+
+
+def split_sentences(text: str) -> tuple[list[str], str]:
+    """Whole sentences ready to speak, and the unfinished rest."""
+    parts = SENTENCE_END.split(text)
+    return [part.strip() for part in parts[:-1] if part.strip()], parts[-1]
+
+
+class WidgetVoiceConsumer(AsyncWebsocketConsumer):
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels hops to the database thread before every frame to close stale connections (50 times a
+        # second of audio); client_db already does it around each database call, and keeps a transaction's.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        await self.disconnect(message.get("code", 1000))
+        raise StopConsumer()
+
+    async def connect(self) -> None:
+        self.client = self.scope["client"]
+        headers = dict(self.scope.get("headers") or [])
+        self.origin = headers.get(b"origin", b"").decode("latin-1")
+        self.conversation: dict[str, Any] | None = None
+        self.turn: asyncio.Task[None] | None = None
+        self.detector = EndpointDetector()
+        self.input_rate = SAMPLE_RATE
+        self.speaking_until = 0.0
+        self.opened = asyncio.get_running_loop().time()
+        self.bad_messages = 0
+        self.told_no_recognition = False
+        self.reply_stored = False
+        try:
+            self.widget = await client_db(self.client, _admit, self.client, self.origin)
+        except VocaliaError as error:
+            await self.accept()
+            await self._error(error)
+            await self.close(code=CLOSE_CODES.get(type(error), 4400))
+            return
+        self.speaker = speaker_for(self.client)
+        self.deadline = asyncio.get_running_loop().call_later(settings.VOICE_MAX_SESSION_S, self._expire)
+        await self.accept()
+
+    def _expire(self) -> None:
+        asyncio.ensure_future(self._close_with(InvalidInput(_("The voice session reached its time limit.")), 4408))
+
+    async def _close_with(self, error: VocaliaError, code: int) -> None:
+        await self._error(error)
+        await self.close(code=code)
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "deadline", None):
+            self.deadline.cancel()
+        await self._cancel_turn()
+        if self.conversation is not None:
+            minutes = math.ceil((asyncio.get_running_loop().time() - self.opened) / 60)
+            await client_db(self.client, usage_increment, metric="voice_minutes", amount=minutes)
+
+    # --- in ----------------------------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if bytes_data is not None:
+                await self._audio(bytes_data)
+            else:
+                await self._control(text_data or "")
+            self.bad_messages = 0
+        except VocaliaError as error:
+            self.bad_messages += 1
+            await self._error(error)
+            if self.bad_messages >= MAX_BAD_MESSAGES:
+                await self.close(code=4400)
+
+    async def _control(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            raise InvalidInput(_("Control messages are JSON objects.")) from None
+        if not isinstance(message, dict):
+            raise InvalidInput(_("Control messages are JSON objects."))
+        kind = message.get("type")
+        if kind == "start":
+            await self._start(message)
+        elif self.conversation is None:
+            raise InvalidInput(_("Send a \"start\" message first."))
+        elif kind == "text":
+            await self._take_turn(self._answer_text(str(message.get("text") or "")))
+        elif kind == "stop":
+            if self.detector.speaking:
+                await self._utterance(self.detector.flush().audio)
+        elif kind == "interrupt":
+            await self._barge_in()
+        else:
+            raise InvalidInput(_("Unknown message type."))
+
+    async def _start(self, message: dict[str, Any]) -> None:
+        if self.conversation is not None:
+            raise InvalidInput(_("This voice session has already started."))
+        rate = message.get("sample_rate", SAMPLE_RATE)
+        if not isinstance(rate, int) or not 8_000 <= rate <= 48_000:
+            raise InvalidInput(_("The sample rate must be a whole number between 8000 and 48000."))
+        self.input_rate = rate
+        token = message.get("token")
+        if token:
+            self.conversation = await client_db(self.client, _resume, self.client, str(token))
+        else:
+            self.conversation = await client_db(self.client, self._open_conversation, message)
+        self.recognizer = recognizer_for(self.conversation["language"])
+        await self._send({"type": "ready", **self.conversation, "recognition": self.recognizer is not None})
+
+    def _open_conversation(self, message: dict[str, Any]) -> dict[str, Any]:
+        return conversation_open(client=self.client, settings_row=self.widget, origin=self.origin, body=message,
+                                 channel=Conversation.Channel.WIDGET_VOICE)
+
+    async def _audio(self, data: bytes) -> None:
+        if self.conversation is None:
+            raise InvalidInput(_("Send a \"start\" message first."))
+        if len(data) > MAX_FRAME or len(data) % 2:
+            raise InvalidInput(_("Audio frames are PCM16 mono, at most 64 KB each."))
+        if self.recognizer is None:
+            if not self.told_no_recognition:
+                self.told_no_recognition = True
+                raise InvalidInput(_("Speech recognition is not available in this language here: "
+                                     "send the words as text."))
+            return
+        for event in self.detector.feed(resample(data, self.input_rate, SAMPLE_RATE)):
+            if event.kind == "start":
+                await self._send({"type": "speech_started"})
+                if self._busy():
+                    await self._barge_in()
+            else:
+                await self._utterance(event.audio)
+
+    async def _utterance(self, audio: bytes) -> None:
+        if duration_s(audio, SAMPLE_RATE) >= MIN_UTTERANCE_S:
+            await self._take_turn(self._answer_audio(audio))
+
+    # --- the agent's turn ------------------------------------------------------------------------------
+
+    def _busy(self) -> bool:
+        running = self.turn is not None and not self.turn.done()
+        return running or asyncio.get_running_loop().time() < self.speaking_until
+
+    async def _take_turn(self, work: Any) -> None:
+        if self._busy():
+            await self._barge_in()
+        try:
+            rate_limit_hit(scope="widget-visitor", identity=f"{self.client.pk}:{self.conversation['conversation']}",
+                           limit=settings.WIDGET_VISITOR_MESSAGES_PER_MINUTE)
+        except RateLimited:
+            work.close()
+            raise
+        self.reply_stored = False
+        self.turn = asyncio.create_task(work)
+
+    async def _answer_audio(self, audio: bytes) -> None:
+        assert self.recognizer is not None
+        language = self.conversation["language"]
+        try:
+            transcript = await self.recognizer.transcribe(audio, rate=SAMPLE_RATE, language=language)
+        except ProviderError as error:
+            logger.warning("speech recognition failed for client %s: %s", self.client.pk, error.message)
+            await self._error(ProviderError(_("Speech recognition failed: please try again or type.")))
+            return
+        await self._send({"type": "transcript", "text": transcript.text})
+        if not transcript.text.strip():
+            with translation.override(language):
+                await self._say(_("Sorry, I did not catch that. Could you say it again?"))
+            return
+        await self._answer_text(transcript.text)
+
+    async def _answer_text(self, text: str) -> None:
+        pending = ""
+        try:
+            async for event in engine.turn_stream(client=self.client, conversation_id=self.conversation["conversation"],
+                                                  text=text):
+                payload = event_payload(event)
+                if payload:
+                    await self._send({"type": payload[0], **payload[1]})
+                if isinstance(event, engine.TurnDone):
+                    self.reply_stored = True
+                if isinstance(event, engine.Delta):
+                    sentences, pending = split_sentences(pending + event.text)
+                    for sentence in sentences:
+                        await self._say(sentence)
+            if pending.strip():
+                await self._say(pending.strip())
+        except VocaliaError as error:
+            await self._error(error)
+
+    async def _say(self, sentence: str) -> None:
+        language = self.conversation["language"]
+        try:
+            speech = await self.speaker.synthesize(sentence, language=language)
+        except ProviderError as error:
+            if self.speaker.name == "builtin":
+                await self._error(ProviderError(_("The agent's voice is not available: its replies are shown as "
+                                                  "text.")))
+                return
+            logger.warning("voice %s failed for client %s: %s; the offline voice speaks", self.speaker.name,
+                           self.client.pk, error.message)
+            self.speaker = builtin_speaker()
+            speech = await self.speaker.synthesize(sentence, language=language)
+        await self._send({"type": "speech", "rate": speech.rate, "text": sentence})
+        step = int(speech.rate * CHUNK_S) * 2
+        for offset in range(0, len(speech.pcm), step):
+            await self.send(bytes_data=speech.pcm[offset:offset + step])
+        now = asyncio.get_running_loop().time()
+        self.speaking_until = max(self.speaking_until, now) + duration_s(speech.pcm, speech.rate)
+
+    async def _cancel_turn(self) -> bool:
+        turn, self.turn = self.turn, None
+        if turn is None or turn.done():
+            return False
+        turn.cancel()
+        try:
+            await turn
+        except asyncio.CancelledError:
+            pass
+        return True
+
+    async def _barge_in(self) -> None:
+        """The visitor speaks over the agent: stop generating and speaking, and tell the widget to go quiet."""
+        was_running = await self._cancel_turn()
+        was_speaking = was_running or asyncio.get_running_loop().time() < self.speaking_until
+        self.speaking_until = 0.0
+        await self._send({"type": "clear"})
+        # A reply cut while generated is stored incomplete by the engine; one stored whole gets a note.
+        if was_speaking and self.reply_stored:
+            await client_db(self.client, _note, self.conversation["conversation"], "visitor interrupted the agent")
+
+    # --- out -------------------------------------------------------------------------------------------
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message, ensure_ascii=False))
+
+    async def _error(self, error: VocaliaError) -> None:
+        await self._send({"type": "error", "code": error.code, "message": str(error.message)})

@@ -1,0 +1,230 @@
+"""The widget's voice WebSocket: checks, speech in (synthetic espeak-ng audio), speech out, barge-in, bad input.
+
+The consumer runs under async_to_sync from a sync test, so its database calls come back to this thread and see
+the test's transaction (no committed rows to clean up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import numpy as np
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django_tenants.utils import tenant_context
+
+from apps.clients.models import Plan
+from apps.conversations.models import Conversation, Message
+from apps.knowledge.services import documents_import
+from apps.usage.models import UsageCounter
+from apps.voice.audio import SAMPLE_RATE, resample
+from apps.voice.tts import EspeakSpeaker
+from apps.widget.models import WidgetRejection
+from apps.widget.services import widget_origins_set
+from apps.widget.voice import split_sentences
+from tests.agents.conftest import make_agent
+
+pytestmark = pytest.mark.django_db
+SHOP = "https://shop.example"
+SILENCE = b"\0" * (SAMPLE_RATE * 2)  # one second
+
+
+@pytest.fixture
+def widget(cast):
+    widget_origins_set(client=cast.client_a, origins=[SHOP])
+    make_agent(cast.client_a)
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "Opening hours", "text": "We are open from nine to six, Monday to Friday."}],
+                         language="en")
+    return cast
+
+
+def speech(text: str, language: str = "en") -> bytes:
+    spoken = async_to_sync(EspeakSpeaker().synthesize)(text, language=language)
+    return resample(spoken.pcm, spoken.rate, SAMPLE_RATE)
+
+
+def noise(seconds: float) -> bytes:
+    rng = np.random.default_rng(7)
+    return (rng.normal(0, 6000, int(SAMPLE_RATE * seconds))).astype("<i2").tobytes()
+
+
+def socket(key: str, origin: str = SHOP) -> WebsocketCommunicator:
+    from vocalia.asgi import application
+
+    return WebsocketCommunicator(application, f"/ws/widget/v1/voice/?key={key}",
+                                 headers=[(b"host", b"localhost"), (b"origin", origin.encode())])
+
+
+async def receive(comm: WebsocketCommunicator, timeout: float = 10) -> dict | bytes:
+    output = await comm.receive_output(timeout)
+    if output["type"] == "websocket.close":
+        return {"type": "closed", "code": output.get("code")}
+    return output["bytes"] if output.get("bytes") is not None else json.loads(output["text"])
+
+
+async def until(comm: WebsocketCommunicator, kind: str, seen: list | None = None, timeout: float = 20) -> dict:
+    """Messages up to the first JSON message of `kind` (collected in `seen`)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        message = await receive(comm, max(0.1, deadline - loop.time()))
+        if seen is not None:
+            seen.append(message)
+        if isinstance(message, dict) and message["type"] == kind:
+            return message
+
+
+async def send_audio(comm: WebsocketCommunicator, pcm: bytes, frame: int = 3200) -> None:
+    for offset in range(0, len(pcm), frame):
+        await comm.send_to(bytes_data=pcm[offset:offset + frame])
+
+
+async def started(comm: WebsocketCommunicator, **start) -> dict:
+    connected, _ = await comm.connect()
+    assert connected
+    await comm.send_json_to({"type": "start", **start})
+    return await until(comm, "ready")
+
+
+def test_it_hears_an_english_question_and_answers_aloud(widget):
+    question = SILENCE[:9600] + speech("what are your opening hours") + SILENCE
+
+    async def scenario():
+        comm = socket(widget.pk_a)
+        ready = await started(comm, language="en", visitor="v1")
+        assert ready["recognition"] is True and ready["language"] == "en" and ready["token"]
+        await send_audio(comm, question)
+        seen: list = []
+        transcript = await until(comm, "transcript", seen)
+        done = await until(comm, "done", seen)
+        spoken = await until(comm, "speech", seen)
+        audio = await receive(comm)
+        await comm.disconnect()
+        return seen, transcript, done, spoken, audio, ready
+
+    seen, transcript, done, spoken, audio, ready = async_to_sync(scenario)()
+    assert {"type": "speech_started"} in seen
+    assert transcript["text"] == "what are your opening hours"
+    assert "nine to six" in done["text"]
+    assert spoken["rate"] == 22050 and spoken["text"]
+    assert isinstance(audio, bytes) and len(audio) > 2000 and np.abs(np.frombuffer(audio, "<i2")).max() > 1000
+    with tenant_context(widget.client_a):
+        conversation = Conversation.objects.get(pk=ready["conversation"])
+        assert conversation.channel == Conversation.Channel.WIDGET_VOICE
+        assert conversation.messages.filter(role=Message.Role.USER, text="what are your opening hours").exists()
+        assert UsageCounter.objects.get(metric="voice_minutes").value == 1
+
+
+def test_it_answers_typed_text_aloud_in_french_and_resumes_a_conversation(widget):
+    async def scenario():
+        comm = socket(widget.pk_a)
+        ready = await started(comm, language="fr")
+        assert ready["recognition"] is False  # the offline recogniser is English only
+        await comm.send_json_to({"type": "text", "text": "Bonjour"})
+        spoken = await until(comm, "speech")
+        audio = await receive(comm)
+        await comm.send_to(bytes_data=SILENCE[:3200])
+        error = await until(comm, "error")
+        await comm.disconnect()
+        again = socket(widget.pk_a)
+        resumed = await started(again, token=ready["token"])
+        await again.disconnect()
+        return ready, spoken, audio, error, resumed
+
+    ready, spoken, audio, error, resumed = async_to_sync(scenario)()
+    assert spoken["text"] and isinstance(audio, bytes) and len(audio) > 2000
+    assert error["code"] == "invalid_input" and "text" in error["message"]
+    assert resumed["conversation"] == ready["conversation"] and resumed["language"] == "fr"
+
+
+def test_the_visitor_can_speak_over_the_agent(widget):
+    async def scenario():
+        comm = socket(widget.pk_a)
+        ready = await started(comm, language="en")
+        await comm.send_json_to({"type": "text", "text": "what are your opening hours"})
+        await until(comm, "speech")
+        await send_audio(comm, noise(0.3))
+        cleared = await until(comm, "clear")
+        await comm.disconnect()
+        return ready, cleared
+
+    ready, cleared = async_to_sync(scenario)()
+    assert cleared == {"type": "clear"}
+    with tenant_context(widget.client_a):
+        assert Message.objects.filter(conversation_id=ready["conversation"], role=Message.Role.EVENT,
+                                      text__contains="interrupted").exists()
+
+
+def test_it_refuses_an_origin_not_on_the_list(widget):
+    async def scenario():
+        comm = socket(widget.pk_a, origin="https://evil.example")
+        connected, _ = await comm.connect()
+        error = await receive(comm)
+        closed = await receive(comm)
+        return connected, error, closed
+
+    connected, error, closed = async_to_sync(scenario)()
+    assert error["code"] == "origin_not_allowed" and closed == {"type": "closed", "code": 4403}
+    assert WidgetRejection.objects.filter(client=widget.client_a, reason="origin_not_allowed").exists()
+
+
+def test_an_unknown_key_gets_no_socket(widget):
+    async def scenario():
+        connected, code = await socket("pk_nope").connect()
+        return connected, code
+
+    assert async_to_sync(scenario)() == (False, 4404)
+
+
+def test_a_plan_without_voice_gets_no_socket(widget):
+    text_only = Plan.objects.create(code="text", name="Text", features=["knowledge_base"], requests_per_minute=10)
+    client = widget.client_a
+    client.plan = text_only
+    client.save()
+
+    async def scenario():
+        comm = socket(widget.pk_a)
+        await comm.connect()
+        return await receive(comm), await receive(comm)
+
+    error, closed = async_to_sync(scenario)()
+    assert error["code"] == "feature_not_in_plan" and closed["code"] == 4402
+
+
+def test_bad_messages_get_clear_errors_and_ten_in_a_row_close_the_socket(widget):
+    async def scenario():
+        comm = socket(widget.pk_a)
+        connected, _ = await comm.connect()
+        errors = []
+        await comm.send_to(bytes_data=b"\0\0")  # audio before start
+        errors.append(await receive(comm))
+        await comm.send_to(text_data="not json")
+        errors.append(await receive(comm))
+        await comm.send_json_to({"type": "start", "sample_rate": 3})
+        errors.append(await receive(comm))
+        await comm.send_json_to({"type": "start", "language": "en"})
+        await until(comm, "ready")
+        for bad in ({"type": "dance"}, {"type": "start"}):
+            await comm.send_json_to(bad)
+            errors.append(await receive(comm))
+        await comm.send_to(bytes_data=b"\0" * 3)
+        errors.append(await receive(comm))
+        await comm.send_to(bytes_data=b"\0" * (70 * 1024))
+        errors.append(await receive(comm))
+        for _ in range(10):
+            await comm.send_to(text_data="[]")
+        closed = await until(comm, "closed")
+        return errors, closed
+
+    errors, closed = async_to_sync(scenario)()
+    assert [error["type"] for error in errors] == ["error"] * 7
+    assert all(error["code"] == "invalid_input" and error["message"] for error in errors)
+    assert closed["code"] == 4400
+
+
+def test_replies_are_spoken_sentence_by_sentence():
+    assert split_sentences("Bonjour ! Nous ouvrons à 9 h. Et le") == (["Bonjour !", "Nous ouvrons à 9 h."], "Et le")
+    assert split_sentences("مرحبا؟ نعم") == (["مرحبا؟"], "نعم")
