@@ -183,8 +183,11 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            # channels_redis caps its asyncio pool at 100 connections by default (STACK-NOTES.md).
-            "hosts": [{"address": redis_url(REDIS_URL, REDIS_DB_BASE + 2), "max_connections": 1000}],
+            # channels_redis caps its asyncio pool at 100 connections by default (STACK-NOTES.md). redis-py 8
+            # reads with a 5 s socket timeout by default, the same as channels_redis' blocking BZPOPMIN: every
+            # socket idle for 5 s crashed its consumer. The read timeout must exceed the block.
+            "hosts": [{"address": redis_url(REDIS_URL, REDIS_DB_BASE + 2), "max_connections": 1000,
+                       "socket_timeout": 30}],
             "prefix": "vocalia",
         },
     }

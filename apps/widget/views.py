@@ -44,6 +44,7 @@ from apps.core.errors import (
 from apps.core.platform_cache import MISSING, cache_get, cache_set
 from apps.core.ratelimit import rate_limit_hit
 from apps.crm.services import lead_qualify
+from apps.voice.providers import recognised_languages
 from apps.widget.models import WidgetRejection, WidgetSettings
 from apps.widget.origins import InvalidOrigin, normalise_origin, origin_allowed
 from apps.widget.services import rejection_record, sighting_record, widget_settings
@@ -221,7 +222,8 @@ def _config(call: WidgetCall) -> JsonResponse:
         "theme": {"color": call.settings.color, "position": call.settings.position,
                   "avatar": call.settings.avatar_url},
         "greeting": greetings, "launcher": call.settings.launcher_text,
-        "features": {"voice": client_may(call.client, "voice_widget"), "booking": client_may(call.client, "booking"),
+        "features": {"voice": client_may(call.client, "voice_widget"), "voice_recognition": recognised_languages(),
+                     "booking": client_may(call.client, "booking"),
                      "leads": client_may(call.client, "lead_qualification")},
     })
 

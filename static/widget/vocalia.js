@@ -142,7 +142,9 @@
     var launch = el("button", { "class": "launch", type: "button", "aria-expanded": "false" });
     head.appendChild(title); head.appendChild(close);
     form.appendChild(input);
-    if (window.SpeechRecognition || window.webkitSpeechRecognition) form.appendChild(mic);
+    if ((state.config.features.voice && window.WebSocket) || window.SpeechRecognition || window.webkitSpeechRecognition) {
+      form.appendChild(mic);
+    }
     form.appendChild(send);
     panel.appendChild(head); panel.appendChild(log); panel.appendChild(form);
     wrap.appendChild(panel); wrap.appendChild(launch);
@@ -292,16 +294,144 @@
     });
   }
 
+  // --- voice: the server's (WebSocket, PCM16 both ways, barge-in) when the plan has it, else the browser's ---
+  var AudioCtx = window.AudioContext || window.webkitAudioContext;
+  var Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
+  var VOICE_RATE = 16000;
+
+  function voiceState(name) {
+    state.els.mic.setAttribute("aria-pressed", name === "idle" ? "false" : "true");
+    emit("voice", { state: name });
+  }
+
   function listen() {
-    var Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
-    if (!Recognition) return;
+    if (state.voice) return voiceStop();
+    var f = state.config.features;
+    if (f.voice && AudioCtx && window.WebSocket && navigator.mediaDevices) return voiceStart();
+    if (!Recognition) return fail("voice is not available in this browser", "voice_unavailable");
     var recognition = new Recognition();
     recognition.lang = state.language === "ary" ? "ar-MA" : state.language;
     recognition.interimResults = false;
     state.els.mic.setAttribute("aria-pressed", "true");
-    recognition.onresult = function (event) { submit(event.results[0][0].transcript); };
+    recognition.onresult = function (event) {
+      submit(event.results[0][0].transcript).then(function () { speakLast(); });
+    };
     recognition.onend = function () { state.els.mic.setAttribute("aria-pressed", "false"); };
     recognition.start();
+  }
+
+  function speakLast() {  // browser fallback: read the last reply aloud with the browser's own voice
+    var bubbles = state.els.log.querySelectorAll(".m.a");
+    var last = bubbles[bubbles.length - 1];
+    if (!last || !window.speechSynthesis) return;
+    var utterance = new SpeechSynthesisUtterance(last.textContent);
+    utterance.lang = state.language === "ary" ? "ar-MA" : state.language;
+    window.speechSynthesis.speak(utterance);
+  }
+
+  function voiceStart() {
+    var url = API.replace(/^http/, "ws").replace(/\/widget\/v1\/$/, "/ws/widget/v1/voice/") + "?key=" + encodeURIComponent(KEY);
+    var v = state.voice = { ws: new WebSocket(url), ctx: new AudioCtx(), rate: 22050, playhead: 0, sources: [], target: null };
+    v.ws.binaryType = "arraybuffer";
+    voiceState("connecting");
+    v.ws.onopen = function () {
+      v.ws.send(JSON.stringify({ type: "start", token: state.token, language: state.language, sample_rate: VOICE_RATE,
+                                 visitor: state.identity.id || "", page: location.href, context: state.context }));
+    };
+    v.ws.onmessage = function (event) {
+      if (typeof event.data !== "string") return play(v, new Int16Array(event.data));
+      var m = JSON.parse(event.data);
+      if (m.type === "ready") {
+        state.token = m.token; state.conversation = m.conversation; save();
+        if (m.recognition) capture(v); else browserEars(v);
+        voiceState("listening");
+      } else if (m.type === "transcript") {
+        if (m.text) { bubble("u", m.text); emit("message", { role: "user", text: m.text }); }
+      } else if (m.type === "speech") { v.rate = m.rate; }
+      else if (m.type === "clear") { hush(v); voiceState("listening"); }
+      else if (m.type === "error") fail(m.message, m.code);
+      else if (m.type !== "speech_started") {
+        if (!v.target) v.target = { text: "", node: bubble("a", "") };
+        handle(m.type, m, v.target);
+        if (m.type === "done") v.target = null;
+      }
+    };
+    v.ws.onclose = function (event) {
+      if (event.code >= 4400) fail(event.reason || "voice session closed (" + event.code + ")", String(event.code));
+      if (state.voice === v) voiceStop();
+    };
+  }
+
+  function capture(v) {
+    // Echo cancellation keeps the agent's own voice from barging in; noise suppression clipped word endings
+    // (measured with Chromium's fake microphone), so it is off.
+    navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: false, autoGainControl: false, channelCount: 1 } })
+      .then(function (stream) {
+        if (state.voice !== v) { stream.getTracks().forEach(function (track) { track.stop(); }); return; }
+        v.stream = stream;
+        var source = v.ctx.createMediaStreamSource(stream);
+        var node = v.ctx.createScriptProcessor(4096, 1, 1);  // no worklet module: works under a strict CSP
+        var ratio = v.ctx.sampleRate / VOICE_RATE;
+        node.onaudioprocess = function (event) {
+          var input = event.inputBuffer.getChannelData(0), count = Math.floor(input.length / ratio);
+          var out = new Int16Array(count);
+          for (var i = 0; i < count; i++) {  // average each window: a cheap anti-alias filter
+            var sum = 0, from = Math.floor(i * ratio), to = Math.floor((i + 1) * ratio);
+            for (var j = from; j < to; j++) sum += input[j];
+            out[i] = Math.max(-1, Math.min(1, sum / (to - from))) * 32767;
+          }
+          if (v.ws.readyState === 1) v.ws.send(out.buffer);
+        };
+        source.connect(node); node.connect(v.ctx.destination);
+        v.node = node;
+      }).catch(function (error) { fail("microphone: " + error.message, "microphone_denied"); voiceStop(); });
+  }
+
+  function browserEars(v) {  // the server cannot recognise this language: the browser listens, the server speaks
+    if (!Recognition) { fail("speech recognition is not available in this language", "voice_unavailable"); return voiceStop(); }
+    var recognition = v.recognition = new Recognition();
+    recognition.lang = state.language === "ary" ? "ar-MA" : state.language;
+    recognition.continuous = true;
+    recognition.onresult = function (event) {
+      var text = event.results[event.results.length - 1][0].transcript;
+      hush(v); bubble("u", text); emit("message", { role: "user", text: text });
+      v.ws.send(JSON.stringify({ type: "text", text: text }));
+    };
+    recognition.onend = function () { if (state.voice === v) recognition.start(); };
+    recognition.start();
+  }
+
+  function play(v, samples) {
+    var buffer = v.ctx.createBuffer(1, samples.length, v.rate), channel = buffer.getChannelData(0);
+    for (var i = 0; i < samples.length; i++) channel[i] = samples[i] / 32768;
+    var source = v.ctx.createBufferSource();
+    source.buffer = buffer; source.connect(v.ctx.destination);
+    var at = Math.max(v.ctx.currentTime + 0.05, v.playhead);
+    source.start(at); v.playhead = at + buffer.duration;
+    v.sources.push(source);
+    source.onended = function () {
+      v.sources.splice(v.sources.indexOf(source), 1);
+      if (!v.sources.length && state.voice === v) voiceState("listening");
+    };
+    voiceState("speaking");
+  }
+
+  function hush(v) {
+    v.sources.splice(0).forEach(function (source) { try { source.stop(); } catch (e) { /* already ended */ } });
+    v.playhead = 0;
+  }
+
+  function voiceStop() {
+    var v = state.voice;
+    if (!v) return;
+    state.voice = null;
+    hush(v);
+    if (v.recognition) { v.recognition.onend = null; v.recognition.stop(); }
+    if (v.stream) v.stream.getTracks().forEach(function (track) { track.stop(); });
+    if (v.node) v.node.disconnect();
+    if (v.ws.readyState < 2) v.ws.close(1000);
+    v.ctx.close();
+    voiceState("idle");
   }
 
   var api = {
@@ -329,6 +459,7 @@
     sendContext: function (context) { state.context = Object.assign({}, state.context, context || {}); },
     send: function (text) { return submit(text); },
     shutdown: function () {
+      voiceStop();
       state.token = null; save();
       if (state.host && state.host.parentNode) state.host.parentNode.removeChild(state.host);
       state.els = {}; state.open = false;

@@ -61,17 +61,40 @@ def live_server_url(session_cast: object) -> Iterator[str]:
     server.wait(timeout=10)
 
 
+VOICE_QUESTION = "what are your opening hours"
+
+
+def _fake_microphone() -> Path:
+    """A WAV for Chromium's fake microphone: silence, an espeak-ng question, silence (played once)."""
+    from apps.voice.audio import wav_read, wav_write
+
+    spoken = subprocess.run(["espeak-ng", "-v", "en-us", "--stdout", VOICE_QUESTION], check=True,
+                            capture_output=True).stdout
+    pcm, rate = wav_read(spoken)
+    path = ARTIFACTS / "fake-microphone.wav"
+    path.write_bytes(wav_write(b"\0" * rate * 2 + pcm + b"\0" * rate * 6, rate))
+    return path
+
+
 @pytest.fixture(scope="module")
 def browser(live_server_url: str) -> Iterator[object]:
-    """Playwright's sync API runs an event loop in this thread; Django's async guard is lifted only meanwhile."""
+    """Playwright's sync API runs an event loop in this thread; Django's async guard is lifted only meanwhile.
+
+    The microphone is fake: Chromium plays tests/artifacts/fake-microphone.wav (see _fake_microphone).
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: `make test` installs it (make system-deps).")
     from playwright.sync_api import sync_playwright
 
+    microphone = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-audio-capture={_fake_microphone()}%noloop",
+                  "--autoplay-policy=no-user-gesture-required"]
+
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                  args=CHROMIUM_ARGS + microphone)
             yield instance
             instance.close()
     finally:

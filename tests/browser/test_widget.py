@@ -12,10 +12,11 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.bookings.models import Appointment
+from apps.conversations.models import Conversation
 from apps.widget.models import WidgetRejection
 from apps.widget.services import widget_origins_set
 from tests.agents.conftest import make_agent
-from tests.browser.conftest import ARTIFACTS, _free_port
+from tests.browser.conftest import ARTIFACTS, VOICE_QUESTION, _free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -51,6 +52,7 @@ def site(tmp_path_factory, live_server_url, session_cast, django_db_blocker):
     pages = {
         "index.html": PAGE.format(lang="fr", csp="", stub="", api=api, key=key, attrs=""),
         "queued.html": PAGE.format(lang="en", csp="", stub=STUB, api=api, key=key, attrs=""),
+        "voice.html": PAGE.format(lang="en", csp="", stub="", api=api, key=key, attrs=""),
         "arabic.html": PAGE.format(lang="ar", csp="", stub="", api=api, key=key, attrs='data-lang="ar"'),
         "csp.html": PAGE.format(lang="fr", stub="", api=api, key=key, attrs="", csp=(
             f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; script-src {api}; '
@@ -146,3 +148,30 @@ def test_it_shows_nothing_on_a_refused_origin_and_says_why(page, site, session_c
     with django_db_blocker.unblock():
         assert WidgetRejection.objects.filter(client=session_cast.client_a, reason="origin_not_allowed",
                                               origin=site["refused"]).exists()
+
+
+def test_it_talks_over_the_voice_socket_with_a_fake_microphone(page, site, session_cast, django_db_blocker):
+    """Chromium's fake microphone plays an espeak-ng question; the server hears it and answers aloud."""
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(f"{site['allowed']}/voice.html")
+    page.evaluate("""() => { window.__voice = []; window.__messages = [];
+        addEventListener('vocalia:voice', e => __voice.push(e.detail.state));
+        addEventListener('vocalia:message', e => __messages.push(e.detail)); }""")
+    open_widget(page)
+    page.click(".mic")
+    try:
+        page.wait_for_function("() => window.__voice.includes('speaking')", timeout=30_000)
+    except Exception:
+        raise AssertionError(f"no speech: {page.evaluate('[window.__voice, window.__messages]')} {console}") from None
+    page.wait_for_function("() => window.__voice[window.__voice.length - 1] === 'listening'", timeout=30_000)
+    messages = page.evaluate("window.__messages")
+    assert {"role": "user", "text": VOICE_QUESTION} in messages
+    assert any(m["role"] == "assistant" and m["text"] for m in messages)
+    assert page.locator(".mic").get_attribute("aria-pressed") == "true"
+    page.screenshot(path=str(ARTIFACTS / "widget-voice.png"))
+    page.click(".mic")  # hang up
+    assert page.evaluate("window.__voice[window.__voice.length - 1]") == "idle"
+    with django_db_blocker.unblock(), tenant_context(session_cast.client_a):
+        conversation = Conversation.objects.filter(channel=Conversation.Channel.WIDGET_VOICE).latest("id")
+        assert conversation.messages.filter(role="user", text=VOICE_QUESTION).exists()
