@@ -228,3 +228,11 @@ def test_bad_messages_get_clear_errors_and_ten_in_a_row_close_the_socket(widget)
 def test_replies_are_spoken_sentence_by_sentence():
     assert split_sentences("Bonjour ! Nous ouvrons à 9 h. Et le") == (["Bonjour !", "Nous ouvrons à 9 h."], "Et le")
     assert split_sentences("مرحبا؟ نعم") == (["مرحبا؟"], "نعم")
+
+
+def test_the_config_tells_the_widget_what_the_server_can_hear(widget):
+    from django.test import Client as HttpClient
+
+    response = HttpClient().get("/widget/v1/config", HTTP_X_VOCALIA_KEY=widget.pk_a, HTTP_ORIGIN=SHOP)
+    features = response.json()["features"]
+    assert features["voice"] is True and features["voice_recognition"] == ["en"]

@@ -22,8 +22,9 @@ PAGE = """<!doctype html>
 <h1>{name}</h1>
 <p>A page of the client's own website, on another origin than the platform. The widget below is the
 real one, talking to {platform}.</p>
-<p><a href="index.html">demo</a> · <a href="atlas.html">atlas</a></p>
-<script src="{platform}/static/widget/vocalia.js" data-vocalia-key="{key}" async></script>
+<p><a href="index.html">demo</a> · <a href="atlas.html">atlas</a> · <a href="voice.html">demo in English</a>
+(the offline recogniser hears English: press the microphone and ask "what are your opening hours")</p>
+<script src="{platform}/static/widget/vocalia.js" data-vocalia-key="{key}" data-lang="{lang}" async></script>
 </body></html>
 """
 
@@ -38,12 +39,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, port: int, platform: str, **options: Any) -> None:
         folder = Path(settings.BASE_DIR) / ".data" / "site"
         folder.mkdir(parents=True, exist_ok=True)
-        for spec, filename in zip(CLIENTS, ("index.html", "atlas.html"), strict=False):
+        pages = [(CLIENTS[0], "index.html", CLIENTS[0]["language"]), (CLIENTS[1], "atlas.html", CLIENTS[1]["language"]),
+                 (CLIENTS[0], "voice.html", "en")]
+        for spec, filename, language in pages:
             client = Client.objects.filter(slug=spec["slug"]).first()
             key = client_publishable_key(client=client) if client else None
             if key is None:
                 raise CommandError("no demo client: run `make demo` (or `make run`) first")
-            (folder / filename).write_text(PAGE.format(lang=spec["language"], name=spec["name"],
+            (folder / filename).write_text(PAGE.format(lang=language, name=spec["name"],
                                                        platform=platform.rstrip("/"), key=key.lookup))
         server = ThreadingHTTPServer(("0.0.0.0", port), partial(SimpleHTTPRequestHandler, directory=str(folder)))
         self.stdout.write(f"demo site on http://localhost:{port}/ (Ctrl-C stops it)")
