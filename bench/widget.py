@@ -16,13 +16,13 @@ import gzip
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import _setup  # noqa: F401
 from _clients import bench_client
 from _setup import emit, percentile
+from cryptography.fernet import Fernet
 from django_tenants.utils import tenant_context
 
 from apps.agents.models import Agent
@@ -30,6 +30,7 @@ from apps.agents.tools import TOOLS
 from apps.clients.models import ApiKey, Plan
 from apps.knowledge.services import documents_import
 from apps.widget.services import widget_origins_set
+from scripts.web import listen, start_daphne, web_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "https://bench.example"
@@ -81,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--processes", type=int, default=web_processes(), help="daphne processes (WEB_PROCESSES)")
     args = parser.parse_args()
     bundle = (ROOT / "static" / "widget" / "vocalia.js").read_bytes()
     bundle_gz = len(gzip.compress(bundle, 9))
@@ -99,11 +101,13 @@ def main() -> None:
                 language="fr")
         key = ApiKey.objects.get(client=client, kind=ApiKey.Kind.PUBLISHABLE, revoked_at__isnull=True).lookup
         port = free_port()
+        # Production settings: DEBUG off (no query log), a throw-away encryption key (the bench agent has no secret).
         env = dict(os.environ, WIDGET_VISITOR_MESSAGES_PER_MINUTE="100000000", LOG_LEVEL="WARNING",
-                   DJANGO_SETTINGS_MODULE="vocalia.settings")
-        server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                   "vocalia.asgi:application"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   DJANGO_SETTINGS_MODULE="vocalia.settings", DEBUG="false", SECRET_KEY="bench-" + "x" * 50,
+                   FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(), ALLOWED_HOSTS="127.0.0.1,localhost")
+        listening = listen("127.0.0.1", port)
+        servers = start_daphne(listening, args.processes, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
@@ -115,14 +119,18 @@ def main() -> None:
             samples, config_times, elapsed = asyncio.run(
                 run_load(f"http://127.0.0.1:{port}", key, args.turns, args.concurrency))
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+            listening.close()
     Plan.objects.filter(code="bench-unlimited").delete()
     rate = len(samples) / elapsed
-    print(f"{len(samples)} chat turns from {args.concurrency} connections in {elapsed:.1f} s: {rate:.0f} turns/s")
+    print(f"{len(samples)} chat turns from {args.concurrency} connections to {args.processes} daphne processes "
+          f"in {elapsed:.1f} s: {rate:.0f} turns/s")
     print(f"turn latency p50 {percentile(samples, 50):.1f} ms, p99 {percentile(samples, 99):.1f} ms")
     print(f"config latency p50 {percentile(config_times, 50):.2f} ms, p99 {percentile(config_times, 99):.2f} ms")
     print(f"widget bundle {len(bundle)} bytes, {bundle_gz} bytes gzipped")

@@ -1,6 +1,7 @@
 """Every route that exists so far, asked by the wrong person or key, answers 404/401/403 and changes nothing."""
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django_tenants.utils import tenant_context
 
@@ -130,3 +131,23 @@ def test_it_answers_an_oversize_body_with_413(cast, as_user, settings):
     assert response.status_code == 413
     cast.client_a.refresh_from_db()
     assert cast.client_a.name == "Client ALPHA"
+
+
+@pytest.mark.django_db
+def test_the_schema_survives_a_rolled_back_savepoint_with_limited_set_calls(cast, settings):
+    """search_path is set once per connection (TENANT_LIMIT_SET_CALLS); a rollback undoes the SET and must be
+    noticed, or the next query would silently run in another schema."""
+    assert settings.TENANT_LIMIT_SET_CALLS
+    with tenant_context(cast.client_a):
+        AuditEvent.objects.create(action="probe.savepoint")
+    with tenant_context(cast.client_b):
+        try:
+            with transaction.atomic():
+                assert not AuditEvent.objects.filter(action="probe.savepoint").exists()  # SET inside the savepoint
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW search_path")
+            assert cast.client_b.schema_name in cursor.fetchone()[0]
+        assert not AuditEvent.objects.filter(action="probe.savepoint").exists()

@@ -140,7 +140,6 @@ def _history(conversation: Conversation) -> list[dict[str, Any]]:
     return messages
 
 
-@transaction.atomic
 def _begin(client: Any, conversation_id: int, text: str) -> _Turn:
     conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
     if conversation is None:
@@ -169,7 +168,7 @@ def _run_tool(client: Any, turn: _Turn, call: ToolCallRequest) -> tuple[bool, di
         except (TypeError, ValueError, KeyError) as error:
             ok, result = False, {"error": f"invalid arguments: {error}"}
     message_add(conversation=turn.conversation, role=Message.Role.TOOL, tool_name=call.name, tool_call_id=call.id,
-                tool_args=call.arguments, tool_result=result)
+                tool_args=call.arguments, tool_result=result, touch=False)
     if ok and tool is not None and tool.outcome:
         conversation_set_outcome(conversation=turn.conversation, outcome=tool.outcome)
     return ok, result
@@ -177,8 +176,9 @@ def _run_tool(client: Any, turn: _Turn, call: ToolCallRequest) -> tuple[bool, di
 
 def _finish(turn: _Turn, text: str, provider: str, latency_ms: int, complete: bool) -> int:
     message = message_add(conversation=turn.conversation, role=Message.Role.ASSISTANT, text=text, provider=provider,
-                          latency_ms=latency_ms, complete=complete)
-    Conversation.objects.filter(pk=turn.conversation.pk).update(state=turn.conversation.state)
+                          latency_ms=latency_ms, complete=complete, touch=False)
+    Conversation.objects.filter(pk=turn.conversation.pk).update(state=turn.conversation.state,
+                                                                last_activity=timezone.now())
     return message.pk
 
 
@@ -234,16 +234,24 @@ def _close(turn: _Turn, provider: str, started: float, fallback: bool,
 
 
 def _open(client: Any, conversation_id: int, text: str, started: float) -> tuple[_Turn, Any, list[EngineEvent]]:
-    """Begin the turn. With the built-in engine, the whole turn happens here, in one database hop."""
-    turn = _begin(client, conversation_id, text)
-    chosen = provider_for(turn.agent)
-    if chosen is not None:
-        return turn, chosen, []
-    # The user's message is committed (by _begin); the rest of the turn commits once, at its end.
-    with translation.override(turn.conversation.language), transaction.atomic():
-        builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
-        events = _builtin_rounds(client, turn, builtin)
-        return turn, None, events + _close(turn, "builtin", started, False, events)
+    """Begin the turn. With the built-in engine, the whole turn happens here, in one database hop and one commit.
+
+    The visitor's message is committed whatever happens: a language model's turn goes on after this commit,
+    and a built-in turn that fails is rolled back to a savepoint taken after the message."""
+    failure: Exception | None = None
+    with transaction.atomic():
+        turn = _begin(client, conversation_id, text)
+        chosen = provider_for(turn.agent)
+        if chosen is not None:
+            return turn, chosen, []
+        try:
+            with translation.override(turn.conversation.language), transaction.atomic():
+                builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
+                events = _builtin_rounds(client, turn, builtin)
+                return turn, None, events + _close(turn, "builtin", started, False, events)
+        except Exception as error:  # noqa: BLE001 - re-raised below, once the visitor's message is committed
+            failure = error
+    raise failure
 
 
 async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncIterator[EngineEvent]:

@@ -26,16 +26,22 @@ def conversation_start(*, agent: Agent, channel: str, language: str = "", visito
     return conversation
 
 
-def message_add(*, conversation: Conversation, role: str, text: str = "", **fields: Any) -> Message:
+def message_add(*, conversation: Conversation, role: str, text: str = "", touch: bool = True,
+                **fields: Any) -> Message:
+    """Store a message; `touch=False` leaves `last_activity` to the caller (one UPDATE at the end of a turn)."""
     message = Message.objects.create(conversation=conversation, role=role, text=text, **fields)
-    Conversation.objects.filter(pk=conversation.pk).update(last_activity=timezone.now())
+    if touch:
+        Conversation.objects.filter(pk=conversation.pk).update(last_activity=timezone.now())
     return message
 
 
 def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> None:
-    """Outcomes only move forward: a booked conversation does not fall back to 'answered'."""
+    """Outcomes only move forward: a booked conversation does not fall back to 'answered'.
+
+    Compares with `conversation.outcome` as loaded: the engine holds the row it read at the start of the turn
+    (a visitor's turns are sequential), and this function keeps that copy up to date."""
     rank = {value: index for index, value in enumerate(Conversation.Outcome.values)}
-    current = Conversation.objects.filter(pk=conversation.pk).values_list("outcome", flat=True).first()
+    current = conversation.outcome
     if current is None or rank[outcome] > rank.get(current, 0) or outcome == Conversation.Outcome.ENDED:
         fields: dict[str, Any] = {"outcome": outcome}
         if outcome == Conversation.Outcome.ENDED:

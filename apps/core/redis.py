@@ -6,15 +6,35 @@ client data); platform counters (heartbeat, rate limits) use this instead.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
+from typing import Any
 
 import redis
 from django.conf import settings
 
 
+class SharedConnectionPool(redis.ConnectionPool):
+    """One pool per URL and process. Django builds a cache object, and with it a pool, per thread, and ASGI
+    runs each request's sync code on a thread of its own: every request opened a new Redis connection
+    (measured: ~7 % of a widget turn). Set as the cache's `pool_class`."""
+
+    _shared: dict[tuple[str, str], redis.ConnectionPool] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> redis.ConnectionPool:  # type: ignore[override]
+        key = (url, repr(sorted(kwargs.items())))
+        with cls._lock:
+            if key not in cls._shared:
+                cls._shared[key] = redis.ConnectionPool.from_url(url, **kwargs)
+            return cls._shared[key]
+
+
 @lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.CACHES["default"]["LOCATION"], socket_timeout=2, socket_connect_timeout=2)
+    return redis.Redis(connection_pool=SharedConnectionPool.from_url(
+        settings.CACHES["default"]["LOCATION"], socket_timeout=2, socket_connect_timeout=2))
 
 
 def platform_key(*parts: object) -> str:

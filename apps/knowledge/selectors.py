@@ -60,10 +60,9 @@ def _vocabulary(terms: list[str]) -> tuple[list[str], dict[str, int]]:
     return corrections, counts
 
 
-def _informative(terms: list[str], counts: dict[str, int]) -> list[str]:
+def _informative(terms: list[str], counts: dict[str, int], total: int) -> list[str]:
     """Drop words most documents use (in a dental clinic's documents, "dent"): they match everything
     and rank nothing, and would make the ranking scan the whole knowledge base."""
-    total = kb_document_count()
     ceiling = max(20, int(total * COMMON_SHARE))
     kept = [term for term in terms if counts.get(term, 0) <= ceiling]
     return kept or terms
@@ -90,18 +89,11 @@ def _stats() -> dict[str, Any]:
     return stats
 
 
-def kb_configs() -> list[str]:
-    return list(_stats()["configs"])
 
-
-def kb_document_count() -> int:
-    return int(_stats()["documents"])
-
-
-def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str]) -> list[tuple[Any, ...]]:
+def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
+              configs: list[str]) -> list[tuple[Any, ...]]:
     """(chunk id, document id, title, text, rank) of the best passages of ready documents."""
     words, prefixes = expressions
-    configs = kb_configs()
     if not words or not configs:
         return []
     parts = [f"to_tsquery('{config}', %s)" for config in configs] + (["to_tsquery('simple', %s)"] if prefixes else [])
@@ -128,20 +120,20 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "") -> list[
     With `language`, documents in that language come first: when the knowledge base has any,
     only they are searched (Arabic and Darija count as one), so a French visitor is not answered
     from the English FAQ."""
+    stats = _stats()  # one cache read per search
     terms = _terms(query)
     corrections, counts = _vocabulary(terms)
-    terms = _informative(terms, counts)
+    terms = _informative(terms, counts, int(stats["documents"]))
     method = "fulltext+corrected" if corrections else "fulltext"
-    languages = _languages_for(language)
+    languages = _languages_for(language, set(stats.get("languages", [])))
+    rows = _fulltext(_tsquery_text(terms, corrections), limit, languages, list(stats["configs"]))
     return [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text, score=round(float(rank), 4),
                     method=method)
-            for chunk_id, document_id, title, text, rank in _fulltext(_tsquery_text(terms, corrections), limit,
-                                                                       languages)]
+            for chunk_id, document_id, title, text, rank in rows]
 
 
-def _languages_for(language: str) -> list[str]:
+def _languages_for(language: str, present: set[str]) -> list[str]:
     if not language:
         return []
     family = ["ar", "ary"] if language in {"ar", "ary"} else [language]
-    present = set(_stats().get("languages", []))
     return family if present & set(family) else []
