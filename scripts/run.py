@@ -1,4 +1,5 @@
-"""`make run`: daphne + a Celery worker + beat in the foreground; Ctrl-C stops all three."""
+"""`make run`: daphne (WEB_PROCESSES processes on one port) + a Celery worker + beat in the foreground;
+Ctrl-C stops them all."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ PORT = os.environ.get("PORT", "8000")
 
 sys.path.insert(0, str(ROOT))
 from apps.clients.demo import CLIENTS, PASSWORD, STAFF_EMAIL  # noqa: E402
+from scripts.web import listen, start_daphne, web_processes  # noqa: E402
 
 PROCESSES = {
-    "web": [str(BIN / "daphne"), "-b", "0.0.0.0", "-p", PORT, "vocalia.asgi:application"],
     "worker": [str(BIN / "celery"), "-A", "vocalia", "worker", "--loglevel", "INFO", "--concurrency", "2"],
     "beat": [str(BIN / "celery"), "-A", "vocalia", "beat", "--loglevel", "INFO"],
 }
@@ -39,6 +40,9 @@ def banner() -> None:
 
 def main() -> int:
     children: dict[str, subprocess.Popen[bytes]] = {}
+    socket = listen("0.0.0.0", int(PORT))
+    for number, process in enumerate(start_daphne(socket, web_processes(), start_new_session=True)):
+        children[f"web-{number + 1}"] = process
     for name, command in PROCESSES.items():
         children[name] = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
     time.sleep(2)

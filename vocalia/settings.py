@@ -101,6 +101,15 @@ MIDDLEWARE = [
     "apps.core.middleware.ErrorMappingMiddleware",
 ]
 
+# The public widget API (/widget/v1/) is served by a second Django handler with only what it needs: no
+# sessions, users, CSRF (key + Origin + token instead), messages or dashboard checks (vocalia/asgi.py).
+WIDGET_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "apps.clients.middleware.ClientResolutionMiddleware",
+    "apps.core.middleware.ErrorMappingMiddleware",
+]
+
 ROOT_URLCONF = "vocalia.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "vocalia.urls_public"
 WSGI_APPLICATION = "vocalia.wsgi.application"

@@ -144,15 +144,15 @@ def origin_check(client: Client, origin: str) -> WidgetSettings:
     settings_row = widget_settings(client)
     if not origin:
         raise OriginNotAllowed(_("The widget only answers browsers: the Origin header is missing."))
+    if settings_row.allowed_origins and origin_allowed(origin, settings_row.allowed_origins):
+        return settings_row
     if _is_own_dashboard(origin, client):
         return settings_row
     if not settings_row.allowed_origins:
         rejection_record(client=client, reason=WidgetRejection.Reason.NO_ALLOWED_ORIGINS, origin=origin)
         raise OriginNotAllowed(_("No website domain is allowed yet for this widget."))
-    if not origin_allowed(origin, settings_row.allowed_origins):
-        rejection_record(client=client, reason=WidgetRejection.Reason.ORIGIN_NOT_ALLOWED, origin=origin)
-        raise OriginNotAllowed(_("%(origin)s is not on this widget's list of allowed domains.") % {"origin": origin})
-    return settings_row
+    rejection_record(client=client, reason=WidgetRejection.Reason.ORIGIN_NOT_ALLOWED, origin=origin)
+    raise OriginNotAllowed(_("%(origin)s is not on this widget's list of allowed domains.") % {"origin": origin})
 
 
 def _is_own_dashboard(origin: str, client: Client) -> bool:

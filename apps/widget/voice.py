@@ -93,6 +93,10 @@ def split_sentences(text: str) -> tuple[list[str], str]:
 
 
 class WidgetVoiceConsumer(AsyncWebsocketConsumer):
+    # No channel layer: nothing is ever sent to a voice session from elsewhere, and each layer subscription
+    # would hold a blocking Redis connection per open socket.
+    channel_layer_alias = "none"
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels hops to the database thread before every frame to close stale connections (50 times a
         # second of audio); client_db already does it around each database call, and keeps a transaction's.
