@@ -11,11 +11,11 @@
   var STORE = "vocalia:" + KEY;
   var RTL = { ar: 1, ary: 1 };
   var T = {
-    fr: { open: "Discuter avec nous", close: "Fermer", send: "Envoyer", placeholder: "Votre message…", title: "Assistant", booked: "Rendez-vous confirmé", ref: "Référence", lead: "Demande transmise", error: "Le service ne répond pas. Réessayez.", mic: "Parler", human: "Un membre de l'équipe va prendre le relais", retry: "Nouvelle conversation" },
-    en: { open: "Chat with us", close: "Close", send: "Send", placeholder: "Your message…", title: "Assistant", booked: "Appointment confirmed", ref: "Reference", lead: "Request sent", error: "The service is not answering. Try again.", mic: "Speak", human: "A team member will take over", retry: "New conversation" },
-    es: { open: "Hable con nosotros", close: "Cerrar", send: "Enviar", placeholder: "Su mensaje…", title: "Asistente", booked: "Cita confirmada", ref: "Referencia", lead: "Solicitud enviada", error: "El servicio no responde. Inténtelo de nuevo.", mic: "Hablar", human: "Un miembro del equipo le atenderá", retry: "Nueva conversación" },
-    ar: { open: "تحدث معنا", close: "إغلاق", send: "إرسال", placeholder: "رسالتك…", title: "المساعد", booked: "تم تأكيد الموعد", ref: "المرجع", lead: "تم إرسال طلبك", error: "الخدمة لا تستجيب. حاول مرة أخرى.", mic: "تحدث", human: "سيتولى أحد أعضاء الفريق المحادثة", retry: "محادثة جديدة" },
-    ary: { open: "هضر معانا", close: "سدّ", send: "صيفط", placeholder: "الرسالة ديالك…", title: "المساعد", booked: "الموعد تأكد", ref: "المرجع", lead: "الطلب ديالك تصيفط", error: "الخدمة ما كتجاوبش. عاود جرب.", mic: "هضر", human: "شي واحد من الفريق غادي يكمل معاك", retry: "محادثة جديدة" }
+    fr: { open: "Discuter avec nous", close: "Fermer", send: "Envoyer", placeholder: "Votre message…", title: "Assistant", booked: "Rendez-vous confirmé", ref: "Référence", lead: "Demande transmise", error: "Le service ne répond pas. Réessayez.", mic: "Parler", human: "Un membre de l'équipe va prendre le relais", retry: "Nouvelle conversation", hangup: "Raccrocher", listening: "Je vous écoute…", speaking: "L'assistant parle…" },
+    en: { open: "Chat with us", close: "Close", send: "Send", placeholder: "Your message…", title: "Assistant", booked: "Appointment confirmed", ref: "Reference", lead: "Request sent", error: "The service is not answering. Try again.", mic: "Speak", human: "A team member will take over", retry: "New conversation", hangup: "Hang up", listening: "Listening…", speaking: "The assistant is speaking…" },
+    es: { open: "Hable con nosotros", close: "Cerrar", send: "Enviar", placeholder: "Su mensaje…", title: "Asistente", booked: "Cita confirmada", ref: "Referencia", lead: "Solicitud enviada", error: "El servicio no responde. Inténtelo de nuevo.", mic: "Hablar", human: "Un miembro del equipo le atenderá", retry: "Nueva conversación", hangup: "Colgar", listening: "Le escucho…", speaking: "El asistente está hablando…" },
+    ar: { open: "تحدث معنا", close: "إغلاق", send: "إرسال", placeholder: "رسالتك…", title: "المساعد", booked: "تم تأكيد الموعد", ref: "المرجع", lead: "تم إرسال طلبك", error: "الخدمة لا تستجيب. حاول مرة أخرى.", mic: "تحدث", human: "سيتولى أحد أعضاء الفريق المحادثة", retry: "محادثة جديدة", hangup: "إنهاء المكالمة", listening: "أستمع إليك…", speaking: "المساعد يتحدث…" },
+    ary: { open: "هضر معانا", close: "سدّ", send: "صيفط", placeholder: "الرسالة ديالك…", title: "المساعد", booked: "الموعد تأكد", ref: "المرجع", lead: "الطلب ديالك تصيفط", error: "الخدمة ما كتجاوبش. عاود جرب.", mic: "هضر", human: "شي واحد من الفريق غادي يكمل معاك", retry: "محادثة جديدة", hangup: "سدّ المكالمة", listening: "كنسمع ليك…", speaking: "المساعد كيهضر…" }
   };
 
   var state = { config: null, open: false, language: null, token: null, conversation: null, busy: false,
@@ -95,6 +95,9 @@
     ".m.s{align-self:center;background:transparent;color:#6b7280;font-size:13px}" +
     ".card{align-self:stretch;border:1px solid #c7d2fe;background:#eef2ff;border-radius:12px;padding:10px 12px}" +
     ".card b{display:block}" +
+    ".status{padding:0 12px;font-size:13px;color:#6b7280;background:#f7f7fb;min-block-size:0}.status:not(:empty){padding-block:4px}" +
+    ".mic[aria-pressed=true]{animation:vp 1.4s ease-in-out infinite}@keyframes vp{50%{box-shadow:0 0 0 6px rgba(239,68,68,.25)}}" +
+    "@media (prefers-reduced-motion:reduce){.mic[aria-pressed=true]{animation:none}}" +
     "form{display:flex;gap:6px;padding:10px;border-block-start:1px solid #e5e7eb;background:#fff}" +
     "textarea{flex:1;resize:none;border:1px solid #d1d5db;border-radius:10px;padding:8px 10px;font:inherit;min-block-size:40px;max-block-size:120px}" +
     ".send,.mic{border:0;border-radius:10px;padding:0 14px;background:var(--vocalia-primary);color:#fff;font:inherit;cursor:pointer}" +
@@ -128,6 +131,7 @@
     panel.setAttribute("aria-labelledby", "vocalia-title");
     var close = el("button", { "class": "x", type: "button" }, "×");
     var log = el("div", { "class": "log", role: "log", "aria-live": "polite" });
+    var status = el("div", { "class": "status", role: "status", "aria-live": "polite" });
     var form = el("form");
     var input = el("textarea", { rows: "1", maxlength: "4000" });
     var mic = el("button", { "class": "mic", type: "button", "aria-pressed": "false" });
@@ -146,12 +150,12 @@
       form.appendChild(mic);
     }
     form.appendChild(send);
-    panel.appendChild(head); panel.appendChild(log); panel.appendChild(form);
+    panel.appendChild(head); panel.appendChild(log); panel.appendChild(status); panel.appendChild(form);
     wrap.appendChild(panel); wrap.appendChild(launch);
     root.appendChild(wrap);
     state.host = host; state.root = root;
     state.els = { wrap: wrap, panel: panel, title: title, close: close, log: log, form: form, input: input, send: send,
-                  launch: launch, mic: mic, head: head };
+                  launch: launch, mic: mic, head: head, status: status };
     launch.addEventListener("click", function () { api.open(); });
     close.addEventListener("click", function () { api.close(); });
     form.addEventListener("submit", function (event) { event.preventDefault(); submit(); });
@@ -300,7 +304,10 @@
   var VOICE_RATE = 16000;
 
   function voiceState(name) {
-    state.els.mic.setAttribute("aria-pressed", name === "idle" ? "false" : "true");
+    var els = state.els;
+    els.mic.setAttribute("aria-pressed", name === "idle" ? "false" : "true");
+    els.mic.setAttribute("aria-label", t(name === "idle" ? "mic" : "hangup"));
+    els.status.textContent = name === "listening" || name === "speaking" ? t(name) : "";
     emit("voice", { state: name });
   }
 

@@ -169,9 +169,12 @@ def test_it_talks_over_the_voice_socket_with_a_fake_microphone(page, site, sessi
     assert {"role": "user", "text": VOICE_QUESTION} in messages
     assert any(m["role"] == "assistant" and m["text"] for m in messages)
     assert page.locator(".mic").get_attribute("aria-pressed") == "true"
+    assert page.locator(".mic").get_attribute("aria-label") == "Hang up"
+    assert page.locator(".status").inner_text() == "Listening…"
     page.screenshot(path=str(ARTIFACTS / "widget-voice.png"))
     page.click(".mic")  # hang up
     assert page.evaluate("window.__voice[window.__voice.length - 1]") == "idle"
+    assert page.locator(".status").inner_text() == "" and page.locator(".mic").get_attribute("aria-label") == "Speak"
     with django_db_blocker.unblock(), tenant_context(session_cast.client_a):
         conversation = Conversation.objects.filter(channel=Conversation.Channel.WIDGET_VOICE).latest("id")
         assert conversation.messages.filter(role="user", text=VOICE_QUESTION).exists()
