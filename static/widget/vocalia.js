@@ -304,6 +304,8 @@
   var VOICE_RATE = 16000;
 
   function voiceState(name) {
+    if (state.voiceState === name) return;  // one event per change, not per audio frame
+    state.voiceState = name;
     var els = state.els;
     els.mic.setAttribute("aria-pressed", name === "idle" ? "false" : "true");
     els.mic.setAttribute("aria-label", t(name === "idle" ? "mic" : "hangup"));
