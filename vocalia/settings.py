@@ -103,12 +103,7 @@ MIDDLEWARE = [
 
 # The public widget API (/widget/v1/) is served by a second Django handler with only what it needs: no
 # sessions, users, CSRF (key + Origin + token instead), messages or dashboard checks (vocalia/asgi.py).
-WIDGET_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "apps.clients.middleware.ClientResolutionMiddleware",
-    "apps.core.middleware.ErrorMappingMiddleware",
-]
+WIDGET_MIDDLEWARE = ["apps.widget.middleware.WidgetEntryMiddleware"]
 
 ROOT_URLCONF = "vocalia.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "vocalia.urls_public"

@@ -1,0 +1,65 @@
+"""The widget handler's one middleware (settings.WIDGET_MIDDLEWARE, vocalia/asgi.py).
+
+What the public widget API needs from the usual stack, and nothing else: the public URLconf (the client
+comes from the key, not the host), the visitor's language for error messages, the security headers,
+and `VocaliaError` → JSON for anything a view did not catch. Async-capable, so an async view
+(`/messages`) runs on the event loop without a thread hop through sync middleware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.urls import set_urlconf
+from django.utils import translation
+
+from apps.core.errors import PayloadTooLarge, VocaliaError, error_response
+
+
+class WidgetEntryMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self.__acall__(request)
+        self._enter(request)
+        return self._headers(self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        self._enter(request)
+        return self._headers(await self.get_response(request))
+
+    @staticmethod
+    def _enter(request: HttpRequest) -> None:
+        request.client = None  # type: ignore[attr-defined]
+        request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
+        set_urlconf(request.urlconf)  # type: ignore[attr-defined]
+        language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _headers(response: HttpResponse) -> HttpResponse:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, VocaliaError):
+            return error_response(request, exception)
+        if isinstance(exception, RequestDataTooBig):
+            return error_response(request, PayloadTooLarge())
+        return None
