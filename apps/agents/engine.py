@@ -254,12 +254,36 @@ def _open(client: Any, conversation_id: int, text: str, started: float) -> tuple
     raise failure
 
 
-async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncIterator[EngineEvent]:
+@dataclass
+class OpenedTurn:
+    """A turn whose first database hop is done (`turn_open`); `turn_continue` produces its events."""
+
+    turn: _Turn
+    chosen: Any
+    events: list[EngineEvent]
+    started: float
+
+
+def turn_open(*, client: Any, conversation_id: int, text: str) -> OpenedTurn:
+    """The turn's first database hop, synchronously, inside the client's schema: the caller's own hop (an HTTP
+    view that has just checked the request in the same thread) saves one. With the built-in engine, the
+    whole turn happens here."""
     started = time.perf_counter()
-    text = _validate(text)
-    turn, chosen, done = await client_db(client, _open, client, conversation_id, text, started)
+    turn, chosen, events = _open(client, conversation_id, _validate(text), started)
+    return OpenedTurn(turn=turn, chosen=chosen, events=events, started=started)
+
+
+async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncIterator[EngineEvent]:
+    _validate(text)
+    opened = await client_db(client, lambda: turn_open(client=client, conversation_id=conversation_id, text=text))
+    async for event in turn_continue(client=client, opened=opened):
+        yield event
+
+
+async def turn_continue(*, client: Any, opened: OpenedTurn) -> AsyncIterator[EngineEvent]:
+    turn, chosen, started = opened.turn, opened.chosen, opened.started
     if chosen is None:
-        for event in done:
+        for event in opened.events:
             yield event
         return
     builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)

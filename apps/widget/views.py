@@ -320,14 +320,15 @@ def event_payload(event: Any) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def _prepare_message(request: HttpRequest) -> tuple[WidgetCall, Conversation, str]:
+def _prepare_message(request: HttpRequest) -> tuple[WidgetCall, engine.OpenedTurn]:
+    """The request's checks and the turn's first database hop, in one thread hop (a built-in turn: all of it)."""
     call = _authorise(request, limit_scope="visitor")
     text = call.body.get("text")
     if not isinstance(text, str):
         raise InvalidInput(_("Send the message as {\"text\": \"…\"}."))
     with tenant_context(call.client):
         conversation = _conversation(request, call)
-    return call, conversation, text
+        return call, engine.turn_open(client=call.client, conversation_id=conversation.pk, text=text)
 
 
 @csrf_exempt
@@ -337,11 +338,10 @@ async def message_create(request: HttpRequest) -> HttpResponse:
     if early is not None:
         return early
     try:
-        call, conversation, text = await sync_to_async(_prepare_message, thread_sensitive=True)(request)
-        engine._validate(text)
+        call, opened = await sync_to_async(_prepare_message, thread_sensitive=True)(request)
     except VocaliaError as error:
         return _error(error, origin)
-    stream = engine.turn_stream(client=call.client, conversation_id=conversation.pk, text=text)
+    stream = engine.turn_continue(client=call.client, opened=opened)
     if "text/event-stream" in request.headers.get("Accept", ""):
         response = StreamingHttpResponse(_sse(stream), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
