@@ -14,9 +14,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from apps.agents.models import Agent
+from apps.clients.entitlements import client_may
 from apps.clients.selectors import client_publishable_key
 from apps.core.errors import VocaliaError
 from apps.dashboard.views import _require_manage
+from apps.voice.providers import recognised_languages
 from apps.widget.models import WidgetSettings
 from apps.widget.services import (
     LANGUAGES,
@@ -69,9 +71,13 @@ def install(request: HttpRequest) -> HttpResponse:
         "launcher": row.launcher_text.get(client.default_language, "")})
     form.fields["agent"].choices = [("", _("The first active agent"))] + agents
     state = widget_state(client)
+    names = dict(settings.LANGUAGES)
+    heard = [names[code] for code in recognised_languages()]
     return render(request, "widget/install.html", {
         "snippet": snippet, "platforms": PLATFORMS, "settings_row": row, "form": form, "key": key,
-        "platform_url": platform, "origins_limit": client.plan.allowed_origins, **state})
+        "platform_url": platform, "socket_url": "ws" + platform.removeprefix("http"),
+        "origins_limit": client.plan.allowed_origins, "voice": client_may(client, "voice_widget"),
+        "voice_heard": ", ".join(str(name) for name in heard), **state})
 
 
 @require_POST

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client as HttpClient
 
@@ -18,6 +20,10 @@ def test_it_shows_the_snippet_for_every_platform(cast, as_user):
     for platform in ("WordPress", "Shopify", "Wix", "React / Next.js", "Google Tag Manager"):
         assert platform in page
     assert "not seen yet" in page
+    api, socket = re.search(r"connect-src (http\S+) (ws\S+)</code>", page).groups()  # strict CSP: API and voice socket
+    assert socket == "ws" + api.removeprefix("http")
+    assert f"{api}/static/widget/vocalia.js" in page
+    assert "Speech is recognised here in: English;" in page
 
 
 def test_it_manages_allowed_domains_within_the_plan(cast, as_user):
