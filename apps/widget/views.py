@@ -18,6 +18,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_tenants.utils import tenant_context
@@ -210,12 +211,26 @@ def config(request: HttpRequest, call: WidgetCall) -> HttpResponse:
     return response
 
 
+def _greeting(settings_row: WidgetSettings, agent: Agent, language: str) -> str:
+    """The install page's greeting, else the agent's own in that language, else a plain one in that language —
+    never another language's (an Arabic visitor was greeted in French when the agent had no Arabic text)."""
+    if settings_row.greeting.get(language):
+        return str(settings_row.greeting[language])
+    own = (agent.texts.get(language) or {}).get("greeting")
+    if own:
+        try:
+            return str(own).format_map({key: value or "" for key, value in agent.placeholders().items()})
+        except (KeyError, ValueError, IndexError):
+            return str(own)
+    with translation.override(language):
+        return _("Hello! How can I help you?")
+
+
 def _config(call: WidgetCall) -> JsonResponse:
     with tenant_context(call.client):
         agent = _agent_for(call.settings)
         languages = [code for code in (call.settings.languages or LANGUAGE_CODES) if code in agent.languages]
-        greetings = {code: call.settings.greeting.get(code) or agent.text(code, "greeting").format_map(
-            {k: v or "" for k, v in agent.placeholders().items()}) for code in languages}
+        greetings = {code: _greeting(call.settings, agent, code) for code in languages}
     return JsonResponse({
         "client": {"name": call.client.name},
         "languages": languages, "default_language": _language(call.client, call.settings, "", agent),

@@ -67,6 +67,8 @@ def test_it_serves_the_config_to_an_allowed_origin(widget):
     body = response.json()
     assert body["client"]["name"] == "Client ALPHA" and body["theme"]["color"] == "#4f46e5"
     assert "Alpha" in body["greeting"]["fr"] and body["features"]["booking"] is True
+    # the test agent has no Arabic text: a plain Arabic greeting, not the French one
+    assert body["greeting"]["ar"] == "مرحبًا! كيف يمكنني مساعدتك؟" and body["greeting"]["ary"]
 
 
 def test_it_answers_preflights(widget):
