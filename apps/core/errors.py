@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -130,3 +131,12 @@ def error_response(request: HttpRequest, error: VocaliaError) -> HttpResponse:
     for name, value in error.headers.items():
         response[name] = value
     return response
+
+
+def exception_response(request: HttpRequest, exception: Exception) -> HttpResponse | None:
+    """The HTTP answer to an exception a view let through (a middleware's process_exception), or None."""
+    if isinstance(exception, VocaliaError):
+        return error_response(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(request, PayloadTooLarge())
+    return None

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from apps.core import health
-from apps.core.errors import PayloadTooLarge, VocaliaError, error_response
+from apps.core.errors import exception_response
 
 
 class HealthCheckMiddleware:
@@ -35,8 +34,4 @@ class ErrorMappingMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, VocaliaError):
-            return error_response(request, exception)
-        if isinstance(exception, RequestDataTooBig):
-            return error_response(request, PayloadTooLarge())
-        return None
+        return exception_response(request, exception)

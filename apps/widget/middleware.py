@@ -13,12 +13,11 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_urlconf
 from django.utils import translation
 
-from apps.core.errors import PayloadTooLarge, VocaliaError, error_response
+from apps.core.errors import exception_response
 
 
 class WidgetEntryMiddleware:
@@ -58,8 +57,4 @@ class WidgetEntryMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, VocaliaError):
-            return error_response(request, exception)
-        if isinstance(exception, RequestDataTooBig):
-            return error_response(request, PayloadTooLarge())
-        return None
+        return exception_response(request, exception)
