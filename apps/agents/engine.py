@@ -140,10 +140,14 @@ def _history(conversation: Conversation) -> list[dict[str, Any]]:
     return messages
 
 
-def _begin(client: Any, conversation_id: int, text: str) -> _Turn:
+def _load(conversation_id: int) -> Conversation:
     conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
     if conversation is None:
         raise InvalidInput(_("Unknown conversation."))
+    return conversation
+
+
+def _begin(client: Any, conversation: Conversation, text: str) -> _Turn:
     if conversation.ended is not None:
         raise InvalidInput(_("This conversation has ended."))
     if conversation.language not in LANGUAGE_CODES:
@@ -233,14 +237,14 @@ def _close(turn: _Turn, provider: str, started: float, fallback: bool,
     return [TurnDone(message_id=message_id, text=reply, latency_ms=latency, provider=provider, fallback=fallback)]
 
 
-def _open(client: Any, conversation_id: int, text: str, started: float) -> tuple[_Turn, Any, list[EngineEvent]]:
+def _open(client: Any, conversation: Conversation, text: str, started: float) -> tuple[_Turn, Any, list[EngineEvent]]:
     """Begin the turn. With the built-in engine, the whole turn happens here, in one database hop and one commit.
 
     The visitor's message is committed whatever happens: a language model's turn goes on after this commit,
     and a built-in turn that fails is rolled back to a savepoint taken after the message."""
     failure: Exception | None = None
     with transaction.atomic():
-        turn = _begin(client, conversation_id, text)
+        turn = _begin(client, conversation, text)
         chosen = provider_for(turn.agent)
         if chosen is not None:
             return turn, chosen, []
@@ -264,18 +268,18 @@ class OpenedTurn:
     started: float
 
 
-def turn_open(*, client: Any, conversation_id: int, text: str) -> OpenedTurn:
+def turn_open(*, client: Any, conversation: Conversation, text: str) -> OpenedTurn:
     """The turn's first database hop, synchronously, inside the client's schema: the caller's own hop (an HTTP
-    view that has just checked the request in the same thread) saves one. With the built-in engine, the
-    whole turn happens here."""
+    view that has just checked the request and loaded the conversation, with its agent, in the same thread)
+    saves one. With the built-in engine, the whole turn happens here."""
     started = time.perf_counter()
-    turn, chosen, events = _open(client, conversation_id, _validate(text), started)
+    turn, chosen, events = _open(client, conversation, _validate(text), started)
     return OpenedTurn(turn=turn, chosen=chosen, events=events, started=started)
 
 
 async def turn_stream(*, client: Any, conversation_id: int, text: str) -> AsyncIterator[EngineEvent]:
-    _validate(text)
-    opened = await client_db(client, lambda: turn_open(client=client, conversation_id=conversation_id, text=text))
+    opened = await client_db(client, lambda: turn_open(client=client, conversation=_load(conversation_id),
+                                                       text=text))
     async for event in turn_continue(client=client, opened=opened):
         yield event
 

@@ -275,7 +275,7 @@ def conversation_from_token(client: Client, raw_token: str) -> Conversation:
     token = token_read(raw_token)
     conversation = None
     if token is not None and token.client_id == client.pk:
-        conversation = Conversation.objects.filter(pk=token.conversation_id).first()
+        conversation = Conversation.objects.select_related("agent").filter(pk=token.conversation_id).first()
     if conversation is None:
         raise NotAuthenticated(_("The conversation token is missing, invalid or expired: start a new conversation."))
     return conversation
@@ -343,7 +343,7 @@ def _prepare_message(request: HttpRequest) -> tuple[WidgetCall, engine.OpenedTur
         raise InvalidInput(_("Send the message as {\"text\": \"…\"}."))
     with tenant_context(call.client):
         conversation = _conversation(request, call)
-        return call, engine.turn_open(client=call.client, conversation_id=conversation.pk, text=text)
+        return call, engine.turn_open(client=call.client, conversation=conversation, text=text)
 
 
 @csrf_exempt
