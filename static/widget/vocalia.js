@@ -30,6 +30,7 @@
     emit("error", { message: message, code: code || "" });
   }
   function t(key) { return (T[state.language] || T.en)[key]; }
+  function locale() { return state.language === "ary" ? "ar-MA" : state.language; }  // BCP 47 for the browser
 
   function load() {
     try {
@@ -203,7 +204,7 @@
 
   function when(iso) {
     try {
-      return new Date(iso).toLocaleString(state.language === "ary" ? "ar-MA" : state.language,
+      return new Date(iso).toLocaleString(locale(),
         { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
     } catch (e) { return iso; }
   }
@@ -319,8 +320,7 @@
     if (f.voice && AudioCtx && window.WebSocket && navigator.mediaDevices) return voiceStart();
     if (!Recognition) return fail("voice is not available in this browser", "voice_unavailable");
     var recognition = new Recognition();
-    recognition.lang = state.language === "ary" ? "ar-MA" : state.language;
-    recognition.interimResults = false;
+    recognition.lang = locale();
     state.els.mic.setAttribute("aria-pressed", "true");
     recognition.onresult = function (event) {
       submit(event.results[0][0].transcript).then(function () { speakLast(); });
@@ -334,7 +334,7 @@
     var last = bubbles[bubbles.length - 1];
     if (!last || !window.speechSynthesis) return;
     var utterance = new SpeechSynthesisUtterance(last.textContent);
-    utterance.lang = state.language === "ary" ? "ar-MA" : state.language;
+    utterance.lang = locale();
     window.speechSynthesis.speak(utterance);
   }
 
@@ -399,7 +399,7 @@
   function browserEars(v) {  // the server cannot recognise this language: the browser listens, the server speaks
     if (!Recognition) { fail("speech recognition is not available in this language", "voice_unavailable"); return voiceStop(); }
     var recognition = v.recognition = new Recognition();
-    recognition.lang = state.language === "ary" ? "ar-MA" : state.language;
+    recognition.lang = locale();
     recognition.continuous = true;
     recognition.onresult = function (event) {
       var text = event.results[event.results.length - 1][0].transcript;
