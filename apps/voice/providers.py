@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from apps.agents.models import LANGUAGE_CODES
 from apps.clients.entitlements import client_may
 from apps.voice.stt import DeepgramRecognizer, OpenAIRecognizer, PocketSphinxRecognizer, SpeechToText
 from apps.voice.tts import ElevenLabsSpeaker, EspeakSpeaker, OpenAISpeaker, TextToSpeech
@@ -37,7 +38,7 @@ def recognizer_for(language: str) -> SpeechToText | None:
 
 
 def recognised_languages() -> list[str]:
-    return [code for code in ("fr", "en", "es", "ar", "ary") if recognizer_for(code) is not None]
+    return [code for code in LANGUAGE_CODES if recognizer_for(code) is not None]
 
 
 def speaker_for(client: object) -> TextToSpeech:
@@ -48,7 +49,7 @@ def speaker_for(client: object) -> TextToSpeech:
                                  voice=voice["openai_tts_voice"], base_url=voice["openai_base_url"])
         if name == "elevenlabs" and voice["elevenlabs_api_key"]:
             return ElevenLabsSpeaker(api_key=voice["elevenlabs_api_key"], voice=voice["elevenlabs_voice_id"])
-    return EspeakSpeaker()
+    return builtin_speaker()
 
 
 def builtin_speaker() -> TextToSpeech:

@@ -125,8 +125,7 @@ def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
         raise ClientUnavailable()
     settings_row = origin_check(client, origin)
     try:
-        rate_limit_hit(scope="widget", identity=str(client.pk),
-                       limit=client.plan.requests_per_minute * settings.WIDGET_RATE_MULTIPLIER)
+        client_rate_hit(client)
         if limit_scope == "visitor":
             visitor = request.headers.get("X-Vocalia-Token", "")[:40] or request.META.get("REMOTE_ADDR", "")
             rate_limit_hit(scope="widget-visitor", identity=f"{client.pk}:{visitor}",
@@ -135,6 +134,12 @@ def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
         rejection_record(client=client, reason=WidgetRejection.Reason.RATE_LIMITED, origin=origin)
         raise
     return WidgetCall(client=client, origin=origin, settings=settings_row, body=_body(request))
+
+
+def client_rate_hit(client: Client) -> None:
+    """Count one widget request against the client's rate (its plan's requests per minute × the multiplier)."""
+    rate_limit_hit(scope="widget", identity=str(client.pk),
+                   limit=client.plan.requests_per_minute * settings.WIDGET_RATE_MULTIPLIER)
 
 
 def origin_check(client: Client, origin: str) -> WidgetSettings:

@@ -51,7 +51,13 @@ from apps.usage.services import usage_increment
 from apps.voice.audio import SAMPLE_RATE, EndpointDetector, duration_s, resample
 from apps.voice.providers import builtin_speaker, recognizer_for, speaker_for
 from apps.widget.models import WidgetSettings
-from apps.widget.views import conversation_from_token, conversation_open, event_payload, origin_check
+from apps.widget.views import (
+    client_rate_hit,
+    conversation_from_token,
+    conversation_open,
+    event_payload,
+    origin_check,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +75,7 @@ def _admit(client: Any, origin: str) -> WidgetSettings:
     if not client_may(client, "voice_widget"):
         raise FeatureNotInPlan(_("Voice is not part of this plan: the widget uses the browser's own speech."))
     quota_require(client, "voice_minutes")
-    rate_limit_hit(scope="widget", identity=str(client.pk),
-                   limit=client.plan.requests_per_minute * settings.WIDGET_RATE_MULTIPLIER)
+    client_rate_hit(client)
     return settings_row
 
 
