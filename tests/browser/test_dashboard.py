@@ -50,6 +50,13 @@ def test_it_renders_the_dashboard_left_to_right_and_right_to_left(page, live_ser
         assert expected != "Usage this month"
         page.screenshot(path=str(ARTIFACTS / f"dashboard-{code}.png"), full_page=True)
 
+    page.goto(f"{base}/install/")  # still in Darija: the install page, with its voice and CSP lines
+    assert page.get_attribute("html", "dir") == "rtl"
+    with translation.override("ary"):
+        assert translation.gettext("If your site sends a Content-Security-Policy, allow the widget with:") \
+            in page.locator("#csp").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "install-ary.png"), full_page=True)
+
 
 def test_it_shows_another_clients_host_as_not_found(page, live_server_url, session_cast):
     sign_in(page, f"http://alpha.{live_server_url}", "alice@a.test")
