@@ -101,6 +101,10 @@ class ClientAdmin(admin.ModelAdmin):
     def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, tuple[str, ...]]:
         return {} if obj else dict(self.prepopulated_fields)
 
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # Creating a client makes its primary domain, keys and owner itself: the add page asks for nothing else.
+        return super().get_inline_instances(request, obj) if obj else []
+
     @admin.display(description=_("owner's invitation"))
     def owner_invitation(self, obj: Client) -> str:
         if not obj.pk or not obj.owner_email:
@@ -265,9 +269,9 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("email", "client__name")
     autocomplete_fields = ("client",)
-    fields = ("client", "email", "role", "accept_link", "invited_by", "created", "expires_at", "accepted_at",
+    fields = ("client", "email", "role", "accept_link", "inviter", "created", "expires_at", "accepted_at",
               "revoked_at")
-    readonly_fields = ("accept_link",)
+    readonly_fields = ("accept_link", "inviter")
     actions = ["action_revoke"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -275,6 +279,10 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # an invitation is sent, then accepted, revoked or left to expire: never edited
+
+    @admin.display(description=_("Invited by"))
+    def inviter(self, obj: Invitation) -> str:
+        return obj.invited_by.email if obj.invited_by else "-"
 
     @admin.display(description=_("State"))
     def state(self, obj: Invitation) -> str:

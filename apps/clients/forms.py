@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.functional import lazy
 from django.utils.html import escape
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,14 +29,14 @@ def _default(field: str) -> Any:
 
 class ClientAdminForm(forms.ModelForm):
     # A plain CharField: SlugField's own validator would refuse "riad-fès" before accents are folded.
-    slug = forms.CharField(label=gettext_lazy("slug"), max_length=slugs.SLUG_MAX_LENGTH,
+    slug = forms.CharField(label=capfirst(gettext_lazy("slug")), max_length=slugs.SLUG_MAX_LENGTH,
                            help_text=lazy(_slug_help, str)())
     # Declared fields take no initial value from the model: its defaults are repeated here.
-    default_language = forms.ChoiceField(label=gettext_lazy("default language"), choices=settings.LANGUAGES,
+    default_language = forms.ChoiceField(label=capfirst(gettext_lazy("default language")), choices=settings.LANGUAGES,
                                          initial=_default("default_language"))
-    timezone = forms.ChoiceField(label=gettext_lazy("time zone"), choices=regional.timezone_choices,
+    timezone = forms.ChoiceField(label=capfirst(gettext_lazy("time zone")), choices=regional.timezone_choices,
                                  initial=_default("timezone"))
-    currency = forms.ChoiceField(label=gettext_lazy("currency"), choices=regional.currency_choices,
+    currency = forms.ChoiceField(label=capfirst(gettext_lazy("currency")), choices=regional.currency_choices,
                                  initial=_default("currency"))
 
     class Meta:
