@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.clients import selectors, services
-from apps.clients.forms import ClientAdminForm, InvitationAdminForm
+from apps.clients.forms import ClientAdminForm, DomainInlineForm, InvitationAdminForm, MembershipInlineForm
 from apps.clients.models import ApiKey, Client, Domain, Invitation, Membership, Plan, StaffAccessGrant
 from apps.clients.tasks import client_provision_task
 from apps.core.errors import VocaliaError
@@ -44,6 +44,7 @@ def invitation_link_field(invitation: Invitation) -> SafeString:
 
 class DomainInline(admin.TabularInline):
     model = Domain
+    form = DomainInlineForm
     extra = 0
     fields = ("domain", "is_primary", "created")
     readonly_fields = ("created",)
@@ -51,6 +52,7 @@ class DomainInline(admin.TabularInline):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipInlineForm
     extra = 0
     fields = ("user", "role", "created")
     readonly_fields = ("created",)
@@ -66,7 +68,7 @@ class ApiKeyInline(admin.TabularInline):
 
     @admin.display(description=_("key"))
     def display_key(self, obj: ApiKey) -> str:
-        return obj.display
+        return format_html('<bdi dir="ltr">{}</bdi>', obj.display)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -79,12 +81,12 @@ class ClientAdmin(admin.ModelAdmin):
     list_filter = ("status", "plan", "default_language")
     search_fields = ("name", "slug", "owner_email", "domains__domain")
     prepopulated_fields = {"slug": ("name",)}  # Django's URLify folds accents: "Riad Fès" → "riad-fes"
-    readonly_fields = ("schema_name", "status", "status_detail", "provisioning_step", "created", "dashboard_link",
+    readonly_fields = ("schema", "status", "status_detail", "provisioning_step", "created", "dashboard_link",
                        "owner_invitation")
     fieldsets = (
         (None, {"fields": ("name", "slug", "plan", "owner_email", "owner_invitation", "sector")}),
         (_("Locale"), {"fields": ("default_language", "timezone", "currency")}),
-        (_("State"), {"fields": ("status", "status_detail", "provisioning_step", "schema_name", "created",
+        (_("State"), {"fields": ("status", "status_detail", "provisioning_step", "schema", "created",
                                  "dashboard_link")}),
     )
     add_fieldsets = (
@@ -104,6 +106,10 @@ class ClientAdmin(admin.ModelAdmin):
     def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         # Creating a client makes its primary domain, keys and owner itself: the add page asks for nothing else.
         return super().get_inline_instances(request, obj) if obj else []
+
+    @admin.display(description=_("database schema"))
+    def schema(self, obj: Client) -> str:
+        return obj.schema_name
 
     @admin.display(description=_("owner's invitation"))
     def owner_invitation(self, obj: Client) -> str:
@@ -129,7 +135,7 @@ class ClientAdmin(admin.ModelAdmin):
     def dashboard_link(self, obj: Client) -> str:
         if not obj.pk:
             return "-"
-        return format_html('<a href="{}">{}</a>', services.client_url(obj), services.client_url(obj))
+        return format_html('<a href="{}" dir="ltr">{}</a>', services.client_url(obj), services.client_url(obj))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields + (("slug",) if obj else ())

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.clients import regional, slugs
-from apps.clients.models import Client, Invitation, Membership
+from apps.clients.models import Client, Domain, Invitation, Membership
 
 
 def _slug_help() -> str:
@@ -62,3 +62,17 @@ class InvitationAdminForm(forms.ModelForm):
         if client and email and Membership.objects.filter(client=client, user__email__iexact=email).exists():
             raise forms.ValidationError(_("This person is already a member."), code="member")
         return data
+
+
+class DomainInlineForm(forms.ModelForm):
+    class Meta:
+        model = Domain
+        fields = ["domain", "is_primary"]
+        labels = {"domain": gettext_lazy("domain"), "is_primary": gettext_lazy("primary domain")}  # django-tenants'
+
+
+class MembershipInlineForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "role"]
+        labels = {"user": gettext_lazy("user")}

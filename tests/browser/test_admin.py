@@ -124,3 +124,40 @@ def test_it_shows_an_invitations_link_ready_to_copy(page, live_server_url, sessi
     box = page.locator(".field-accept_link .copy-link input[readonly]").bounding_box()
     assert box["width"] > 300  # the whole link readable, not squeezed
     page.screenshot(path=str(ARTIFACTS / "admin-invitation-ar.png"), full_page=True)
+
+
+OWNER = "browser-owner@a.test"
+
+
+@pytest.fixture(scope="module")
+def alpha_owner_invited(session_cast: object, django_db_blocker: object) -> Iterator[object]:
+    """Client A with an owner e-mail and a pending owner invitation, committed so the server sees them
+    (module-scoped: set up before, and outside, the test's own rolled-back transaction)."""
+    from apps.clients import services
+    from apps.clients.models import Client, Invitation
+
+    client = session_cast.client_a  # type: ignore[attr-defined]
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        Client.objects.filter(pk=client.pk).update(owner_email=OWNER)
+        client.owner_email = OWNER
+        invitation = services.invitation_create(client=client, email=OWNER, role="owner", actor=None)
+    try:
+        yield invitation
+    finally:
+        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+            Invitation.objects.filter(email=OWNER).delete()
+            Client.objects.filter(pk=client.pk).update(owner_email="")
+            client.owner_email = ""
+
+
+def test_it_shows_the_owners_link_on_the_clients_page(page, live_server_url, session_cast, alpha_owner_invited):
+    base = f"http://{live_server_url}"
+    staff_sign_in(page, base)
+    page.goto(f"{base}/admin/clients/client/{session_cast.client_a.pk}/change/")  # type: ignore[attr-defined]
+    url = page.locator(".field-owner_invitation .copy-link input[readonly]").input_value()
+    assert url == f"http://alpha.{live_server_url}/invite/{alpha_owner_invited.token}/"  # type: ignore[attr-defined]
+    assert page.locator("#id_timezone").input_value() == session_cast.client_a.timezone  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "admin-client-en.png"), full_page=True)
+    choose_language(page, base, "ar")
+    assert page.get_attribute("html", "dir") == "rtl"
+    page.screenshot(path=str(ARTIFACTS / "admin-client-ar.png"), full_page=True)
