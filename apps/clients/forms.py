@@ -23,6 +23,16 @@ def _slug_help() -> str:
                   % {"rules": slugs.slug_rules(), "domain": settings.BASE_DOMAIN})
 
 
+def regional_keep_current(form: forms.ModelForm) -> None:
+    """An existing client's time zone or currency stays selectable even when the lists no longer offer it."""
+    if form.instance.pk is None:
+        return
+    for name, known in (("timezone", regional.TIMEZONES), ("currency", regional.CURRENCIES)):
+        if name in form.fields:
+            field = form.fields[name]
+            field.choices = regional.choices_keeping(list(field.choices), getattr(form.instance, name), known)
+
+
 def _default(field: str) -> Any:
     return Client._meta.get_field(field).default
 
@@ -42,6 +52,10 @@ class ClientAdminForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = ["name", "slug", "plan", "owner_email", "sector", "default_language", "timezone", "currency"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        regional_keep_current(self)
 
     def clean_slug(self) -> str:
         slug = slugs.slug_normalise(self.cleaned_data["slug"])

@@ -75,3 +75,11 @@ def currency_problem(code: str) -> str | None:
         return None
     return _("“%(value)s” is not a currency we offer; choose one of %(codes)s.") \
         % {"value": code[:16], "codes": ", ".join(CURRENCIES)}
+
+
+def choices_keeping(choices: list[Any], current: str, known: Any) -> list[Any]:
+    """`choices`, with a value already stored but no longer offered first, so that saving a form leaves it
+    as it is instead of silently taking the first choice (rows written before these lists existed)."""
+    if current and current not in known:
+        return [(current, current), *choices]
+    return choices

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from apps.clients import regional
+from apps.clients.forms import regional_keep_current
 from apps.clients.models import Client, Membership
 
 
@@ -40,3 +43,7 @@ class ClientSettingsForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = ["name", "default_language", "timezone", "currency"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        regional_keep_current(self)
