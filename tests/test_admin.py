@@ -175,12 +175,30 @@ def test_it_invites_from_the_admin_through_the_service_and_shows_the_link(cast, 
     assert (invitation.role, invitation.invited_by) == ("admin", cast.staff)
     url = f"http://alpha.localhost:8000/invite/{invitation.token}/"
     assert len(mailoutbox) == 1 and url in mailoutbox[0].body
+    assert str(invitation.token) not in response.cookies["messages"].value  # messages travel in a cookie
     page = http.get(response["Location"]).content.decode()
-    assert "Invitation sent to newcomer@a.test. Its link, to send another way if needed:" in page
-    assert page.count(f'value="{url}"') == 2  # in the message and in the field
+    assert "Invitation sent to newcomer@a.test. Its link is on the invitation&#x27;s page, ready to copy." in page
+    assert page.count(f'value="{url}"') == 1
     with tenant_context(cast.client_a):
         assert AuditEvent.objects.filter(action="member.invited", target="newcomer@a.test",
                                          actor_email="staff@agency.test").exists()
+
+
+def test_it_invites_a_clients_owner_again_from_the_admin(cast, mailoutbox, django_capture_on_commit_callbacks):
+    Client.objects.filter(pk=cast.client_a.pk).update(owner_email="boss@a.test")
+    http = staff_http(cast.staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = http.post("/admin/clients/client/", {"action": "action_invite_owner",
+                                                        "_selected_action": [cast.client_a.pk, cast.client_b.pk]})
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(client=cast.client_a, email="boss@a.test")
+    assert invitation.role == "owner" and invitation.is_pending and len(mailoutbox) == 1
+    listing = http.get(response["Location"]).content.decode()
+    assert ("Client ALPHA: invitation sent to boss@a.test. Its link is on the client&#x27;s page, under "
+            "“Owner&#x27;s invitation”.") in listing
+    assert "Client BRAVO: an invitation needs an active client with an owner e-mail." in listing
+    page = http.get(f"/admin/clients/client/{cast.client_a.pk}/change/").content.decode()
+    assert f'value="http://alpha.localhost:8000/invite/{invitation.token}/"' in page
 
 
 def test_it_refuses_to_invite_a_member_again_from_the_admin(cast):

@@ -227,9 +227,10 @@ class ClientAdmin(admin.ModelAdmin):
             except VocaliaError as error:
                 self.message_user(request, f"{client.name}: {error.message}", messages.ERROR)
                 continue
-            self.message_user(request, format_html("{} {}", gettext("%(client)s: invitation sent.")
-                                                   % {"client": client.name}, invitation_link_field(invitation)),
-                              messages.SUCCESS)
+            # The link itself stays out of the message: messages travel in a cookie to the next page.
+            self.message_user(request, _("%(client)s: invitation sent to %(email)s. Its link is on the client's "
+                                         "page, under “Owner's invitation”.")
+                              % {"client": client.name, "email": invitation.email}, messages.SUCCESS)
 
     @admin.action(description=_("Open dashboard as staff (one-time link, audited)"))
     def action_open_dashboard(self, request: HttpRequest, queryset: QuerySet[Client]) -> HttpResponseRedirect | None:
@@ -308,9 +309,10 @@ class InvitationAdmin(admin.ModelAdmin):
         created = services.invitation_create(client=obj.client, email=obj.email, role=obj.role, actor=request.user)
         for field in ("pk", "token", "created", "expires_at", "invited_by_id"):
             setattr(obj, field, getattr(created, field))
-        sent = gettext("Invitation sent to %(email)s. Its link, to send another way if needed:") % {
-            "email": created.email}
-        self.message_user(request, format_html("{} {}", sent, invitation_link_field(created)), messages.SUCCESS)
+        # The link is on the invitation's page (where staff land next), not in the message: messages travel in
+        # a cookie.
+        self.message_user(request, _("Invitation sent to %(email)s. Its link is on the invitation's page, ready "
+                                     "to copy.") % {"email": created.email}, messages.SUCCESS)
 
     def response_add(self, request: HttpRequest, obj: Invitation, post_url_continue: str | None = None) -> HttpResponse:
         if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
