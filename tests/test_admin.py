@@ -275,6 +275,8 @@ def test_it_fills_the_slug_from_the_name_on_the_add_page_only(cast):
     ("riad_fes", "“riad_fes” is not a valid slug. Use 3 to 40 characters"),
     ("9lives", "“9lives” is not a valid slug."),
     ("admin", "“admin” is reserved for the platform; choose another slug."),
+    ("xn--riad", "“xn--riad” cannot have hyphens as its 3rd and 4th characters: host names keep that for "
+                 "international names."),
 ])
 def test_it_says_what_a_slug_may_contain(cast, slug, message):
     response = staff_http(cast.staff).post("/admin/clients/client/add/", client_form(cast, slug=slug))

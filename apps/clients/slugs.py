@@ -37,4 +37,7 @@ def slug_problem(slug: str) -> str | None:
         return _("“%(slug)s” is not a valid slug. %(rules)s") % {"slug": shown, "rules": slug_rules()}
     if slug in RESERVED_SLUGS:
         return _("“%(slug)s” is reserved for the platform; choose another slug.") % {"slug": slug}
+    if slug[2:4] == "--":  # "xn--…" is how a host name spells an international name: browsers would decode it
+        return _("“%(slug)s” cannot have hyphens as its 3rd and 4th characters: host names keep that for "
+                 "international names.") % {"slug": slug}
     return None
