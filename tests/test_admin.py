@@ -144,7 +144,7 @@ def test_it_shows_the_invitations_accept_link_ready_to_copy(cast):
     assert f'<input type="text" readonly value="{url}" aria-label="Invitation link" spellcheck="false">' in content
     assert content.count(str(invitation.token)) == 1  # in the link, and nowhere else
     assert 'data-copied="Copied">Copy</button>' in content
-    assert "agency-admin/copy-link.js" in content
+    assert "agency-admin/admin.js" in content
 
 
 def test_it_hides_the_link_of_an_invitation_already_accepted(cast):

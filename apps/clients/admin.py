@@ -26,7 +26,7 @@ ANNOUNCE_OWNER_LINK = "admin.announce-owner-link"
 
 
 def copy_field(url: str, *, label: str, note: str = "") -> SafeString:
-    """A read-only, select-on-focus field holding `url`, with a Copy button (static/agency-admin/copy-link.js)."""
+    """A read-only, select-on-focus field holding `url`, with a Copy button (static/agency-admin/admin.js)."""
     return format_html(
         '<span class="copy-link"><input type="text" readonly value="{}" aria-label="{}" spellcheck="false">'
         '<button type="button" class="button" data-copied="{}">{}</button>{}</span>',

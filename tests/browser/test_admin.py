@@ -81,6 +81,12 @@ def test_it_fills_the_slug_from_an_accented_name_and_explains_a_bad_one(page, li
     page.select_option("#id_currency", "MAD")
     assert page.locator("#id_timezone optgroup").first.get_attribute("label") == "Common"
     page.screenshot(path=str(ARTIFACTS / "admin-add-client-en.png"), full_page=True)
+    folded = page.locator("#nav-sidebar details.app-folded-djstripe")
+    assert folded.get_attribute("open") is None
+    page.locator("#nav-filter").press_sequentially("invoice")  # the sidebar's filter unfolds a matching section
+    expect(folded.locator("tr.model-invoice")).to_be_visible()
+    page.locator("#nav-filter").press("Escape")
+    expect(folded.locator("table")).to_be_hidden()
 
     choose_language(page, base, "ar")
     assert page.get_attribute("html", "dir") == "rtl"
