@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.clients import keys
-from apps.clients.models import ApiKey, Client, Domain, Membership
+from apps.clients.models import ApiKey, Client, Domain, Invitation, Membership
 from apps.core.platform_cache import MISSING, cache_get, cache_set
 
 
@@ -112,3 +112,16 @@ def client_publishable_key(*, client: Client) -> ApiKey | None:
 def client_primary_host(client: Client) -> str:
     domain = client.domains.filter(is_primary=True).first() or client.domains.first()
     return domain.domain if domain else ""
+
+
+def client_owner_invitation(*, client: Client) -> Invitation | None:
+    """The newest owner invitation sent to the client's owner e-mail, if any (pending or not)."""
+    if not client.owner_email:
+        return None
+    return (Invitation.objects.filter(client=client, email__iexact=client.owner_email, role=Membership.Role.OWNER)
+            .order_by("-created").first())
+
+
+def client_owner_joined(*, client: Client) -> bool:
+    return bool(client.owner_email) and Membership.objects.filter(
+        client=client, role=Membership.Role.OWNER, user__email__iexact=client.owner_email).exists()

@@ -7,7 +7,6 @@ trail and queues side effects after commit.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -23,15 +22,13 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from apps.audit.services import audit_record
-from apps.clients import keys, provisioning
+from apps.clients import keys, provisioning, regional, slugs
 from apps.clients.models import ApiKey, Client, Domain, Invitation, Membership, Plan, StaffAccessGrant
 from apps.clients.selectors import client_primary_host
 from apps.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
 
-SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
-RESERVED_SLUGS = {"www", "admin", "api", "app", "static", "widget", "public", "template", "mail", "staff"}
 INVITATION_TTL = timedelta(days=7)
 STAFF_ACCESS_SALT = "vocalia.staff-access"
 
@@ -47,6 +44,11 @@ def client_url(client: Client, path: str = "/") -> str:
     return f"{scheme}://{host}{':' + port.strip('/') if port else ''}{path}"
 
 
+def invitation_url(invitation: Invitation) -> str:
+    """Where the invited person accepts: the client's own host (the token is the whole secret of the link)."""
+    return client_url(invitation.client, f"/invite/{invitation.token}/")
+
+
 # --- clients -----------------------------------------------------------------------------------
 
 
@@ -54,9 +56,11 @@ def client_create(*, name: str, slug: str, plan: Plan, owner_email: str = "", de
                   timezone_name: str = "Europe/Paris", currency: str = "EUR", sector: str = "",
                   actor: Any = None, provision: bool = True) -> Client:
     """Record a new client (status provisioning) with its primary domain; provisioning runs in Celery."""
-    slug = slug.strip().lower()
-    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
-        raise InvalidInput(_("The slug must be 3 to 40 lowercase letters, digits or dashes, and not reserved."))
+    slug = slugs.slug_normalise(slug)
+    problem = (slugs.slug_problem(slug) or regional.timezone_problem(timezone_name)
+               or regional.currency_problem(currency))
+    if problem:
+        raise InvalidInput(problem)
     if default_language not in dict(settings.LANGUAGES):
         raise InvalidInput(_("Unknown language."))
     with transaction.atomic():
@@ -277,7 +281,7 @@ def _invitation_send(invitation: Invitation) -> None:
     client = invitation.client
     with translation.override(client.default_language):
         context = {"client": client, "invitation": invitation,
-                   "url": client_url(client, f"/invite/{invitation.token}/")}
+                   "url": invitation_url(invitation)}
         subject = _("You are invited to %(client)s on Vocalia") % {"client": client.name}
         body = render_to_string("emails/invitation.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from apps.clients import regional
+from apps.clients.forms import regional_keep_current
 from apps.clients.models import Client, Membership
-
-TIMEZONES = ["Europe/Paris", "Europe/Madrid", "Europe/London", "Africa/Casablanca", "Africa/Algiers",
-             "Africa/Tunis", "Asia/Dubai", "Asia/Riyadh", "America/New_York", "America/Montreal", "UTC"]
 
 
 class InviteForm(forms.Form):
@@ -36,9 +37,13 @@ class AcceptInvitationForm(forms.Form):
 
 class ClientSettingsForm(forms.ModelForm):
     default_language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
-    currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in ("EUR", "MAD", "USD", "GBP")])
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=regional.timezone_choices)
+    currency = forms.ChoiceField(label=_("Currency"), choices=regional.currency_choices)
 
     class Meta:
         model = Client
         fields = ["name", "default_language", "timezone", "currency"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        regional_keep_current(self)
