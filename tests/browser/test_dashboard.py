@@ -37,7 +37,7 @@ def test_it_renders_the_dashboard_left_to_right_and_right_to_left(page, live_ser
     assert page.get_attribute("html", "dir") == "ltr" and page.get_attribute("html", "lang") == "fr"
     assert sidebar_side(page) == "left"
     with translation.override("fr"):
-        assert page.locator("h2#usage-title").inner_text() == translation.gettext("Usage this month")
+        assert page.locator("h2#usage-title").inner_text() == translation.gettext("Usage and limits")
     page.screenshot(path=str(ARTIFACTS / "dashboard-fr.png"), full_page=True)
 
     for code in ("ar", "ary"):
@@ -45,9 +45,9 @@ def test_it_renders_the_dashboard_left_to_right_and_right_to_left(page, live_ser
         assert page.get_attribute("html", "dir") == "rtl" and page.get_attribute("html", "lang") == code
         assert sidebar_side(page) == "right"
         with translation.override(code):
-            expected = translation.gettext("Usage this month")
+            expected = translation.gettext("Usage and limits")
         assert page.locator("h2#usage-title").inner_text() == expected
-        assert expected != "Usage this month"
+        assert expected != "Usage and limits"
         page.screenshot(path=str(ARTIFACTS / f"dashboard-{code}.png"), full_page=True)
 
     page.goto(f"{base}/install/")  # still in Darija: the install page, with its voice and CSP lines
