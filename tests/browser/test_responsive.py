@@ -65,8 +65,10 @@ def test_it_fits_every_dashboard_page_on_the_screen(browser, live_server_url, se
         too_wide = {}
         for path in PAGES:
             url = base + path.format(**rows[slug])
-            page.goto(url)
+            response = page.goto(url)
+            assert response.status == (404 if path == "/no-such-page/" else 200), url
             assert page.get_attribute("html", "dir") == direction, url
+            assert "Using the URLconf" not in page.content()  # the server runs with DEBUG on, like `make run`
             name = path.strip("/").replace("/", "-").replace("{", "").replace("}", "") or "home"
             page.screenshot(path=str(folder / f"{who}-{device}-{name}.png"), full_page=True)
             scroll, inner = _overflow(page)
