@@ -107,3 +107,19 @@ def test_it_creates_an_agent_with_the_configurator_and_chats_with_it(page, live_
     offer = page.locator(".bubble.agent").nth(1).inner_text()
     assert "الثلاثاء" in offer
     page.screenshot(path=str(ARTIFACTS / "agent-chat-ar.png"), full_page=True)
+
+
+def test_it_does_not_take_the_live_preview_for_the_installed_widget(page, live_server_url, session_cast,
+                                                                    django_db_blocker):
+    from tests.agents.conftest import make_agent
+
+    with django_db_blocker.unblock():  # the widget needs an active agent; the module's cleanup removes it
+        make_agent(session_cast.client_a, name="Preview desk")
+    base = f"http://alpha.{live_server_url}"
+    sign_in(page, base, "alice@a.test")
+    with page.expect_response(lambda response: "/widget/v1/seen" in response.url, timeout=15_000) as seen:
+        page.goto(f"{base}/install/")  # the preview iframe runs the real widget, which reports where it runs
+    assert seen.value.status == 200
+    page.reload()
+    check = page.locator("#check").inner_text()
+    assert "not seen yet" in check and "Seen on" not in check
