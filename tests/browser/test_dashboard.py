@@ -109,12 +109,17 @@ def test_it_creates_an_agent_with_the_configurator_and_chats_with_it(page, live_
     page.screenshot(path=str(ARTIFACTS / "agent-chat-ar.png"), full_page=True)
 
 
-def test_it_does_not_take_the_live_preview_for_the_installed_widget(page, live_server_url, session_cast,
-                                                                    django_db_blocker):
+@pytest.fixture(scope="module")
+def preview_agent(session_cast, django_db_blocker):
+    """Committed (outside the test's transaction) for the live server; the module's cleanup removes it."""
     from tests.agents.conftest import make_agent
 
-    with django_db_blocker.unblock():  # the widget needs an active agent; the module's cleanup removes it
-        make_agent(session_cast.client_a, name="Preview desk")
+    with django_db_blocker.unblock():
+        return make_agent(session_cast.client_a, name="Preview desk")
+
+
+def test_it_does_not_take_the_live_preview_for_the_installed_widget(page, live_server_url, session_cast,
+                                                                    preview_agent):
     base = f"http://alpha.{live_server_url}"
     sign_in(page, base, "alice@a.test")
     with page.expect_response(lambda response: "/widget/v1/seen" in response.url, timeout=15_000) as seen:
