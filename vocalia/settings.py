@@ -14,6 +14,9 @@ from vocalia import env
 BASE_DIR = env.BASE_DIR
 
 DEBUG = env.get_bool("DEBUG", True)
+# Django's technical 404 page lists every URL pattern: even in DEBUG (`make run`) it is shown only when asked,
+# and an unknown address gets the product's own translated 404 page.
+DEBUG_URL_LIST = env.get_bool("DEBUG_URL_LIST", False)
 SECRET_KEY = env.get("SECRET_KEY", "dev-insecure-secret-key-change-me-in-production-0123456789")
 if not DEBUG and SECRET_KEY.startswith("dev-insecure"):
     raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")

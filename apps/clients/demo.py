@@ -22,6 +22,25 @@ CLIENTS = [
                   "address": "درب الحمام، المدينة القديمة، مراكش", "phone": "+212 524 00 00 00"}},
 ]
 
+# Real conversations for the demo dashboards (the home's "conversations this month" counts these rows):
+# (channel, outcome, [(role, text), ...]).
+CONVERSATIONS = {
+    "demo": [
+        ("widget_text", "answered", [("user", "Bonjour, vous êtes ouverts le samedi ?"),
+                                     ("assistant", "Oui, le samedi matin de 9h à 12h30.")]),
+        ("widget_voice", "booked", [("user", "Je voudrais un rendez-vous pour un détartrage mardi."),
+                                    ("assistant", "C'est noté : mardi à 10h. À bientôt !")]),
+        ("phone", "handover", [("user", "J'ai très mal à une dent depuis hier soir."),
+                               ("assistant", "Je vous passe le cabinet tout de suite.")]),
+    ],
+    "atlas": [
+        ("widget_text", "answered", [("user", "واش عندكم طنجية اليوم؟"),
+                                     ("assistant", "إيه، كاينة طنجية كل نهار من 12 ديال الظهر.")]),
+        ("phone", "booked", [("user", "بغيت نحجز طابلة لأربعة ديال الناس السبت فالليل."),
+                             ("assistant", "تم الحجز: السبت على 8 ديال الليل لأربعة ديال الناس.")]),
+    ],
+}
+
 # `make site` serves a page on another origin than the platform, with both demo clients' widgets.
 DEMO_SITE_PORT = 8001
 DEMO_SITE_ORIGINS = (f"http://localhost:{DEMO_SITE_PORT}", f"http://127.0.0.1:{DEMO_SITE_PORT}")

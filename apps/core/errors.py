@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -133,10 +133,19 @@ def error_response(request: HttpRequest, error: VocaliaError) -> HttpResponse:
     return response
 
 
+def page_not_found() -> NotFound:
+    """What a visitor reads for an unknown address or a missing row (never Http404's own message)."""
+    return NotFound(_("Page not found."))
+
+
 def exception_response(request: HttpRequest, exception: Exception) -> HttpResponse | None:
-    """The HTTP answer to an exception a view let through (a middleware's process_exception), or None."""
+    """The HTTP answer to an exception a view let through (a middleware's process_exception), or None.
+
+    Http404 too: handler404 would give the same page, but with DEBUG on Django would show its technical one."""
     if isinstance(exception, VocaliaError):
         return error_response(request, exception)
+    if isinstance(exception, Http404):
+        return error_response(request, page_not_found())
     if isinstance(exception, RequestDataTooBig):
         return error_response(request, PayloadTooLarge())
     return None

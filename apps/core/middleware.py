@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, get_resolver
 
 from apps.core import health
-from apps.core.errors import exception_response
+from apps.core.errors import error_response, exception_response, page_not_found
 
 
 class HealthCheckMiddleware:
@@ -24,14 +26,29 @@ class HealthCheckMiddleware:
         return self.get_response(request)
 
 
+def unknown_address_response(request: HttpRequest) -> HttpResponse | None:
+    """The product's 404 for an address no URL pattern matches, when DEBUG would show the list of patterns."""
+    if not settings.DEBUG or settings.DEBUG_URL_LIST:
+        return None
+    try:
+        get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
+    except Resolver404:
+        return error_response(request, page_not_found())
+    return None
+
+
 class ErrorMappingMiddleware:
-    """Turns a `VocaliaError` raised by any view into its HTTP answer."""
+    """Turns a `VocaliaError` (or Http404) raised by any view into its HTTP answer.
+
+    With DEBUG on, Django answers an address no pattern matches with its technical 404 page, which lists every
+    URL pattern; this middleware answers it first with the product's 404 page (unless DEBUG_URL_LIST). It is the
+    innermost middleware, so CommonMiddleware still turns /team into a redirect to /team/."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        return unknown_address_response(request) or self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         return exception_response(request, exception)

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_POST
 
 from apps.audit.selectors import audit_recent
 from apps.clients import services
-from apps.clients.entitlements import client_quotas, quota_status
 from apps.clients.middleware import STAFF_SESSION_KEY
 from apps.clients.models import ApiKey, Invitation, Membership
 from apps.clients.plans import FEATURES
 from apps.clients.selectors import client_keys, client_members
-from apps.core.errors import NotFound, PermissionDenied, VocaliaError, error_response, json_error, wants_json
+from apps.core.errors import PermissionDenied, VocaliaError, error_response, json_error, page_not_found, wants_json
 from apps.dashboard.forms import AcceptInvitationForm, ClientSettingsForm, InviteForm, RoleForm
+from apps.dashboard.selectors import home_usage
 
 
 def _actor(request: HttpRequest) -> Any:
@@ -38,12 +38,8 @@ def _client_ip(request: HttpRequest) -> str | None:
 
 def home(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
-    quotas = client_quotas(client) + [
-        quota_status(client, "knowledge_documents", used=0),
-        quota_status(client, "allowed_origins", used=0),
-    ]
     context = {
-        "quotas": quotas,
+        "usage": home_usage(client=client),
         "features": [(code, label, code in client.plan.features) for code, label in FEATURES.items()],
         "missing_features": [label for code, label in FEATURES.items() if code not in client.plan.features],
         "keys": client_keys(client=client).filter(revoked_at__isnull=True)[:4],
@@ -220,7 +216,7 @@ def platform_home(request: HttpRequest) -> HttpResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return error_response(request, NotFound(_("Page not found.")))
+    return error_response(request, page_not_found())
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -37,13 +38,18 @@ PLATFORMS = [
 class AppearanceForm(forms.Form):
     color = forms.CharField(label=gettext_lazy("Colour"), max_length=7,
                             widget=forms.TextInput(attrs={"type": "color"}))
-    position = forms.ChoiceField(label=gettext_lazy("Position"), choices=WidgetSettings.Position.choices)
+    position = forms.ChoiceField(label=gettext_lazy("Position"), choices=WidgetSettings.Position.choices,
+                                 widget=forms.RadioSelect)  # two long labels: whole, where a select cut them
     languages = forms.MultipleChoiceField(label=gettext_lazy("Languages"), choices=settings.LANGUAGES,
                                           widget=forms.CheckboxSelectMultiple)
     agent = forms.TypedChoiceField(label=gettext_lazy("Agent"), coerce=int, required=False, empty_value=None)
     greeting = forms.CharField(label=gettext_lazy("Greeting (in the client's default language)"), required=False,
                                max_length=300)
     launcher = forms.CharField(label=gettext_lazy("Button text"), required=False, max_length=40)
+
+
+# The tag the instructions name, as code: a placeholder value, so "</body>" is escaped in every language.
+BODY_END = format_html("<code>{}</code>", "</body>")
 
 
 def _snippet(host_url: str, key: str) -> str:
@@ -77,7 +83,7 @@ def install(request: HttpRequest) -> HttpResponse:
         "snippet": snippet, "platforms": PLATFORMS, "settings_row": row, "form": form, "key": key,
         "platform_url": platform, "socket_url": "ws" + platform.removeprefix("http"),
         "origins_limit": client.plan.allowed_origins, "voice": client_may(client, "voice_widget"),
-        "voice_heard": ", ".join(str(name) for name in heard), **state})
+        "voice_heard": ", ".join(str(name) for name in heard), "body_end": BODY_END, **state})
 
 
 @require_POST

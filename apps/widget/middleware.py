@@ -18,6 +18,7 @@ from django.urls import set_urlconf
 from django.utils import translation
 
 from apps.core.errors import exception_response
+from apps.core.middleware import unknown_address_response
 
 
 class WidgetEntryMiddleware:
@@ -34,11 +35,11 @@ class WidgetEntryMiddleware:
         if self.is_async:
             return self.__acall__(request)
         self._enter(request)
-        return self._headers(self.get_response(request))
+        return self._headers(unknown_address_response(request) or self.get_response(request))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         self._enter(request)
-        return self._headers(await self.get_response(request))
+        return self._headers(unknown_address_response(request) or await self.get_response(request))
 
     @staticmethod
     def _enter(request: HttpRequest) -> None:

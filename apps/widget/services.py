@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,10 +13,11 @@ from django.utils.translation import gettext as _
 
 from apps.clients.entitlements import quota_require
 from apps.clients.models import Client
+from apps.clients.selectors import client_by_host
 from apps.core.errors import InvalidInput, QuotaExceeded
 from apps.core.platform_cache import MISSING, cache_delete_many, cache_get, cache_set
 from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
-from apps.widget.origins import InvalidOrigin, normalise_origin
+from apps.widget.origins import DEFAULT_PORTS, InvalidOrigin, normalise_origin
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 LANGUAGES = ["fr", "en", "es", "ar", "ary"]
@@ -80,7 +82,31 @@ def widget_appearance_set(*, client: Client, color: str, position: str, language
     return settings_row
 
 
-def sighting_record(*, client: Client, origin: str, page_url: str = "") -> None:
+def _host_port(origin: str) -> tuple[str, int]:
+    """'https://shop.example' → ('shop.example', 443). Raises InvalidOrigin."""
+    scheme, rest = normalise_origin(origin).split("://", 1)
+    host, _colon, port = rest.partition(":")
+    return host, int(port) if port else DEFAULT_PORTS[scheme]
+
+
+def origin_is_vocalia(origin: str) -> bool:
+    """A page Vocalia serves itself: a client's dashboard (the install page's live preview runs the real widget
+    there) or the platform's own host. The widget showing there says nothing about the client's website."""
+    try:
+        host, port = _host_port(origin)
+    except InvalidOrigin:
+        return False
+    if client_by_host(host) is not None:
+        return True
+    platform_host, platform_port = _host_port(django_settings.PUBLIC_URL.rstrip("/"))
+    hosts = {name.lower() for name in django_settings.PLATFORM_HOSTS} | {platform_host}
+    return host in hosts and port == platform_port  # another port of localhost is a site (`make site`)
+
+
+def sighting_record(*, client: Client, origin: str, page_url: str = "") -> bool:
+    """Count one page view of the widget on `origin`; False, and nothing stored, for Vocalia's own pages."""
+    if origin_is_vocalia(origin):
+        return False
     now = timezone.now()
     updated = WidgetSighting.objects.filter(client=client, origin=origin).update(
         last_seen=now, page_url=page_url[:1000], count=F("count") + 1)
@@ -90,6 +116,7 @@ def sighting_record(*, client: Client, origin: str, page_url: str = "") -> None:
                 WidgetSighting.objects.create(client=client, origin=origin, page_url=page_url[:1000])
         except IntegrityError:  # a concurrent first sighting
             pass
+    return True
 
 
 def rejection_record(*, client: Client, reason: str, origin: str = "") -> None:
@@ -106,6 +133,8 @@ def rejection_record(*, client: Client, reason: str, origin: str = "") -> None:
 
 
 def widget_state(client: Client) -> dict[str, Any]:
-    """For the install page: where the widget was seen and why it was refused."""
-    return {"sightings": list(WidgetSighting.objects.filter(client=client)[:20]),
+    """For the install page: where the widget was seen (on the client's sites, not on Vocalia's own pages, which
+    older rows may still name) and why it was refused."""
+    sightings = [row for row in WidgetSighting.objects.filter(client=client)[:40] if not origin_is_vocalia(row.origin)]
+    return {"sightings": sightings[:20],
             "rejections": list(WidgetRejection.objects.filter(client=client)[:20])}

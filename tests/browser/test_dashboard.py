@@ -37,7 +37,7 @@ def test_it_renders_the_dashboard_left_to_right_and_right_to_left(page, live_ser
     assert page.get_attribute("html", "dir") == "ltr" and page.get_attribute("html", "lang") == "fr"
     assert sidebar_side(page) == "left"
     with translation.override("fr"):
-        assert page.locator("h2#usage-title").inner_text() == translation.gettext("Usage this month")
+        assert page.locator("h2#usage-title").inner_text() == translation.gettext("Usage and limits")
     page.screenshot(path=str(ARTIFACTS / "dashboard-fr.png"), full_page=True)
 
     for code in ("ar", "ary"):
@@ -45,9 +45,9 @@ def test_it_renders_the_dashboard_left_to_right_and_right_to_left(page, live_ser
         assert page.get_attribute("html", "dir") == "rtl" and page.get_attribute("html", "lang") == code
         assert sidebar_side(page) == "right"
         with translation.override(code):
-            expected = translation.gettext("Usage this month")
+            expected = translation.gettext("Usage and limits")
         assert page.locator("h2#usage-title").inner_text() == expected
-        assert expected != "Usage this month"
+        assert expected != "Usage and limits"
         page.screenshot(path=str(ARTIFACTS / f"dashboard-{code}.png"), full_page=True)
 
     page.goto(f"{base}/install/")  # still in Darija: the install page, with its voice and CSP lines
@@ -107,3 +107,24 @@ def test_it_creates_an_agent_with_the_configurator_and_chats_with_it(page, live_
     offer = page.locator(".bubble.agent").nth(1).inner_text()
     assert "الثلاثاء" in offer
     page.screenshot(path=str(ARTIFACTS / "agent-chat-ar.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def preview_agent(session_cast, django_db_blocker):
+    """Committed (outside the test's transaction) for the live server; the module's cleanup removes it."""
+    from tests.agents.conftest import make_agent
+
+    with django_db_blocker.unblock():
+        return make_agent(session_cast.client_a, name="Preview desk")
+
+
+def test_it_does_not_take_the_live_preview_for_the_installed_widget(page, live_server_url, session_cast,
+                                                                    preview_agent):
+    base = f"http://alpha.{live_server_url}"
+    sign_in(page, base, "alice@a.test")
+    with page.expect_response(lambda response: "/widget/v1/seen" in response.url, timeout=15_000) as seen:
+        page.goto(f"{base}/install/")  # the preview iframe runs the real widget, which reports where it runs
+    assert seen.value.status == 200
+    page.reload()
+    check = page.locator("#check").inner_text()
+    assert "not seen yet" in check and "Seen on" not in check

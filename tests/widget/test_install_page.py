@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client as HttpClient
 
-from apps.widget.models import WidgetSettings
+from apps.widget.models import WidgetSettings, WidgetSighting
 from apps.widget.services import rejection_record, sighting_record, widget_origins_set
 from tests.agents.conftest import make_agent
 
@@ -72,3 +72,40 @@ def test_it_lets_the_dashboard_preview_the_real_widget(cast):
     other = HttpClient().get("/widget/v1/config", HTTP_X_VOCALIA_KEY=cast.pk_a,
                              HTTP_ORIGIN="http://bravo.localhost:8000")
     assert other.status_code == 403
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "ar", "ary"])
+def test_it_names_the_closing_body_tag_as_code_in_every_language(cast, as_user, language):
+    alice = as_user(cast.alice, cast.client_a)
+    alice.cookies["django_language"] = language
+    page = alice.get("/install/").content.decode()
+    assert f'<html lang="{language}"' in page
+    assert page.count("<code>&lt;/body&gt;</code>") == 4  # HTML, WordPress, Shopify and React instructions
+    assert page.count("</body>") == 1  # the page's own: none swallowed by the browser as markup
+
+
+def test_it_does_not_count_the_dashboards_own_preview_as_seen_on_the_site(cast, as_user):
+    widget_origins_set(client=cast.client_a, origins=["https://shop.example"])
+
+    def ping(origin: str) -> int:
+        return HttpClient().post("/widget/v1/seen", {"page": f"{origin}/contact"}, content_type="application/json",
+                                 HTTP_X_VOCALIA_KEY=cast.pk_a, HTTP_ORIGIN=origin).status_code
+
+    assert ping("http://alpha.localhost:8000") == 200  # the install page's live preview, on alpha's own host
+    assert ping("https://shop.example") == 200
+    assert list(WidgetSighting.objects.filter(client=cast.client_a).values_list("origin", "count")) == [
+        ("https://shop.example", 1)]
+    assert sighting_record(client=cast.client_a, origin="http://localhost:8000") is False  # the platform host
+    assert sighting_record(client=cast.client_a, origin="http://localhost:8001") is True  # `make site`'s page
+    WidgetSighting.objects.create(client=cast.client_a, origin="http://alpha.localhost:8000")  # recorded before
+
+    page = as_user(cast.alice, cast.client_a).get("/install/").content.decode()
+    assert "Seen on https://shop.example" in page and "Seen on http://localhost:8001" in page
+    assert "Seen on http://alpha.localhost:8000" not in page and "Seen on http://localhost:8000" not in page
+
+
+def test_it_says_not_seen_yet_when_only_the_preview_ran(cast, as_user):
+    HttpClient().post("/widget/v1/seen", {}, content_type="application/json", HTTP_X_VOCALIA_KEY=cast.pk_a,
+                      HTTP_ORIGIN="http://alpha.localhost:8000")
+    page = as_user(cast.alice, cast.client_a).get("/install/").content.decode()
+    assert "not seen yet" in page and "Seen on" not in page

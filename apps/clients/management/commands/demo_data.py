@@ -14,10 +14,11 @@ from apps.accounts.models import User
 from apps.agents.configurator import BusinessInfo, agent_create_from_draft, configure
 from apps.agents.models import Agent
 from apps.clients import services
-from apps.clients.demo import CLIENTS, DEMO_SITE_ORIGINS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
+from apps.clients.demo import CLIENTS, CONVERSATIONS, DEMO_SITE_ORIGINS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
 from apps.clients.models import Client, Membership, Plan
 from apps.clients.plans import plans_sync
-from apps.usage.services import usage_increment
+from apps.conversations.models import Conversation
+from apps.conversations.services import conversation_set_outcome, conversation_start, message_add
 from apps.widget.services import widget_origins_set, widget_settings
 
 
@@ -27,6 +28,15 @@ def _user(email: str, *, staff: bool = False) -> User:
         user = User.objects.create_user(email=email, password=PASSWORD, is_staff=staff, is_superuser=staff)
     EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     return user
+
+
+def _conversations(agent: Agent, spec: dict[str, Any]) -> None:
+    """Real rows through the real services, so every counter of the dashboard counts something that exists."""
+    for channel, outcome, lines in CONVERSATIONS[spec["slug"]]:
+        conversation = conversation_start(agent=agent, channel=channel, language=spec["language"])
+        for role, text in lines:
+            message_add(conversation=conversation, role=role, text=text)
+        conversation_set_outcome(conversation=conversation, outcome=outcome)
 
 
 class Command(BaseCommand):
@@ -48,9 +58,6 @@ class Command(BaseCommand):
                 )
             if client.status != Client.Status.ACTIVE:
                 client = services.client_provision(client_id=client.pk)
-                with tenant_context(client):
-                    usage_increment(metric="conversations", amount=37 if spec["slug"] == "demo" else 112)
-                    usage_increment(metric="voice_minutes", amount=14 if spec["slug"] == "demo" else 95)
             Membership.objects.get_or_create(user=owner, client=client, defaults={"role": Membership.Role.OWNER})
             settings_row = widget_settings(client)
             if not settings_row.allowed_origins:  # the demo site of `make site`
@@ -62,6 +69,8 @@ class Command(BaseCommand):
                     tools = [tool["name"] for tool in draft.tools]
                     tools += [name for name in ("qualify_lead", "create_ticket") if name not in tools]
                     agent_create_from_draft(draft=draft, languages=draft.languages, tools=tools)
+                if not Conversation.objects.exists():
+                    _conversations(Agent.objects.order_by("id").first(), spec)
             if spec["member"]:
                 member = _user(spec["member"])
                 Membership.objects.get_or_create(user=member, client=client,

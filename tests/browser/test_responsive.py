@@ -1,0 +1,86 @@
+"""Every dashboard page on a desktop (1280 px) and a phone (390 px), left to right (alice, en) and right to left
+(carol, ar): nothing overflows sideways, and each page is kept as a screenshot in tests/artifacts/responsive/."""
+
+from __future__ import annotations
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from apps.conversations.models import Message
+from apps.conversations.services import conversation_start, message_add
+from apps.crm.models import Lead, Ticket
+from tests.agents.conftest import make_agent
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_dashboard import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+
+PAGES = ["/", "/agents/", "/agents/new/", "/agents/{agent}/", "/knowledge/", "/conversations/",
+         "/conversations/{conversation}/", "/leads/", "/tickets/", "/appointments/", "/outbox/", "/install/",
+         "/team/", "/keys/", "/settings/", "/no-such-page/"]
+WIDTHS = {"desktop": (1280, 860), "phone": (390, 844)}
+# Pages that answer with the product's error page: bravo's Starter plan has room for one agent only.
+STATUS = {("alpha", "/no-such-page/"): 404, ("bravo", "/no-such-page/"): 404, ("bravo", "/agents/new/"): 403}
+
+
+@pytest.fixture(scope="module")
+def rows(session_cast, django_db_blocker):
+    """Committed rows, so the live server's tables are not empty (the module's cleanup removes them)."""
+    made = {}
+    with django_db_blocker.unblock():
+        for client in (session_cast.client_a, session_cast.client_b):
+            agent = make_agent(client, name="Reception desk with a rather long name")
+            with tenant_context(client):
+                conversation = conversation_start(agent=agent, channel="widget_text", language="en",
+                                                  visitor_id="visitor-with-a-long-identifier-0123456789")
+                message_add(conversation=conversation, role=Message.Role.USER,
+                            text="Hello, I would like an appointment next Tuesday morning please.")
+                message_add(conversation=conversation, role=Message.Role.ASSISTANT,
+                            text="Of course: Tuesday at 9:00 or at 10:30?")
+                Lead.objects.create(conversation=conversation, name="Leila Benali-Fontaine",
+                                    email="leila.benali-fontaine@example.com", phone="+33612345678",
+                                    need="A quote for a complete kitchen renovation", score=70)
+                Ticket.objects.create(conversation=conversation, subject="Invoice 2026-118 was charged twice",
+                                      description="Please refund the second charge.",
+                                      contact="leila.benali-fontaine@example.com")
+            made[client.slug] = {"agent": agent.pk, "conversation": conversation.pk}
+    return made
+
+
+def _overflow(page) -> tuple[int, int]:
+    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+@pytest.mark.parametrize("who", ["alice", "carol"])
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_it_fits_every_dashboard_page_on_the_screen(browser, live_server_url, session_cast, rows, who, device):
+    slug, email, direction = {"alice": ("alpha", "alice@a.test", "ltr"),
+                              "carol": ("bravo", "carol@b.test", "rtl")}[who]
+    width, height = WIDTHS[device]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    base = f"http://{slug}.{live_server_url}"
+    try:
+        folder = ARTIFACTS / "responsive"
+        folder.mkdir(exist_ok=True)
+        too_wide = {}
+        page.goto(f"{base}/accounts/login/")  # the sign-in page, in the client's language
+        page.screenshot(path=str(folder / f"{who}-{device}-login.png"), full_page=True)
+        scroll, inner = _overflow(page)
+        if scroll > inner:
+            too_wide["/accounts/login/"] = scroll
+        sign_in(page, base, email)
+        for path in PAGES:
+            url = base + path.format(**rows[slug])
+            response = page.goto(url)
+            assert response.status == STATUS.get((slug, path), 200), url
+            assert page.get_attribute("html", "dir") == direction, url
+            assert "Using the URLconf" not in page.content()  # the server runs with DEBUG on, like `make run`
+            name = path.strip("/").replace("/", "-").replace("{", "").replace("}", "") or "home"
+            page.screenshot(path=str(folder / f"{who}-{device}-{name}.png"), full_page=True)
+            scroll, inner = _overflow(page)
+            if scroll > inner:
+                too_wide[path] = scroll
+        assert too_wide == {}, f"wider than the {width} px screen: {too_wide}"
+    finally:
+        context.close()
