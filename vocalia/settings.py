@@ -84,6 +84,7 @@ PUBLIC_SCHEMA_NAME = "public"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    "apps.core.middleware.LastResortMiddleware",
     "apps.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,7 +104,9 @@ MIDDLEWARE = [
 
 # The public widget API (/widget/v1/) is served by a second Django handler with only what it needs: no
 # sessions, users, CSRF (key + Origin + token instead), messages or dashboard checks (vocalia/asgi.py).
-WIDGET_MIDDLEWARE = ["apps.widget.middleware.WidgetEntryMiddleware"]
+WIDGET_MIDDLEWARE = ["apps.core.middleware.LastResortMiddleware", "apps.widget.middleware.WidgetEntryMiddleware"]
+# The debug page escapes lone surrogates instead of failing on them (apps/core/errors.py).
+DEFAULT_EXCEPTION_REPORTER = "apps.core.errors.PrintableExceptionReporter"
 
 ROOT_URLCONF = "vocalia.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "vocalia.urls_public"

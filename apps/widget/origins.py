@@ -18,7 +18,10 @@ def normalise_origin(value: str) -> str:
     text = (value or "").strip()
     if "://" not in text:
         raise InvalidOrigin("an origin starts with http:// or https://")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "http://[::1": an unclosed IPv6 bracket
+        raise InvalidOrigin("invalid host") from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise InvalidOrigin("only http and https")

@@ -11,6 +11,7 @@ with CORS headers, so the widget can say why in the console.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ from apps.core.errors import (
     VocaliaError,
     json_error,
 )
+from apps.core.inputs import object_field, object_parse, text_field
 from apps.core.platform_cache import MISSING, cache_get, cache_set
 from apps.core.ratelimit import rate_limit_hit
 from apps.crm.services import lead_qualify
@@ -52,6 +54,8 @@ from apps.widget.services import rejection_record, sighting_record, widget_setti
 from apps.widget.tokens import TOKEN_TTL, token_issue, token_read
 
 ALLOWED_HEADERS = "Content-Type, X-Vocalia-Key, X-Vocalia-Token, Accept"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ECHOABLE = re.compile(r"^[\x21-\x7e]+$")
 MAX_BODY = 16 * 1024
 
 
@@ -63,8 +67,14 @@ class WidgetCall:
     body: dict[str, Any]
 
 
+def _origin(request: HttpRequest) -> str:
+    """The Origin header, with what could never be one (control characters, NUL, over 300 characters) removed,
+    so it can be echoed in a header and recorded in a refusal; its shape is checked by the allow-list."""
+    return _CONTROL.sub("", request.headers.get("Origin", ""))[:300]
+
+
 def _cors(response: HttpResponse, origin: str) -> HttpResponse:
-    if origin:
+    if origin and _ECHOABLE.match(origin):
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
         response["Access-Control-Expose-Headers"] = "Retry-After"
@@ -76,7 +86,7 @@ def _preflight(request: HttpRequest, methods: str) -> HttpResponse:
     response["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
     response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
     response["Access-Control-Max-Age"] = "600"
-    return _cors(response, request.headers.get("Origin", ""))
+    return _cors(response, _origin(request))
 
 
 def _gate(request: HttpRequest, methods: str) -> HttpResponse | None:
@@ -84,8 +94,7 @@ def _gate(request: HttpRequest, methods: str) -> HttpResponse | None:
     if request.method == "OPTIONS":
         return _preflight(request, methods)
     if request.method not in methods.split(", "):
-        return _cors(json_error(405, "method_not_allowed", _("Method not allowed.")),
-                     request.headers.get("Origin", ""))
+        return _cors(json_error(405, "method_not_allowed", _("Method not allowed.")), _origin(request))
     return None
 
 
@@ -96,24 +105,16 @@ def _error(error: VocaliaError, origin: str) -> HttpResponse:
 def _body(request: HttpRequest) -> dict[str, Any]:
     if request.method != "POST":
         return {}
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > MAX_BODY or len(request.body) > MAX_BODY:
+    length = request.headers.get("Content-Length") or "0"
+    if not length.isdigit() or int(length[:12]) > MAX_BODY or len(request.body) > MAX_BODY:
         raise PayloadTooLarge()
-    if not request.body:
-        return {}
-    try:
-        data = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput(_("The request body is not valid JSON.")) from None
-    if not isinstance(data, dict):
-        raise InvalidInput(_("The request body must be a JSON object."))
-    return data
+    return object_parse(request.body)
 
 
 def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
     """Key → client, Origin → allow-list, rate limits. Records refusals for the install page."""
     key = request.headers.get("X-Vocalia-Key") or request.GET.get("key", "")
-    origin = request.headers.get("Origin", "")
+    origin = _origin(request)
     client = client_by_publishable_key(key)
     if client is None:
         owner = publishable_key_owner(key)
@@ -175,7 +176,7 @@ def widget_endpoint(methods: str, *, limit_scope: str = "client") -> Callable[..
     def decorate(view: Callable[[HttpRequest, WidgetCall], HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         def wrapper(request: HttpRequest) -> HttpResponse:
-            origin = request.headers.get("Origin", "")
+            origin = _origin(request)
             early = _gate(request, methods)
             if early is not None:
                 return early
@@ -251,7 +252,9 @@ def _config(call: WidgetCall) -> JsonResponse:
 def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: str, body: dict[str, Any],
                       channel: str) -> dict[str, Any]:
     """Start a widget conversation (text or voice) within the quota; its id, signed token and language."""
-    visitor = str(body.get("visitor") or "")[:80]
+    visitor = text_field(body, "visitor", limit=80)
+    asked_language, page, context = text_field(body, "language"), text_field(body, "page", limit=500), \
+        object_field(body, "context")
     with tenant_context(client):
         try:
             quota_require(client, "monthly_conversations")
@@ -259,9 +262,8 @@ def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: s
             rejection_record(client=client, reason=WidgetRejection.Reason.QUOTA_EXCEEDED, origin=origin)
             raise
         agent = _agent_for(settings_row)
-        language = _language(client, settings_row, str(body.get("language") or ""), agent)
-        metadata = {"origin": origin, "page": str(body.get("page") or "")[:500], "greeted": True,
-                    "context": body.get("context") if isinstance(body.get("context"), dict) else {}}
+        language = _language(client, settings_row, asked_language, agent)
+        metadata = {"origin": origin, "page": page, "greeted": True, "context": context}
         conversation = conversation_start(agent=agent, channel=channel, language=language,
                                           visitor_id=visitor, metadata=metadata)
     token = token_issue(client_id=client.pk, conversation_id=conversation.pk, visitor=visitor)
@@ -302,20 +304,20 @@ def history(request: HttpRequest, call: WidgetCall) -> JsonResponse:
 
 @widget_endpoint("POST")
 def seen(request: HttpRequest, call: WidgetCall) -> JsonResponse:
-    sighting_record(client=call.client, origin=call.origin, page_url=str(call.body.get("page") or ""))
+    sighting_record(client=call.client, origin=call.origin, page_url=text_field(call.body, "page", limit=1000))
     return JsonResponse({"ok": True})
 
 
 @widget_endpoint("POST", limit_scope="visitor")
 def lead_capture(request: HttpRequest, call: WidgetCall) -> JsonResponse:
     body = call.body
+    name, email = text_field(body, "name", limit=120), text_field(body, "email", limit=254)
+    phone, need = text_field(body, "phone", limit=32), text_field(body, "message", limit=2000)
     with tenant_context(call.client):
         conversation = None
         if request.headers.get("X-Vocalia-Token"):
             conversation = _conversation(request, call)
-        lead = lead_qualify(conversation=conversation, name=str(body.get("name") or "")[:120],
-                            email=str(body.get("email") or "")[:254], phone=str(body.get("phone") or "")[:32],
-                            need=str(body.get("message") or "")[:2000])
+        lead = lead_qualify(conversation=conversation, name=name, email=email, phone=phone, need=need)
     return JsonResponse({"lead": lead.pk, "score": lead.score}, status=201)
 
 
@@ -353,7 +355,7 @@ def _prepare_message(request: HttpRequest) -> tuple[WidgetCall, engine.OpenedTur
 
 @csrf_exempt
 async def message_create(request: HttpRequest) -> HttpResponse:
-    origin = request.headers.get("Origin", "")
+    origin = _origin(request)
     early = _gate(request, "POST")
     if early is not None:
         return early

@@ -1,0 +1,92 @@
+"""A failing request always gives its database connection back to the pool.
+
+A real daphne server (DEBUG on, as in development, where the debug error page itself once failed on a
+lone surrogate) with a pool of two connections: more bad requests than the pool holds, then a good
+one, which must answer at once. Before the fix each bad request kept its connection and the good one
+waited for the pool's timeout, then failed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser.conftest import ROOT, _free_port, _test_database_url
+
+POOL_SIZE = 2
+BAD_REQUESTS = 3 * POOL_SIZE
+
+
+@pytest.fixture(scope="module")
+def small_pool_server(session_cast, django_db_blocker) -> Iterator[tuple[int, object]]:
+    port = _free_port()
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="vocalia.settings_test", DATABASE_URL=_test_database_url(),
+               DEBUG="true", DB_POOL_MAX=str(POOL_SIZE), DB_POOL_TIMEOUT_S="4", LOG_LEVEL="CRITICAL")
+    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                               "vocalia.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=0.5)
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError("daphne exited") from None
+            time.sleep(0.1)
+    yield port, session_cast
+    server.terminate()
+    server.wait(timeout=10)
+    from apps.widget.models import WidgetRejection, WidgetSighting
+
+    with django_db_blocker.unblock():
+        WidgetSighting.objects.filter(client=session_cast.client_a).delete()
+        WidgetRejection.objects.filter(client=session_cast.client_a).delete()
+
+
+def _post(port: int, path: str, body: bytes, headers: dict[str, str], timeout: float = 8) -> tuple[int, bytes, float]:
+    started = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+    response = connection.getresponse()
+    content = response.read()
+    connection.close()
+    return response.status, content, time.monotonic() - started
+
+
+@pytest.mark.parametrize("bad_body", [
+    b'{"page": "a\\ud800b"}',  # a lone surrogate, escaped in JSON
+    b'{"page": "a\\u0000b", "x": "\\udfff"}',
+    b"[" * 5000 + b"]" * 5000,
+])
+def test_it_gives_every_connection_back_after_bad_requests(small_pool_server, bad_body):
+    port, cast = small_pool_server
+    headers = {"X-Vocalia-Key": cast.pk_a, "Origin": "http://alpha.localhost", "Host": "localhost"}
+    for _ in range(BAD_REQUESTS):
+        status, content, _elapsed = _post(port, "/widget/v1/seen", bad_body, headers)
+        assert status == 400, content
+        assert json.loads(content)["error"]["code"] == "invalid_input"
+    status, content, elapsed = _post(port, "/widget/v1/seen", json.dumps({"page": "https://alpha/ok"}).encode(),
+                                     headers)
+    assert (status, json.loads(content)) == (200, {"ok": True})
+    assert elapsed < 2, f"the good request waited {elapsed:.1f} s for a connection"
+
+
+def test_it_gives_the_connection_back_when_a_view_fails_unexpectedly(small_pool_server, monkeypatch):
+    """Any unexpected failure (here: the dashboard's 500 page itself, fed a surrogate) still answers and frees."""
+    port, cast = small_pool_server
+    headers = {"X-Vocalia-Key": cast.pk_a, "Origin": "http://alpha.localhost", "Host": "localhost"}
+    for _ in range(BAD_REQUESTS):
+        status, _content, _elapsed = _post(port, "/widget/v1/seen?x=%ED%A0%80", b'{"page": 5}', headers)
+        assert status in (200, 400)
+    status, _content, elapsed = _post(port, "/widget/v1/seen", b'{"page": "ok"}', headers)
+    assert status == 200 and elapsed < 2
