@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -81,12 +82,29 @@ def test_it_gives_every_connection_back_after_bad_requests(small_pool_server, ba
     assert elapsed < 2, f"the good request waited {elapsed:.1f} s for a connection"
 
 
-def test_it_gives_the_connection_back_when_a_view_fails_unexpectedly(small_pool_server, monkeypatch):
-    """Any unexpected failure (here: the dashboard's 500 page itself, fed a surrogate) still answers and frees."""
+def _raw(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=8) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("request_line, headers", [
+    (b"GET /widget/v1/config?key=\xff\xfe HTTP/1.1", b""),  # raw invalid UTF-8 in the query string
+    (b"GET /widget/v1/config?key=%ff%fe HTTP/1.1", b""),
+    (b"GET /widget/v1/config HTTP/1.1", b"Origin: http://[::1\r\n"),  # a malformed IPv6 origin
+    (b"POST /widget/v1/seen HTTP/1.1", b"Origin: http://[::1\r\nContent-Length: 2\r\n"),
+])
+def test_it_answers_raw_bad_requests_with_4xx_and_keeps_the_pool(small_pool_server, request_line, headers):
     port, cast = small_pool_server
-    headers = {"X-Vocalia-Key": cast.pk_a, "Origin": "http://alpha.localhost", "Host": "localhost"}
     for _ in range(BAD_REQUESTS):
-        status, _content, _elapsed = _post(port, "/widget/v1/seen?x=%ED%A0%80", b'{"page": 5}', headers)
-        assert status in (200, 400)
-    status, _content, elapsed = _post(port, "/widget/v1/seen", b'{"page": "ok"}', headers)
+        answer = _raw(port, request_line + b"\r\nHost: localhost\r\nX-Vocalia-Key: " + cast.pk_a.encode()
+                      + b"\r\n" + headers + b"Connection: close\r\n\r\n" + (b"{}" if b"POST" in request_line
+                                                                             else b""))
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500, answer[:300]
+    headers_ok = {"X-Vocalia-Key": cast.pk_a, "Origin": "http://alpha.localhost", "Host": "localhost"}
+    status, _content, elapsed = _post(port, "/widget/v1/seen", b'{"page": "ok"}', headers_ok)
     assert status == 200 and elapsed < 2

@@ -30,7 +30,8 @@ def _intervals(agent: Agent, day: date, zone: ZoneInfo) -> list[tuple[datetime, 
     result = []
     for start_text, end_text in (agent.business_hours or {}).get(WEEKDAYS[day.weekday()], []):
         start = datetime.combine(day, time.fromisoformat(start_text), zone)
-        end = datetime.combine(day, time.fromisoformat(end_text), zone)
+        end = (datetime.combine(day + timedelta(days=1), time(0), zone) if end_text == "24:00"  # the form allows it
+               else datetime.combine(day, time.fromisoformat(end_text), zone))
         if end > start:
             result.append((start, end))
     return result
