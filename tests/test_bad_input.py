@@ -22,7 +22,6 @@ from apps.agents.models import Agent
 from apps.bookings.services import slots_available
 from apps.conversations.models import Conversation
 from apps.conversations.services import conversation_start
-from apps.core.errors import PrintableExceptionReporter
 from apps.crm.models import Lead
 from apps.knowledge.models import Document
 from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
@@ -313,6 +312,8 @@ def test_it_searches_the_knowledge_base_with_a_nul_in_the_query(cast, as_user):
 # --- the 500 page itself -------------------------------------------------------------------------------------
 
 def test_it_renders_the_debug_page_with_a_lone_surrogate(rf: RequestFactory):
+    from apps.core.errors import PrintableExceptionReporter
+
     request = rf.post("/widget/v1/seen", data=b'{"page": "x"}', content_type="application/json")
     request.GET = request.GET.copy()
     request.GET["page"] = "a\ud800b"
