@@ -20,7 +20,7 @@ from apps.clients.entitlements import client_may
 from apps.conversations.models import Conversation
 from apps.conversations.services import conversation_start
 from apps.core.errors import PermissionDenied
-from apps.core.inputs import int_field, object_parse, text_field
+from apps.core.inputs import body_object, int_field, text_field
 from apps.dashboard.views import _require_manage
 
 DRAFT_SESSION_KEY = "vocalia_agent_draft"
@@ -103,7 +103,7 @@ def _event_json(event: Any) -> dict[str, Any]:
 def agent_chat(request: HttpRequest, agent_id: int) -> JsonResponse:
     """One turn of the dashboard's live test chat (JSON in, the turn's events out)."""
     agent = get_object_or_404(Agent, pk=agent_id)
-    payload = object_parse(request.body)
+    payload = body_object(request)
     conversation_id, text = int_field(payload, "conversation"), text_field(payload, "text")
     language = text_field(payload, "language", limit=10) or agent.default_language
     conversation = None

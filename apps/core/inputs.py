@@ -15,10 +15,11 @@ import re
 from datetime import date
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from apps.core.errors import InvalidInput
+from apps.core.errors import InvalidInput, PayloadTooLarge
 
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 30
@@ -102,6 +103,17 @@ def object_parse(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> dict[str, A
     if not isinstance(value, dict):
         raise InvalidInput(_("The request body must be a JSON object."))
     return value
+
+
+def body_object(request: HttpRequest, *, max_bytes: int | None = None) -> dict[str, Any]:
+    """The request's body as a JSON object (`object_parse`); a Content-Length that is not a number is refused
+    before Django reads the body (it would raise ValueError), one over `max_bytes` is too large."""
+    length = str(request.META.get("CONTENT_LENGTH") or "0")
+    if not (length.isascii() and length.isdigit()):
+        raise InvalidInput()
+    if max_bytes is not None and (len(length) > 12 or int(length) > max_bytes or len(request.body) > max_bytes):
+        raise PayloadTooLarge()
+    return object_parse(request.body)
 
 
 def text_field(data: dict[str, Any], name: str, *, limit: int | None = None, required: bool = False) -> str:

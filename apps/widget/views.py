@@ -37,13 +37,12 @@ from apps.core.errors import (
     InvalidKey,
     NotAuthenticated,
     OriginNotAllowed,
-    PayloadTooLarge,
     QuotaExceeded,
     RateLimited,
     VocaliaError,
     json_error,
 )
-from apps.core.inputs import object_field, object_parse, text_field
+from apps.core.inputs import body_object, object_field, text_field
 from apps.core.platform_cache import MISSING, cache_get, cache_set
 from apps.core.ratelimit import rate_limit_hit
 from apps.crm.services import lead_qualify
@@ -103,10 +102,7 @@ def _error(error: VocaliaError, origin: str) -> HttpResponse:
 def _body(request: HttpRequest) -> dict[str, Any]:
     if request.method != "POST":
         return {}
-    length = request.headers.get("Content-Length") or "0"
-    if not length.isdigit() or int(length[:12]) > MAX_BODY or len(request.body) > MAX_BODY:
-        raise PayloadTooLarge()
-    return object_parse(request.body)
+    return body_object(request, max_bytes=MAX_BODY)
 
 
 def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
