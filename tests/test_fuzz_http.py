@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.test import Client as HttpClient
@@ -271,3 +272,69 @@ def test_it_survives_a_fixed_seed_corpus_of_bad_requests(cast, settings):
     accepted = {name for name, count in statuses.items() if name.split()[1].startswith("2")}
     assert {"widget-seen 200", "widget-leads 201", "widget-conversations 201", "widget-messages 200",
             "agent-chat 200"} <= accepted
+
+
+# --- the dashboard's forms and query strings ---------------------------------------------------------------
+
+FORMS: list[tuple[str, dict[str, str]]] = [
+    ("/install/origins/", {"origin": "https://shop.example"}),
+    ("/install/origins/", {"remove": "https://shop.example"}),
+    ("/install/appearance/", {"color": "#112233", "position": "right", "languages": "fr", "agent": "",
+                              "greeting": "Bonjour", "launcher": "Aide"}),
+    ("/knowledge/", {"kind": "text", "title": "Horaires", "language": "fr", "text": "Ouvert de 9h à 18h."}),
+    ("/team/invite/", {"email": "new@a.test", "role": "member"}),
+    ("/settings/", {"name": "Client ALPHA", "default_language": "en", "timezone": "Europe/Paris",
+                    "currency": "EUR"}),
+    ("/agents/new/", {"name": "Alpha", "description": "Un cabinet dentaire", "services": "", "hours": "",
+                      "address": "", "phone": "", "website": "", "language": "fr"}),
+    ("AGENT", {"name": "Reception", "status": "active", "languages": "fr", "default_language": "fr",
+               "provider": "builtin", "temperature": "0.2", "appointment_minutes": "30", "buffer_minutes": "10",
+               "hours_mon": "09:00-18:00"}),
+]
+PAGES = ["/appointments/?week=", "/conversations/?from=", "/conversations/?to=", "/conversations/?page=",
+         "/conversations/?channel=", "/knowledge/?q=", "/install/preview/?lang=", "/leads/?x="]
+FORM_VALUES = STRINGS + ["0", "-1", "99999999999999999999", "24:00-25:00", "00:00-24:00", "http://[::1",
+                         "1e999", "#zzzzzz"]
+
+
+def _form_body(data: dict[str, str]) -> bytes:
+    """URL-encoded as a browser would, except that lone surrogates go out as the invalid UTF-8 they make."""
+    return "&".join(f"{quote(key)}={quote(value.encode('utf-8', 'surrogatepass'))}"
+                    for key, value in data.items()).encode()
+
+
+def test_it_survives_bad_forms_and_query_strings_on_the_dashboard(cast):
+    rng = random.Random(SEED + 1)
+    agent = make_agent(cast.client_a)
+    http = HttpClient(HTTP_HOST=f"{cast.client_a.slug}.localhost")
+    http.force_login(cast.alice, backend="django.contrib.auth.backends.ModelBackend")
+    sent = 0
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    try:
+        requests: list[tuple[str, str, bytes]] = []
+        for path, valid in FORMS:
+            path = f"/agents/{agent.pk}/" if path == "AGENT" else path
+            for name in valid:
+                for value in rng.sample(FORM_VALUES, 8):
+                    requests.append(("POST", path, _form_body({**valid, name: value})))
+                requests.append(("POST", path, _form_body({k: v for k, v in valid.items() if k != name})))
+            requests.append(("POST", path, b"\xff\xfe=\xff&%ff=%fe"))
+            requests.append(("POST", path, _form_body(valid)[: rng.randrange(1, 40)]))
+        for page in PAGES:
+            for value in FORM_VALUES:
+                requests.append(("GET", page + quote(value.encode("utf-8", "surrogatepass")), b""))
+        for method, path, body in requests:
+            signal.setitimer(signal.ITIMER_REAL, PER_REQUEST_S)
+            try:
+                if method == "GET":
+                    response = http.get(path)
+                else:
+                    response = http.post(path, body, content_type="application/x-www-form-urlencoded")
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            assert response.status_code < 500, (method, path, body[:200], response.content[:500])
+            sent += 1
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    print(f"\ndashboard fuzz: {sent} requests, seed {SEED + 1}")
+    assert sent >= 400
