@@ -350,3 +350,19 @@ def test_it_keeps_answering_after_a_failure_the_error_handling_could_not_render(
     assert response.status_code == 500
     assert response.content == b"Something went wrong on our side. It has been logged."
 
+
+
+# --- slow paths -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["9" * 3999, "Je voudrais un devis " + "9" * 3900 + " euros",
+                                  "dans " + "9" * 3900 + " mois"])
+def test_it_reads_a_message_of_thousands_of_digits_quickly(text):
+    """The longest message a turn takes (AGENT_MAX_TURN_CHARS) once cost two seconds in one regex."""
+    import time
+
+    from apps.agents.builtin import nlu
+
+    began = time.perf_counter()
+    assert nlu.extract_timeline_days(text) is None
+    assert time.perf_counter() - began < 0.5
+    assert (nlu.extract_timeline_days("dans 2 mois"), nlu.extract_timeline_days("in 3 weeks")) == (60, 21)
