@@ -149,3 +149,50 @@ def test_it_survives_the_fuzz_corpus_through_daphne(small_pool_server):
     assert status == 200 and elapsed < 2
     print(f"\nthrough daphne: {sent} requests")
     assert sent >= 250
+
+
+async def test_it_finishes_the_request_even_when_the_error_page_fails(monkeypatch, settings):
+    """In-process, the widget's ASGI handler: a view fails, then the debug page fails too. The client still
+    gets a 500, and `request_finished` (which gives the request's connection back to the pool) still fires."""
+    from asgiref.testing import ApplicationCommunicator
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.signals import request_finished
+    from django.test.utils import override_settings
+    from django.views import debug
+
+    from apps.widget import views
+
+    def failing(request, *, limit_scope):
+        page = "a\ud800b"
+        raise RuntimeError(page)
+
+    def failing_page(*args, **kwargs):
+        raise UnicodeEncodeError("utf-8", "a\ud800b", 1, 2, "surrogates not allowed")
+
+    settings.DEBUG = True
+    monkeypatch.setattr(views, "_authorise", failing)
+    monkeypatch.setattr(debug, "technical_500_response", failing_page)
+    finished: list[bool] = []
+
+    def on_finished(**kwargs):
+        finished.append(True)
+
+    request_finished.connect(on_finished)
+    try:
+        with override_settings(MIDDLEWARE=settings.WIDGET_MIDDLEWARE):
+            handler = ASGIHandler()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "path": "/widget/v1/seen", "raw_path": b"/widget/v1/seen", "query_string": b"", "root_path": "",
+                 "scheme": "http", "headers": [(b"host", b"localhost"), (b"origin", b"https://shop.example"),
+                                               (b"content-type", b"application/json")],
+                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+        communicator = ApplicationCommunicator(handler, scope)
+        await communicator.send_input({"type": "http.request", "body": b"{}", "more_body": False})
+        start = await communicator.receive_output(10)
+        body = await communicator.receive_output(10)
+        await communicator.wait(10)
+    finally:
+        request_finished.disconnect(on_finished)
+    assert start["status"] == 500
+    assert json.loads(body["body"])["error"]["code"] == "server_error"
+    assert finished == [True]
