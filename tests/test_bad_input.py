@@ -14,6 +14,7 @@ import threading
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
+from django.test import Client as HttpClient
 from django.test import RequestFactory
 from django_tenants.utils import tenant_context
 
@@ -135,6 +136,18 @@ def test_it_strips_a_nul_from_a_domain_typed_on_the_install_page(cast, as_user):
     alice = as_user(cast.alice, cast.client_a)
     assert alice.post("/install/origins/", {"origin": "https://shop.example\x00"}).status_code == 302
     assert WidgetSettings.objects.get(client=cast.client_a).allowed_origins == ["https://shop.example"]
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_it_ignores_a_next_url_it_cannot_parse_on_the_sign_in_page(cast, as_user, signed_in):
+    http = as_user(cast.alice, cast.client_a) if signed_in else HttpClient(HTTP_HOST="alpha.localhost")
+    response = http.get("/accounts/login/?next=http://[::1")
+    assert response.status_code == (302 if signed_in else 200)
+    if signed_in:
+        assert response["Location"] == "/"
+    response = HttpClient().post("/accounts/login/?next=http://[::1",
+                                 {"login": "alice@a.test", "password": "correct-horse-battery-staple"})
+    assert response.status_code == 302 and "[::1" not in response["Location"]
 
 
 def test_it_reads_invalid_utf8_in_a_form_body_as_text(cast, as_user):

@@ -293,7 +293,8 @@ FORMS: list[tuple[str, dict[str, str]]] = [
                "hours_mon": "09:00-18:00"}),
 ]
 PAGES = ["/appointments/?week=", "/conversations/?from=", "/conversations/?to=", "/conversations/?page=",
-         "/conversations/?channel=", "/knowledge/?q=", "/install/preview/?lang=", "/leads/?x="]
+         "/conversations/?channel=", "/knowledge/?q=", "/install/preview/?lang=", "/leads/?x=",
+         "/accounts/login/?next=", "/i18n/setlang/?next="]
 FORM_VALUES = STRINGS + ["0", "-1", "99999999999999999999", "24:00-25:00", "00:00-24:00", "http://[::1",
                          "1e999", "#zzzzzz"]
 
