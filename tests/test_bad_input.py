@@ -158,6 +158,27 @@ def test_it_reads_invalid_utf8_in_a_form_body_as_text(cast, as_user):
     assert WidgetSettings.objects.get(client=cast.client_a).allowed_origins == []
 
 
+# --- headers ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("headers", [
+    {"HTTP_COOKIE": "sessionid=abcdefgh\x00ij"}, {"HTTP_COOKIE": "sessionid=" + "a" * 5000},
+    {"HTTP_COOKIE": "django_language=fr\x00; csrftoken=\x00"}, {"HTTP_HOST": "[::1"},
+    {"HTTP_HOST": "a\x00b.localhost"}, {"HTTP_HOST": "x" * 5000}, {"HTTP_HOST": "alpha.localhost:99999999"},
+    {"HTTP_ACCEPT_LANGUAGE": "\x00" * 100 + ";q=abc"}, {"HTTP_ACCEPT_LANGUAGE": "fr;q=1e999," * 500},
+])
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/widget/v1/config", "/api/v1/me", "/agents/"])
+def test_it_answers_forged_headers_without_a_500(cast, headers, path):
+    """A session cookie with a NUL was looked up in PostgreSQL as it was: a 500 on every page."""
+    response = HttpClient().get(path, **{"HTTP_HOST": "alpha.localhost", **headers})
+    assert response.status_code < 500
+
+
+def test_it_still_reads_a_real_session(cast, as_user):
+    alice = as_user(cast.alice, cast.client_a)
+    assert alice.get("/").status_code == 200
+    assert len(alice.cookies["sessionid"].value) == 32
+
+
 # --- the dashboard's test chat --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("payload, expected", [

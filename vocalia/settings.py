@@ -168,7 +168,7 @@ CACHES = {
         "OPTIONS": {"pool_class": "apps.core.redis.SharedConnectionPool"},
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "apps.core.sessions"  # cached_db, refusing forged keys
 
 
 def _celery_broker_url(url: str) -> str:
