@@ -65,10 +65,6 @@ class WidgetCall:
     body: dict[str, Any]
 
 
-def _origin(request: HttpRequest) -> str:
-    return request.headers.get("Origin", "")
-
-
 def _cors(response: HttpResponse, origin: str) -> HttpResponse:
     """CORS headers for `origin`; one that could never be an origin (a newline, a NUL) is not echoed back."""
     if origin and _ECHOABLE.match(origin):
@@ -83,7 +79,7 @@ def _preflight(request: HttpRequest, methods: str) -> HttpResponse:
     response["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
     response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
     response["Access-Control-Max-Age"] = "600"
-    return _cors(response, _origin(request))
+    return _cors(response, request.headers.get("Origin", ""))
 
 
 def _gate(request: HttpRequest, methods: str) -> HttpResponse | None:
@@ -91,7 +87,8 @@ def _gate(request: HttpRequest, methods: str) -> HttpResponse | None:
     if request.method == "OPTIONS":
         return _preflight(request, methods)
     if request.method not in methods.split(", "):
-        return _cors(json_error(405, "method_not_allowed", _("Method not allowed.")), _origin(request))
+        return _cors(json_error(405, "method_not_allowed", _("Method not allowed.")),
+                     request.headers.get("Origin", ""))
     return None
 
 
@@ -108,7 +105,7 @@ def _body(request: HttpRequest) -> dict[str, Any]:
 def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
     """Key → client, Origin → allow-list, rate limits. Records refusals for the install page."""
     key = request.headers.get("X-Vocalia-Key") or request.GET.get("key", "")
-    origin = _origin(request)
+    origin = request.headers.get("Origin", "")
     client = client_by_publishable_key(key)
     if client is None:
         owner = publishable_key_owner(key)
@@ -170,7 +167,7 @@ def widget_endpoint(methods: str, *, limit_scope: str = "client") -> Callable[..
     def decorate(view: Callable[[HttpRequest, WidgetCall], HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         def wrapper(request: HttpRequest) -> HttpResponse:
-            origin = _origin(request)
+            origin = request.headers.get("Origin", "")
             early = _gate(request, methods)
             if early is not None:
                 return early
@@ -349,7 +346,7 @@ def _prepare_message(request: HttpRequest) -> tuple[WidgetCall, engine.OpenedTur
 
 @csrf_exempt
 async def message_create(request: HttpRequest) -> HttpResponse:
-    origin = _origin(request)
+    origin = request.headers.get("Origin", "")
     early = _gate(request, "POST")
     if early is not None:
         return early
