@@ -302,6 +302,17 @@ def test_it_refuses_a_zero_minute_appointment_in_the_agent_form(cast, as_user):
     assert alice.post(f"/agents/{agent.pk}/", _agent_form(agent, buffer_minutes="0")).status_code == 302
 
 
+def test_it_refuses_a_nul_in_a_dashboard_text_field(cast, as_user):
+    """Django's CharField refuses NUL (ProhibitNullCharactersValidator): the form says so, nothing is saved."""
+    agent = make_agent(cast.client_a)
+    alice = as_user(cast.alice, cast.client_a)
+    response = alice.post(f"/agents/{agent.pk}/", _agent_form(agent, name="Re\x00ception"))
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.content.decode()
+    with tenant_context(cast.client_a):
+        assert Agent.objects.get(pk=agent.pk).name == "Reception"
+
+
 def test_it_ends_the_availability_loop_for_a_zero_minute_agent(cast):
     """An agent saved with 0 + 0 minutes before the form refused it: no slots, at once."""
     agent = make_agent(cast.client_a, appointment_minutes=0, buffer_minutes=0,
