@@ -116,12 +116,10 @@ def body_object(request: HttpRequest, *, max_bytes: int | None = None) -> dict[s
     return object_parse(request.body)
 
 
-def text_field(data: dict[str, Any], name: str, *, limit: int | None = None, required: bool = False) -> str:
+def text_field(data: dict[str, Any], name: str, *, limit: int | None = None) -> str:
     """The string at `data[name]` ('' when absent or null), cut at `limit`; any other type is refused by name."""
     value = data.get(name)
-    if value is None or value == "":
-        if required:
-            raise InvalidInput(_("The field “%(field)s” is required.") % {"field": name})
+    if value is None:
         return ""
     if not isinstance(value, str):
         raise InvalidInput(_("The field “%(field)s” must be text.") % {"field": name})
