@@ -87,6 +87,7 @@ PUBLIC_SCHEMA_NAME = "public"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    "apps.core.middleware.LastResortMiddleware",
     "apps.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -106,7 +107,9 @@ MIDDLEWARE = [
 
 # The public widget API (/widget/v1/) is served by a second Django handler with only what it needs: no
 # sessions, users, CSRF (key + Origin + token instead), messages or dashboard checks (vocalia/asgi.py).
-WIDGET_MIDDLEWARE = ["apps.widget.middleware.WidgetEntryMiddleware"]
+WIDGET_MIDDLEWARE = ["apps.core.middleware.LastResortMiddleware", "apps.widget.middleware.WidgetEntryMiddleware"]
+# The debug page escapes lone surrogates instead of failing on them (apps/core/errors.py).
+DEFAULT_EXCEPTION_REPORTER = "apps.core.errors.PrintableExceptionReporter"
 
 ROOT_URLCONF = "vocalia.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "vocalia.urls_public"
@@ -168,7 +171,7 @@ CACHES = {
         "OPTIONS": {"pool_class": "apps.core.redis.SharedConnectionPool"},
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "apps.core.sessions"  # cached_db, refusing forged keys
 
 
 def _celery_broker_url(url: str) -> str:

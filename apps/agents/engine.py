@@ -169,7 +169,7 @@ def _run_tool(client: Any, turn: _Turn, call: ToolCallRequest) -> tuple[bool, di
                                                         language=turn.conversation.language), dict(call.arguments))
         except VocaliaError as error:
             ok, result = False, {"error": error.message, "code": error.code}
-        except (TypeError, ValueError, KeyError) as error:
+        except (TypeError, ValueError, KeyError, OverflowError) as error:
             ok, result = False, {"error": f"invalid arguments: {error}"}
     message_add(conversation=turn.conversation, role=Message.Role.TOOL, tool_name=call.name, tool_call_id=call.id,
                 tool_args=call.arguments, tool_result=result, touch=False)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.agents.models import WEEKDAYS, Agent
 from apps.agents.tools import TOOL_LABELS
 
+MIN_APPOINTMENT_MINUTES, MAX_APPOINTMENT_MINUTES = 5, 24 * 60
 HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 DAY_LABELS = {"mon": _("Monday"), "tue": _("Tuesday"), "wed": _("Wednesday"), "thu": _("Thursday"),
               "fri": _("Friday"), "sat": _("Saturday"), "sun": _("Sunday")}
@@ -87,6 +88,14 @@ class AgentForm(forms.ModelForm):
         value = self.cleaned_data["temperature"]
         if not 0 <= value <= 1:
             raise forms.ValidationError(_("Between 0 and 1."))
+        return value
+
+    def clean_appointment_minutes(self) -> int:
+        """A zero-minute appointment (with no buffer) once made the availability grid loop for ever."""
+        value = self.cleaned_data["appointment_minutes"]
+        if not MIN_APPOINTMENT_MINUTES <= value <= MAX_APPOINTMENT_MINUTES:
+            raise forms.ValidationError(_("An appointment lasts between %(min)d and %(max)d minutes.")
+                                        % {"min": MIN_APPOINTMENT_MINUTES, "max": MAX_APPOINTMENT_MINUTES})
         return value
 
     def clean(self) -> dict[str, Any]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.agents.llm.base import ToolSpec
@@ -52,20 +53,34 @@ def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[
 
 
 def _when(value: Any) -> datetime:
-    moment = parse_datetime(str(value or ""))
+    try:
+        moment = parse_datetime(str(value or ""))
+    except ValueError:  # well formed but impossible: 2026-02-30T10:00
+        moment = None
     if moment is None:
         raise InvalidInput("expected an ISO 8601 date-time, e.g. 2026-11-24T10:30:00+01:00")
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=bookings.client_zone())
+    try:  # 9999-12-31T23:00-05:00 parses, but is past year 9999 in UTC, where PostgreSQL gets it
+        moment.astimezone(UTC).astimezone(bookings.client_zone())
+    except OverflowError:
+        raise InvalidInput(gettext("This date cannot be booked.")) from None
     return moment
 
 
 def _day(value: Any) -> date | None:
     if not value:
         return None
-    parsed = parse_date(str(value)[:10])
+    try:
+        parsed = parse_date(str(value)[:10])
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise InvalidInput("expected a date, e.g. 2026-11-24")
+    today = timezone.now().astimezone(bookings.client_zone()).date()
+    if not today <= parsed <= today + timedelta(days=bookings.MAX_DAYS_AHEAD):
+        raise InvalidInput(gettext("This date cannot be booked: choose a day between today and %(days)d days from now.")
+                           % {"days": bookings.MAX_DAYS_AHEAD})
     return parsed
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +19,8 @@ from apps.agents.tools import TOOLS
 from apps.clients.entitlements import client_may
 from apps.conversations.models import Conversation
 from apps.conversations.services import conversation_start
-from apps.core.errors import InvalidInput, PermissionDenied
+from apps.core.errors import PermissionDenied
+from apps.core.inputs import body_object, int_field, text_field
 from apps.dashboard.views import _require_manage
 
 DRAFT_SESSION_KEY = "vocalia_agent_draft"
@@ -103,21 +103,16 @@ def _event_json(event: Any) -> dict[str, Any]:
 def agent_chat(request: HttpRequest, agent_id: int) -> JsonResponse:
     """One turn of the dashboard's live test chat (JSON in, the turn's events out)."""
     agent = get_object_or_404(Agent, pk=agent_id)
-    try:
-        payload = json.loads(request.body or b"{}")
-    except json.JSONDecodeError:
-        raise InvalidInput(_("The request body is not valid JSON.")) from None
-    if not isinstance(payload, dict):
-        raise InvalidInput(_("The request body is not valid JSON."))
-    conversation_id = payload.get("conversation")
+    payload = body_object(request)
+    conversation_id, text = int_field(payload, "conversation"), text_field(payload, "text")
+    language = text_field(payload, "language", limit=10) or agent.default_language
     conversation = None
     if conversation_id:
         conversation = Conversation.objects.filter(pk=conversation_id, agent=agent,
                                                    channel=Conversation.Channel.DASHBOARD).first()
     if conversation is None or conversation.ended is not None:
-        conversation = conversation_start(agent=agent, channel=Conversation.Channel.DASHBOARD,
-                                          language=str(payload.get("language") or agent.default_language),
+        conversation = conversation_start(agent=agent, channel=Conversation.Channel.DASHBOARD, language=language,
                                           visitor_id=f"dashboard:{request.user.pk}")
     events = engine.turn_run(client=request.client, conversation_id=conversation.pk,  # type: ignore[attr-defined]
-                             text=str(payload.get("text") or ""))
+                             text=text)
     return JsonResponse({"conversation": conversation.pk, "events": [_event_json(e) for e in events]})

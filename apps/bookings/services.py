@@ -18,6 +18,7 @@ from apps.core.errors import Conflict, InvalidInput, NotFound
 
 MIN_LEAD_TIME = timedelta(minutes=30)
 MAX_DAYS_AHEAD = 90
+MAX_SLOTS_PER_INTERVAL = 24 * 60
 
 
 def client_zone() -> ZoneInfo:
@@ -29,7 +30,8 @@ def _intervals(agent: Agent, day: date, zone: ZoneInfo) -> list[tuple[datetime, 
     result = []
     for start_text, end_text in (agent.business_hours or {}).get(WEEKDAYS[day.weekday()], []):
         start = datetime.combine(day, time.fromisoformat(start_text), zone)
-        end = datetime.combine(day, time.fromisoformat(end_text), zone)
+        end = (datetime.combine(day + timedelta(days=1), time(0), zone) if end_text == "24:00"  # the form allows it
+               else datetime.combine(day, time.fromisoformat(end_text), zone))
         if end > start:
             result.append((start, end))
     return result
@@ -37,10 +39,19 @@ def _intervals(agent: Agent, day: date, zone: ZoneInfo) -> list[tuple[datetime, 
 
 def slots_available(*, agent: Agent, start_day: date | None = None, days: int = 7, limit: int = 50,
                     now: datetime | None = None) -> list[datetime]:
-    """Free appointment starts (aware datetimes in the client's zone), earliest first."""
+    """Free appointment starts (aware datetimes in the client's zone), earliest first.
+
+    Only days from today to MAX_DAYS_AHEAD have any (a day Python holds but cannot add a week to,
+    9999-12-31, has none); an agent with a zero-minute appointment has none (the form refuses it; the grid
+    would never advance), and one opening interval yields at most a day's minutes of slots."""
     zone = client_zone()
     now = now or timezone.now()
-    start_day = start_day or now.astimezone(zone).date()
+    today = now.astimezone(zone).date()
+    start_day = start_day or today
+    days = max(1, min(days, MAX_DAYS_AHEAD + 1))
+    if (start_day > today + timedelta(days=MAX_DAYS_AHEAD) or start_day + timedelta(days=days) <= today
+            or agent.appointment_minutes <= 0):
+        return []
     length = timedelta(minutes=agent.appointment_minutes)
     step = length + timedelta(minutes=agent.buffer_minutes)
     window_end = datetime.combine(start_day + timedelta(days=days), time(0), zone)
@@ -52,7 +63,9 @@ def slots_available(*, agent: Agent, start_day: date | None = None, days: int = 
         day = start_day + timedelta(days=offset)
         for open_at, close_at in _intervals(agent, day, zone):
             slot = open_at
-            while slot + length <= close_at:
+            for _slot in range(MAX_SLOTS_PER_INTERVAL):
+                if slot + length > close_at:
+                    break
                 blocked = slot + step
                 if slot >= now + MIN_LEAD_TIME and not any(s < blocked and slot < b for s, b in booked):
                     free.append(slot)

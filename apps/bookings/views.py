@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date as _parse_date
 
 from apps.bookings.models import Appointment
-
-
-def parse_date(value: str) -> date | None:
-    """A date from a query string; None when absent, malformed or impossible (2026-02-30)."""
-    try:
-        return _parse_date(value)
-    except ValueError:
-        return None
+from apps.core.inputs import query_date
 
 
 def appointments(request: HttpRequest) -> HttpResponse:
     zone = ZoneInfo(request.client.timezone)  # type: ignore[attr-defined]
     today = timezone.now().astimezone(zone).date()
-    start = parse_date(request.GET.get("week", "") or "") or today
+    start = query_date(request.GET.get("week", ""), field="week") or today
     monday = start - timedelta(days=start.weekday())
     week_start = datetime.combine(monday, time.min, zone)
     rows = list(Appointment.objects.select_related("agent").filter(

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date as _parse_date
 
 from apps.conversations.models import Conversation
-
-
-def parse_date(value: str) -> date | None:
-    """A date from a query string; None when absent, malformed or impossible (2026-02-30)."""
-    try:
-        return _parse_date(value)
-    except ValueError:
-        return None
+from apps.core.inputs import query_date
 
 
 def conversations_list(request: HttpRequest) -> HttpResponse:
     rows = Conversation.objects.select_related("agent").order_by("-started", "-id")
     channel, outcome = request.GET.get("channel", ""), request.GET.get("outcome", "")
-    since, until = parse_date(request.GET.get("from", "") or ""), parse_date(request.GET.get("to", "") or "")
+    since = query_date(request.GET.get("from", ""), field="from")
+    until = query_date(request.GET.get("to", ""), field="to")
     if channel in Conversation.Channel.values:
         rows = rows.filter(channel=channel)
     if outcome in Conversation.Outcome.values:

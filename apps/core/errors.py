@@ -13,6 +13,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.views.debug import ExceptionReporter
 
 JSON_PREFIXES = ("/api/", "/widget/", "/telephony/", "/healthz", "/readyz")
 
@@ -149,3 +150,27 @@ def exception_response(request: HttpRequest, exception: Exception) -> HttpRespon
     if isinstance(exception, RequestDataTooBig):
         return error_response(request, PayloadTooLarge())
     return None
+
+
+def printable(text: str) -> str:
+    """`text` with lone surrogates written as escapes, so it can always be encoded to UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def last_resort_response(request: HttpRequest) -> HttpResponse:
+    """A 500 that cannot fail: no template, no request data, only the path's prefix is looked at."""
+    message = "Something went wrong on our side. It has been logged."
+    if str(getattr(request, "path", "")).startswith(JSON_PREFIXES):
+        return JsonResponse({"error": {"code": "server_error", "message": message}}, status=500)
+    return HttpResponse(message, status=500, content_type="text/plain; charset=utf-8")
+
+
+class PrintableExceptionReporter(ExceptionReporter):
+    """Django's debug page (settings.DEFAULT_EXCEPTION_REPORTER), which failed to encode itself when the
+    request or a local variable held a lone surrogate, and so turned a 500 into a crash of the handler."""
+
+    def get_traceback_html(self) -> str:
+        return printable(str(super().get_traceback_html()))
+
+    def get_traceback_text(self) -> str:
+        return printable(str(super().get_traceback_text()))

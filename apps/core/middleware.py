@@ -1,15 +1,53 @@
-"""Process-level middleware: health endpoints before anything touches a client, and error mapping."""
+"""Process-level middleware: a last resort for failures, health endpoints before anything touches a client,
+and error mapping."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, get_resolver
 
 from apps.core import health
-from apps.core.errors import error_response, exception_response, page_not_found
+from apps.core.errors import error_response, exception_response, last_resort_response, page_not_found
+
+logger = logging.getLogger(__name__)
+
+
+class LastResortMiddleware:
+    """The outermost middleware of both handlers: whatever escapes the rest, the 500 page included, becomes a
+    plain 500. Django's ASGI handler returns a request's database connection to the pool when the response
+    is closed; an exception escaping the handler skipped that, and each such request kept a pooled connection
+    until the instance hung (issue 8)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self.__acall__(request)
+        try:
+            return self.get_response(request)
+        except Exception:
+            logger.exception("the error handling failed for a request")
+            return last_resort_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return await self.get_response(request)
+        except Exception:
+            logger.exception("the error handling failed for a request")
+            return last_resort_response(request)
 
 
 class HealthCheckMiddleware:

@@ -17,7 +17,15 @@ from apps.clients.middleware import STAFF_SESSION_KEY
 from apps.clients.models import ApiKey, Invitation, Membership
 from apps.clients.plans import FEATURES
 from apps.clients.selectors import client_keys, client_members
-from apps.core.errors import PermissionDenied, VocaliaError, error_response, json_error, page_not_found, wants_json
+from apps.core.errors import (
+    PermissionDenied,
+    VocaliaError,
+    error_response,
+    json_error,
+    last_resort_response,
+    page_not_found,
+    wants_json,
+)
 from apps.dashboard.forms import AcceptInvitationForm, ClientSettingsForm, InviteForm, RoleForm
 from apps.dashboard.selectors import home_usage
 
@@ -220,7 +228,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if wants_json(request):
-        return json_error(500, "server_error", _("Something went wrong on our side. It has been logged."))
-    return render(request, "errors/error.html",
-                  {"status": 500, "message": _("Something went wrong on our side. It has been logged.")}, status=500)
+    """The 500 page; if even that fails (a request Django cannot describe), a plain one that cannot."""
+    try:
+        if wants_json(request):
+            return json_error(500, "server_error", _("Something went wrong on our side. It has been logged."))
+        response = render(request, "errors/error.html", {
+            "status": 500, "message": _("Something went wrong on our side. It has been logged.")}, status=500)
+        response.content  # noqa: B018 - encoded here, so a failure to encode is caught here
+        return response
+    except Exception:  # noqa: BLE001 - the handler of last resort must answer
+        return last_resort_response(request)

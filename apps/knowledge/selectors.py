@@ -121,7 +121,7 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "") -> list[
     only they are searched (Arabic and Darija count as one), so a French visitor is not answered
     from the English FAQ."""
     stats = _stats()  # one cache read per search
-    terms = _terms(query)
+    terms = _terms(query.replace("\x00", ""))
     corrections, counts = _vocabulary(terms)
     terms = _informative(terms, counts, int(stats["documents"]))
     method = "fulltext+corrected" if corrections else "fulltext"

@@ -41,10 +41,11 @@ def document_create(*, title: str, kind: str, language: str, text: str = "", dat
             raise InvalidInput(_("The PDF file is empty."))
         if not data.startswith(b"%PDF"):
             raise InvalidInput(_("This file is not a PDF."))
-    elif not text.strip():
+    elif not text.replace("\x00", "").strip():
         raise InvalidInput(_("The document is empty."))
     if (data and len(data) > MAX_DOCUMENT_BYTES) or len(text) > MAX_TEXT_CHARS:
         raise PayloadTooLarge(_("The document is too large (10 MB at most)."))
+    text, title = text.replace("\x00", ""), title.replace("\x00", "")  # PostgreSQL text cannot hold NUL
     title = (title.strip() or url or _("Untitled"))[:200]
     document = Document.objects.create(title=title, kind=kind, language=language, raw_text=text,
                                        raw_bytes=data, source_url=url)
@@ -125,7 +126,7 @@ def _ingest(document_id: int) -> Document:
     document = Document.objects.get(pk=document_id)
     _progress(document, 5, Document.Status.PROCESSING)
     try:
-        content = _extract(document)
+        content = _extract(document).replace("\x00", "")  # a PDF or a fetched page may hold NUL bytes
         if not content.strip():
             raise InvalidInput(_("No text could be read from this document."))
         _progress(document, 40)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from apps.clients.entitlements import quota_require
 from apps.core.errors import InvalidInput, VocaliaError
+from apps.core.inputs import text_clean
 from apps.dashboard.views import _require_manage
 from apps.knowledge import services
 from apps.knowledge.forms import DocumentForm
@@ -45,7 +46,7 @@ def knowledge_home(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Document added; it is being processed."))
                 return redirect("knowledge")
-    query = request.GET.get("q", "").strip()[:500]
+    query = text_clean(request.GET.get("q", ""), field="q").strip()[:500]
     passages = knowledge_search(query=query, limit=5) if query else []
     return render(request, "knowledge/home.html", {"form": form, "documents": Document.objects.all()[:500],
                                                    "query": query, "passages": passages})

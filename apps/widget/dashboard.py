@@ -18,6 +18,7 @@ from apps.agents.models import Agent
 from apps.clients.entitlements import client_may
 from apps.clients.selectors import client_publishable_key
 from apps.core.errors import VocaliaError
+from apps.core.inputs import text_clean
 from apps.dashboard.views import _require_manage
 from apps.voice.providers import recognised_languages
 from apps.widget.models import WidgetSettings
@@ -91,11 +92,11 @@ def origins_update(request: HttpRequest) -> HttpResponse:
     _require_manage(request)
     client = request.client  # type: ignore[attr-defined]
     current = list(widget_settings(client).allowed_origins)
-    if "remove" in request.POST:
-        current = [origin for origin in current if origin != request.POST["remove"]]
-    elif request.POST.get("origin", "").strip():
-        current.append(request.POST["origin"].strip())
     try:
+        if "remove" in request.POST:
+            current = [origin for origin in current if origin != request.POST["remove"]]
+        elif request.POST.get("origin", "").strip():
+            current.append(text_clean(request.POST["origin"], field="origin").strip())
         widget_origins_set(client=client, origins=current)
     except VocaliaError as error:
         messages.error(request, error.message)

@@ -1,4 +1,4 @@
-"""The widget handler's one middleware (settings.WIDGET_MIDDLEWARE, vocalia/asgi.py).
+"""The widget handler's own middleware (settings.WIDGET_MIDDLEWARE, after the last resort; vocalia/asgi.py).
 
 What the public widget API needs from the usual stack, and nothing else: the public URLconf (the client
 comes from the key, not the host), the visitor's language for error messages, the security headers,

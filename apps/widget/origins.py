@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _HOST = re.compile(r"^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+$")
 
 
@@ -16,9 +17,14 @@ class InvalidOrigin(ValueError):
 def normalise_origin(value: str) -> str:
     """'HTTPS://Shop.Example:443/' → 'https://shop.example'. Raises InvalidOrigin."""
     text = (value or "").strip()
+    if _CONTROL.search(text):  # urlsplit would quietly drop a tab or a newline: "https://sh\nop.example"
+        raise InvalidOrigin("invalid characters")
     if "://" not in text:
         raise InvalidOrigin("an origin starts with http:// or https://")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "http://[::1": an unclosed IPv6 bracket
+        raise InvalidOrigin("invalid host") from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise InvalidOrigin("only http and https")

@@ -20,6 +20,7 @@ from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
 from apps.widget.origins import DEFAULT_PORTS, InvalidOrigin, normalise_origin
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 LANGUAGES = ["fr", "en", "es", "ar", "ary"]
 
 
@@ -120,7 +121,7 @@ def sighting_record(*, client: Client, origin: str, page_url: str = "") -> bool:
 
 
 def rejection_record(*, client: Client, reason: str, origin: str = "") -> None:
-    origin = origin[:300]
+    origin = _CONTROL.sub("", origin)[:300]  # a forged header may hold a NUL, which PostgreSQL refuses
     now = timezone.now()
     updated = WidgetRejection.objects.filter(client=client, reason=reason, origin=origin).update(
         last_seen=now, count=F("count") + 1)

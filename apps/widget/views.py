@@ -11,6 +11,7 @@ with CORS headers, so the widget can say why in the console.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,12 +37,12 @@ from apps.core.errors import (
     InvalidKey,
     NotAuthenticated,
     OriginNotAllowed,
-    PayloadTooLarge,
     QuotaExceeded,
     RateLimited,
     VocaliaError,
     json_error,
 )
+from apps.core.inputs import body_object, object_field, text_field
 from apps.core.platform_cache import MISSING, cache_get, cache_set
 from apps.core.ratelimit import rate_limit_hit
 from apps.crm.services import lead_qualify
@@ -52,6 +53,7 @@ from apps.widget.services import rejection_record, sighting_record, widget_setti
 from apps.widget.tokens import TOKEN_TTL, token_issue, token_read
 
 ALLOWED_HEADERS = "Content-Type, X-Vocalia-Key, X-Vocalia-Token, Accept"
+_ECHOABLE = re.compile(r"^[\x21-\x7e]+$")
 MAX_BODY = 16 * 1024
 
 
@@ -64,7 +66,8 @@ class WidgetCall:
 
 
 def _cors(response: HttpResponse, origin: str) -> HttpResponse:
-    if origin:
+    """CORS headers for `origin`; one that could never be an origin (a newline, a NUL) is not echoed back."""
+    if origin and _ECHOABLE.match(origin):
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
         response["Access-Control-Expose-Headers"] = "Retry-After"
@@ -96,18 +99,7 @@ def _error(error: VocaliaError, origin: str) -> HttpResponse:
 def _body(request: HttpRequest) -> dict[str, Any]:
     if request.method != "POST":
         return {}
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > MAX_BODY or len(request.body) > MAX_BODY:
-        raise PayloadTooLarge()
-    if not request.body:
-        return {}
-    try:
-        data = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput(_("The request body is not valid JSON.")) from None
-    if not isinstance(data, dict):
-        raise InvalidInput(_("The request body must be a JSON object."))
-    return data
+    return body_object(request, max_bytes=MAX_BODY)
 
 
 def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
@@ -251,7 +243,9 @@ def _config(call: WidgetCall) -> JsonResponse:
 def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: str, body: dict[str, Any],
                       channel: str) -> dict[str, Any]:
     """Start a widget conversation (text or voice) within the quota; its id, signed token and language."""
-    visitor = str(body.get("visitor") or "")[:80]
+    visitor = text_field(body, "visitor", limit=80)
+    asked_language, page, context = text_field(body, "language"), text_field(body, "page", limit=500), \
+        object_field(body, "context")
     with tenant_context(client):
         try:
             quota_require(client, "monthly_conversations")
@@ -259,9 +253,8 @@ def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: s
             rejection_record(client=client, reason=WidgetRejection.Reason.QUOTA_EXCEEDED, origin=origin)
             raise
         agent = _agent_for(settings_row)
-        language = _language(client, settings_row, str(body.get("language") or ""), agent)
-        metadata = {"origin": origin, "page": str(body.get("page") or "")[:500], "greeted": True,
-                    "context": body.get("context") if isinstance(body.get("context"), dict) else {}}
+        language = _language(client, settings_row, asked_language, agent)
+        metadata = {"origin": origin, "page": page, "greeted": True, "context": context}
         conversation = conversation_start(agent=agent, channel=channel, language=language,
                                           visitor_id=visitor, metadata=metadata)
     token = token_issue(client_id=client.pk, conversation_id=conversation.pk, visitor=visitor)
@@ -302,20 +295,20 @@ def history(request: HttpRequest, call: WidgetCall) -> JsonResponse:
 
 @widget_endpoint("POST")
 def seen(request: HttpRequest, call: WidgetCall) -> JsonResponse:
-    sighting_record(client=call.client, origin=call.origin, page_url=str(call.body.get("page") or ""))
+    sighting_record(client=call.client, origin=call.origin, page_url=text_field(call.body, "page", limit=1000))
     return JsonResponse({"ok": True})
 
 
 @widget_endpoint("POST", limit_scope="visitor")
 def lead_capture(request: HttpRequest, call: WidgetCall) -> JsonResponse:
     body = call.body
+    name, email = text_field(body, "name", limit=120), text_field(body, "email", limit=254)
+    phone, need = text_field(body, "phone", limit=32), text_field(body, "message", limit=2000)
     with tenant_context(call.client):
         conversation = None
         if request.headers.get("X-Vocalia-Token"):
             conversation = _conversation(request, call)
-        lead = lead_qualify(conversation=conversation, name=str(body.get("name") or "")[:120],
-                            email=str(body.get("email") or "")[:254], phone=str(body.get("phone") or "")[:32],
-                            need=str(body.get("message") or "")[:2000])
+        lead = lead_qualify(conversation=conversation, name=name, email=email, phone=phone, need=need)
     return JsonResponse({"lead": lead.pk, "score": lead.score}, status=201)
 
 

@@ -288,6 +288,11 @@ class BuiltinProvider:
                 answer += " " + _("Shall we go on with your booking?")
             return [TextDelta(answer)]
         if name == "check_availability":
+            if error:  # a day that cannot be booked (past, too far ahead, or beyond what a calendar holds)
+                for key in ("day", "time", "period", "offered"):
+                    self.state.pop(key, None)
+                self.state["asked"] = "day"
+                return [TextDelta(_("I can't book on that day. Which other day suits you?"))]
             return [TextDelta(self._propose(result.get("slots") or [], available))]
         if name == "book_appointment":
             if error:

@@ -309,7 +309,9 @@ _TIMELINE_PHRASES = {
 def extract_timeline_days(text: str) -> int | None:
     norm = normalise(text).translate(ARABIC_DIGITS)
     for unit, words in _TIMELINE_UNITS.items():
-        pattern = r"(\d+|" + "|".join(w for w in _WORD_NUMBERS if not w.endswith("_")) + r")\s*(" + \
+        # at most four digits, starting a run of digits: `\d+` retried at every digit of a 4000-digit message
+        # took seconds (issue 8); a longer timeline is refused by lead_qualify anyway
+        pattern = r"(?<!\d)(\d{1,4}|" + "|".join(w for w in _WORD_NUMBERS if not w.endswith("_")) + r")\s*(" + \
             "|".join(re.escape(normalise(w)) for w in words) + r")\b"
         match = re.search(pattern, norm)
         if match:
