@@ -17,6 +17,7 @@ vocalia/env.py). `VOCALIA_DATA_DIR` puts them somewhere else than .data/.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -134,32 +135,48 @@ def ensure() -> None:
     print(f"redis:    {redis_how}")
 
 
+def _is_ours(pid: int, needle: Path) -> bool:
+    """The pid file's process is still the server started for this data dir (not a recycled pid)."""
+    import psutil
+
+    try:
+        return str(needle) in " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return False
+
+
+def _signal_and_wait(pid: int, signum: int, *, seconds: float) -> bool:
+    """True once `pid` is gone (or was not running)."""
+    try:
+        os.kill(pid, signum)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.1)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 def _stop_redis() -> None:
     if REDIS_PID.exists():
         pid = int(REDIS_PID.read_text().strip())
-        try:
-            os.kill(pid, 15)
-            for _ in range(50):
-                os.kill(pid, 0)
-                time.sleep(0.1)
-        except ProcessLookupError:
-            pass
+        if _is_ours(pid, REDIS_SOCKET):
+                _signal_and_wait(pid, signal.SIGTERM, seconds=10) or _signal_and_wait(pid, signal.SIGKILL, seconds=2)
         REDIS_PID.unlink(missing_ok=True)
     REDIS_SOCKET.unlink(missing_ok=True)
 
 
 def _stop_postgres() -> None:
-    if not (PG_DIR / "postmaster.pid").exists():
+    pid_file = PG_DIR / "postmaster.pid"
+    if not pid_file.exists():
         return
-    pgserver = _pgserver()
-    from pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(PG_DIR)
-    if info is not None and info.is_running():
-        # pg_ctl directly: pgserver's own cleanup() stops nothing while a crashed process is still listed
-        # as a handle holder in .handle_pids.json.
-        user = PG_ROOT_USER if os.geteuid() == 0 else None
-        pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PG_DIR, user=user)
+    pid = int(pid_file.read_text().split()[0])
+    # SIGINT is PostgreSQL's fast shutdown. Sent directly rather than through pg_ctl: as root pg_ctl must run
+    # as the `pgserver` user, who may no longer reach PG_DIR (a parent folder made private again), and
+    # pgserver's own cleanup() stops nothing while a crashed process is still listed in .handle_pids.json.
+    if _is_ours(pid, PG_DIR):
+        _signal_and_wait(pid, signal.SIGINT, seconds=30) or _signal_and_wait(pid, signal.SIGQUIT, seconds=5)
     (PG_DIR / ".handle_pids.json").unlink(missing_ok=True)
 
 

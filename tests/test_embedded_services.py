@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -82,8 +84,10 @@ def _services_file(data: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
-    data = tmp_path_factory.mktemp("embedded")
+def embedded() -> Iterator[Embedded]:
+    # Not pytest's tmp_path: as root, PostgreSQL runs as the `pgserver` user, and every pytest session
+    # (another checkout's) makes /tmp/pytest-of-root private again, locking that user out.
+    data = Path(tempfile.mkdtemp(prefix="vocalia-embedded-"))
     env = {name: value for name, value in os.environ.items() if name not in _INHERITED}
     env.update(VOCALIA_EMBEDDED="1", VOCALIA_DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="vocalia.settings",
                REDIS_DB_BASE=str(REDIS_DB_BASE), PYTHONUNBUFFERED="1")
@@ -100,6 +104,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
         yield stack
     finally:
         subprocess.run([PY, "scripts/services.py", "--stop"], cwd=ROOT, env=env, capture_output=True, timeout=60)
+        shutil.rmtree(data, ignore_errors=True)
         print(f"\nembedded servers: {', '.join(f'{k} {v:.1f} s' for k, v in stack.timings.items())}")
 
 
@@ -180,13 +185,25 @@ def test_it_runs_the_product_provisions_a_client_through_the_worker_and_is_ready
             == embedded.sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = '_template'")[0][0]
         assert embedded.redis(REDIS_DB_BASE + 1).exists("_kombu.binding.celery") == 1  # the broker's db
     finally:
+        alive = _stop(runner)
+    assert alive == [], f"still running after scripts/run.py stopped: {alive}"
+
+
+def _stop(runner: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """SIGTERM to scripts/run.py (it stops daphne, the worker and beat); what outlives it is killed, and returned."""
+    try:
         children = psutil.Process(runner.pid).children(recursive=True)
-        runner.send_signal(signal.SIGTERM)
+    except psutil.NoSuchProcess:
+        children = []
+    runner.send_signal(signal.SIGTERM)
+    try:
         runner.wait(timeout=30)
-        _gone, alive = psutil.wait_procs(children, timeout=30)
-        for process in alive:
-            process.kill()
-    assert alive == []
+    except subprocess.TimeoutExpired:
+        runner.kill()
+    _gone, alive = psutil.wait_procs(children, timeout=30)
+    for process in alive:
+        process.kill()
+    return alive
 
 
 CACHE_AND_LAYER = """
