@@ -8,6 +8,7 @@ Celery worker and beat), a client provisioned through the worker, /readyz, `make
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -83,28 +84,69 @@ def _services_file(data: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
+class _Preparation:
+    """services.py then `migrate_all`, in the background: tests/conftest.py starts it once collection is done,
+    so its ~1 min of CPU (dj-stripe's migrations of the public schema) runs next to the test database's
+    own migrations instead of after them. Stopped at the end of the module, or when pytest exits."""
+
+    def __init__(self) -> None:
+        self.data = Path(tempfile.mkdtemp(prefix="vocalia-embedded-"))  # not tmp_path, see embedded()
+        self.env = {name: value for name, value in os.environ.items() if name not in _INHERITED}
+        self.env.update(VOCALIA_EMBEDDED="1", VOCALIA_DATA_DIR=str(self.data), REDIS_DB_BASE=str(REDIS_DB_BASE),
+                        DJANGO_SETTINGS_MODULE="vocalia.settings", PYTHONUNBUFFERED="1")
+        self.log = self.data / "prepare.log"
+        self.started = time.monotonic()
+        with open(self.log, "w") as out:
+            self.process = subprocess.Popen(
+                ["sh", "-c", '"$0" scripts/services.py && "$0" manage.py migrate_all', PY],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.stopped = False
+        atexit.register(self.stop)
+
+    def wait(self, timeout: float = 900) -> float:
+        """Seconds from start to done, migrations included."""
+        self.process.wait(timeout=timeout)
+        assert self.process.returncode == 0, f"services.py / migrate_all failed:\n{self.log.read_text()[-8000:]}"
+        return time.monotonic() - self.started
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        subprocess.run([PY, "scripts/services.py", "--stop"], cwd=ROOT, env=self.env, capture_output=True,
+                       timeout=60)
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+_preparation: _Preparation | None = None
+
+
+def embedded_prepare() -> None:
+    global _preparation
+    if _preparation is None:
+        _preparation = _Preparation()
+
+
 @pytest.fixture(scope="module")
 def embedded() -> Iterator[Embedded]:
-    # Not pytest's tmp_path: as root, PostgreSQL runs as the `pgserver` user, and every pytest session
-    # (another checkout's) makes /tmp/pytest-of-root private again, locking that user out.
-    data = Path(tempfile.mkdtemp(prefix="vocalia-embedded-"))
-    env = {name: value for name, value in os.environ.items() if name not in _INHERITED}
-    env.update(VOCALIA_EMBEDDED="1", VOCALIA_DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="vocalia.settings",
-               REDIS_DB_BASE=str(REDIS_DB_BASE), PYTHONUNBUFFERED="1")
-    stack = Embedded(data=data, env=env, database_url="", redis_socket=data / "redis.sock")
+    # The data dir is not pytest's tmp_path: as root, PostgreSQL runs as the `pgserver` user, and every pytest
+    # session (another checkout's too) makes /tmp/pytest-of-root private again, locking that user out.
+    embedded_prepare()
+    assert _preparation is not None
+    preparation = _preparation
+    stack = Embedded(data=preparation.data, env=preparation.env, database_url="",
+                     redis_socket=preparation.data / "redis.sock")
     try:
-        started = time.monotonic()
-        stack.run("scripts/services.py", timeout=120)
-        stack.timings["services"] = time.monotonic() - started
-        chosen = _services_file(data)
-        stack.database_url = chosen["DATABASE_URL"]
-        started = time.monotonic()
-        stack.run("manage.py", "migrate_all", timeout=900)
-        stack.timings["migrate_all"] = time.monotonic() - started
+        waited = time.monotonic()
+        stack.timings["services + migrate_all"] = preparation.wait()
+        stack.timings["waited for them"] = time.monotonic() - waited
+        stack.database_url = _services_file(preparation.data)["DATABASE_URL"]
         yield stack
     finally:
-        subprocess.run([PY, "scripts/services.py", "--stop"], cwd=ROOT, env=env, capture_output=True, timeout=60)
-        shutil.rmtree(data, ignore_errors=True)
+        preparation.stop()
         print(f"\nembedded servers: {', '.join(f'{k} {v:.1f} s' for k, v in stack.timings.items())}")
 
 
