@@ -179,7 +179,7 @@ def pytest_collection_finish(session: Any) -> None:
         return
     for item in session.items:
         prepare = getattr(getattr(item, "module", None), "embedded_prepare", None)
-        if prepare is not None:
+        if prepare is not None and "embedded" in getattr(item, "fixturenames", ()):
             prepare()
             return
 
