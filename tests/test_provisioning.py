@@ -130,3 +130,21 @@ def test_it_suspends_and_reactivates_with_an_audit_trail(cast):
     with tenant_context(cast.client_b):
         actions = list(AuditEvent.objects.order_by("id").values_list("action", "actor_email"))[-2:]
     assert actions == [("client.suspended", "staff@agency.test"), ("client.reactivated", "staff@agency.test")]
+
+
+def test_it_records_platform_migrations_in_a_client_schema_without_replaying_them(cast):
+    from django.db.migrations.loader import MigrationLoader
+
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "t_record"')
+    assert provisioning._platform_migrations_record("t_record") > 0
+    recorded = provisioning._applied("t_record")
+    tenant_labels = provisioning._tenant_labels()
+    on_disk = set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+    assert recorded == {node for node in on_disk if node[0] not in tenant_labels}
+    assert ("djstripe", "0002_2_10") in recorded
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 't_record'")
+        assert cursor.fetchone()[0] == 1  # django_migrations only: recorded, not run
+    assert provisioning._platform_migrations_record("t_record") == 0
+    assert provisioning._applied(provisioning.TEMPLATE_SCHEMA) >= on_disk

@@ -3,7 +3,9 @@
 `scripts/services.py` writes `.data/services.env` (DATABASE_URL, REDIS_URL) when it
 starts embedded servers or finds local ones, so every process started from this
 checkout (daphne, celery, benches, tests) talks to the same database and Redis.
-A variable set in the real environment always wins.
+A variable set in the real environment always wins, except with `VOCALIA_EMBEDDED=1`:
+then the embedded servers services.py started win over DATABASE_URL / REDIS_URL.
+`VOCALIA_DATA_DIR` moves `.data/` (services.env, the embedded servers, beat's schedule).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SERVICES_FILE = BASE_DIR / ".data" / "services.env"
+DATA_DIR = Path(os.environ.get("VOCALIA_DATA_DIR") or BASE_DIR / ".data").resolve()
+SERVICES_FILE = DATA_DIR / "services.env"
+EMBEDDED = os.environ.get("VOCALIA_EMBEDDED", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _load_file(path: Path) -> dict[str, str]:
@@ -28,10 +32,15 @@ def _load_file(path: Path) -> dict[str, str]:
     return values
 
 
-_FILE_VALUES = {**_load_file(SERVICES_FILE), **_load_file(BASE_DIR / ".env")}
+_SERVICES = _load_file(SERVICES_FILE)
+_FILE_VALUES = {**_SERVICES, **_load_file(BASE_DIR / ".env")}
+# With VOCALIA_EMBEDDED=1 services.py ignored DATABASE_URL / REDIS_URL; so does everything it started.
+_FORCED = {name: _SERVICES[name] for name in ("DATABASE_URL", "REDIS_URL") if EMBEDDED and name in _SERVICES}
 
 
 def get(name: str, default: str = "") -> str:
+    if name in _FORCED:
+        return _FORCED[name]
     return os.environ.get(name, _FILE_VALUES.get(name, default))
 
 

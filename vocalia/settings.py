@@ -150,11 +150,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 def redis_url(url: str, db: int) -> str:
     """The same Redis server with another logical database (works for tcp and unix sockets)."""
     parts = urlparse(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "db"]
     if parts.scheme == "unix":
-        query = dict(parse_qsl(parts.query))
-        query["db"] = str(db)
-        return urlunparse(parts._replace(query=urlencode(query)))
-    return urlunparse(parts._replace(path=f"/{db}"))
+        # unix:///path.sock?db=N: urlunparse would drop the empty authority (unix:/path.sock), which redis-py
+        # refuses ("Redis URL must specify one of the following schemes"), so the URL is spelled out.
+        return f"unix://{parts.netloc}{parts.path}?{urlencode([*query, ('db', str(db))])}"
+    return urlunparse(parts._replace(path=f"/{db}", query=urlencode(query)))
 
 
 REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -188,7 +189,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".data" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = str(env.DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": timedelta(seconds=10)},
 }

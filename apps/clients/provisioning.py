@@ -3,7 +3,9 @@
 Running every migration for a new schema costs ~37 s once dj-stripe is installed
 (STACK-NOTES.md); cloning the template's structure (NODATA) and copying its
 `django_migrations` rows takes a fraction of a second. `migrate_all` keeps the
-template migrated whenever the code's migrations change.
+template migrated whenever the code's migrations change. The template itself skips
+the same ~37 s: the migrations of platform-only apps (dj-stripe, auth, allauth…) do
+nothing in a client schema, so they are recorded there without being replayed.
 """
 
 from __future__ import annotations
@@ -21,12 +23,50 @@ class TemplateMissing(RuntimeError):
     pass
 
 
-def _tenant_migrations_on_disk() -> set[tuple[str, str]]:
+def _tenant_labels() -> set[str]:
     from django.apps import apps
+
+    return {apps.get_app_config(name.rsplit(".", 1)[-1]).label for name in settings.TENANT_APPS}
+
+
+def _tenant_migrations_on_disk() -> set[tuple[str, str]]:
     from django.db.migrations.loader import MigrationLoader
 
-    labels = {apps.get_app_config(name.rsplit(".", 1)[-1]).label for name in settings.TENANT_APPS}
+    labels = _tenant_labels()
     return {node for node in MigrationLoader(None, ignore_no_migrations=True).graph.nodes if node[0] in labels}
+
+
+def _platform_migrations_record(schema: str) -> int:
+    """Record as applied in `schema` the migrations of apps that are not client apps (and depend on none).
+
+    In a client schema the tenant router refuses every one of their operations (tables, RunSQL, RunPython),
+    so applying them there only renders model states to do nothing: dj-stripe's 0002 alone, 514
+    RemoveFields, is ~35 s of a template migration. The rows written are the ones `migrate` would write."""
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    tenant_labels = _tenant_labels()
+    connection.set_schema(schema, include_public=False)  # the schema's own django_migrations, not public's
+    try:
+        recorder = MigrationRecorder(connection)
+        recorder.ensure_schema()
+        loader = MigrationLoader(connection, ignore_no_migrations=True)
+        applied = set(loader.applied_migrations)
+        graph = loader.graph
+        plan = dict.fromkeys(node for leaf in graph.leaf_nodes() for node in graph.forwards_plan(leaf))
+        recorded = 0
+        for node in plan:  # dependencies first
+            if node in applied or node[0] in tenant_labels:
+                continue
+            if any(ancestor[0] in tenant_labels for ancestor in graph.forwards_plan(node)):
+                continue  # it needs a client app's migration first: leave it to migrate
+            migration = graph.nodes[node]
+            for app_label, name in [*(migration.replaces or []), node]:
+                recorder.record_applied(app_label, name)
+            recorded += 1
+        return recorded
+    finally:
+        connection.set_schema_to_public()
 
 
 def template_is_current() -> bool:
@@ -47,6 +87,7 @@ def template_sync(*, verbosity: int = 0) -> None:
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{TEMPLATE_SCHEMA}"')
+    _platform_migrations_record(TEMPLATE_SCHEMA)
     call_command(
         "migrate_schemas", tenant=True, schema_name=TEMPLATE_SCHEMA, interactive=False, verbosity=verbosity
     )
