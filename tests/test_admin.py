@@ -358,3 +358,21 @@ def test_it_explains_slugs_in_the_staffs_language(cast):
     assert expected == "«riad_fes» ليس معرّفًا صالحًا. استعمل من 3 إلى 40 حرفًا: حروف لاتينية صغيرة a–z وأرقام " \
                        "وشرطات، تبدأ بحرف ولا تنتهي بشرطة."
     assert escape(expected) in content
+
+
+def test_it_shows_a_rotated_secret_key_on_the_answer_never_in_a_message_cookie(cast):
+    from apps.clients.models import ApiKey
+
+    http = staff_http(cast.staff)
+    before = set(ApiKey.objects.filter(client=cast.client_b, kind=ApiKey.Kind.SECRET).values_list("pk", flat=True))
+    response = http.post("/admin/clients/client/", {"action": "action_rotate_secret",
+                                                    "_selected_action": [cast.client_b.pk]})
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    shown = page.split('class="secret-key">')[1].split("</code>")[0]
+    assert shown.startswith("sk_")
+    key = ApiKey.objects.filter(client=cast.client_b, kind=ApiKey.Kind.SECRET).latest("pk")
+    assert key.pk not in before and services.keys.secret_hash(shown) == key.secret_hash
+    assert "messages" not in response.cookies or shown not in response.cookies["messages"].value
+    assert shown not in http.get("/admin/clients/client/").content.decode()

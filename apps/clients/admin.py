@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -201,11 +203,14 @@ class ClientAdmin(admin.ModelAdmin):
         self.message_user(request, _("Reactivated."))
 
     @admin.action(description=_("Rotate the secret API key"))
-    def action_rotate_secret(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
-        for client in queryset:
-            key, full = services.secret_key_rotate(client=client, actor=request.user)
-            self.message_user(request, _("%(client)s: new secret key %(key)s (shown once).")
-                              % {"client": client.name, "key": full}, messages.WARNING)
+    def action_rotate_secret(self, request: HttpRequest, queryset: QuerySet[Client]) -> HttpResponse:
+        # The new keys are shown on the answer itself: a message would carry them in a (readable) cookie.
+        rotated = [(client, services.secret_key_rotate(client=client, actor=request.user)[1]) for client in queryset]
+        response = TemplateResponse(request, "admin/clients/secret_keys.html",
+                                    {**self.admin_site.each_context(request), "opts": self.opts, "rotated": rotated,
+                                     "overlap_hours": round(settings.KEY_ROTATION_OVERLAP.total_seconds() / 3600)})
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description=_("Rotate the widget key"))
     def action_rotate_publishable(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
