@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -76,6 +76,9 @@ def ticket_create(*, subject: str, description: str = "", priority: str = Ticket
                                  contact=contact[:200], conversation=conversation)
 
 
+CALLBACK_MAX_AHEAD = timedelta(days=365)
+
+
 def callback_schedule(*, phone: str, due_at: datetime, name: str = "", reason: str = "",
                       conversation: Any = None) -> Callback:
     if not phone.strip():
@@ -84,5 +87,7 @@ def callback_schedule(*, phone: str, due_at: datetime, name: str = "", reason: s
         raise InvalidInput(_("The time must carry its time zone."))
     if due_at < timezone.now():
         due_at = timezone.now()
+    if due_at > timezone.now() + CALLBACK_MAX_AHEAD:
+        raise InvalidInput(_("A callback can be planned up to a year ahead."))
     return Callback.objects.create(phone=phone.strip()[:32], due_at=due_at, name=name[:120], reason=reason[:2000],
                                    conversation=conversation)
