@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from apps.agents.builtin import nlu
-from apps.agents.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
+from apps.integrations.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
 
 DAY_FORMATS = {"en": "l, F j", "es": r"l j \d\e F"}
 
