@@ -6,6 +6,7 @@ A provider is one class. Besides its kind's interface (`<kind>/base.py`) it carr
     label    what the Integrations page shows
     offline  True for a twin: it works with no network and no key
     fields   the settings it needs (`Field`s); secret ones are encrypted at rest and never shown back
+    connectable  False for a provider only the agency configures (its own mail server)
     from_settings(values) -> provider   build one from a client's account or the agency default
 
 Failures are `ProviderError(message, permanent=...)`: permanent means "the same request will fail again".
@@ -41,6 +42,7 @@ class ProviderBase:
     label: ClassVar[str | Promise] = ""
     offline: ClassVar[bool] = False
     fields: ClassVar[tuple[Field, ...]] = ()
+    connectable: ClassVar[bool] = True  # a client may connect its own account (not the agency's own mail)
 
     @classmethod
     def from_settings(cls, values: Mapping[str, Any]) -> Any:

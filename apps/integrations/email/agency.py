@@ -15,6 +15,7 @@ from apps.integrations.outbound import OutboundMessage, SendResult
 class AgencyMailSender(ProviderBase):
     name = "agency"
     label = _("The agency's mail server")
+    connectable = False
 
     def send(self, message: OutboundMessage) -> SendResult:
         message_id = f"<{uuid.uuid4().hex}@vocalia>"
