@@ -269,13 +269,6 @@ class FakeSMTP:
     def close(self) -> None: ...
 
 
-@pytest.fixture
-def fake_smtp(monkeypatch: pytest.MonkeyPatch) -> type[FakeSMTP]:
-    FakeSMTP.sessions, FakeSMTP.fail_with = [], []
-    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    return FakeSMTP
-
-
 SMTP = {"host": "smtp.example.com", "port": "587", "username": "hello@example.com", "password": "s3cret-pass",
         "security": "starttls", "from_email": "hello@example.com"}
 
