@@ -26,9 +26,9 @@ from django_tenants.utils import tenant_context
 
 from apps.agents.models import Agent
 from apps.agents.tools import TOOLS
+from apps.integrations.tts.espeak import EspeakSpeaker
 from apps.knowledge.services import documents_import
 from apps.voice.audio import SAMPLE_RATE, resample
-from apps.voice.tts import EspeakSpeaker
 from apps.widget.services import widget_origins_set
 from vocalia.asgi import application
 

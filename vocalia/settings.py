@@ -71,6 +71,7 @@ TENANT_APPS = [
     "apps.bookings",
     "apps.crm",
     "apps.messaging",
+    "apps.integrations",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -330,6 +331,15 @@ VOICE = {
 }
 # A voice session is closed after this many seconds.
 VOICE_MAX_SESSION_S = env.get_int("VOICE_MAX_SESSION_S", 900)
+
+# Outside services (docs/integrations.md). Agency defaults for kinds without their own variables above:
+# {"sms": {"provider": "<registry name>", "settings": {...}}}; a kind left out falls back to its offline twin.
+INTEGRATIONS_DEFAULTS: dict[str, dict[str, object]] = {}
+# Looked-up credentials (a phone number, an account SID) are stored as HMAC-SHA256(this key, value).
+INTEGRATIONS_BLIND_INDEX_KEY = env.get("INTEGRATIONS_BLIND_INDEX_KEY", SECRET_KEY)
+# Outbound deliveries: tries before a transient failure becomes `failed`, and the first retry's delay.
+DELIVERY_MAX_ATTEMPTS = env.get_int("DELIVERY_MAX_ATTEMPTS", 5)
+DELIVERY_RETRY_BASE_S = env.get_int("DELIVERY_RETRY_BASE_S", 30)
 
 # Knowledge-base URL fetching may reach private addresses only in development (SSRF guard).
 KNOWLEDGE_ALLOW_PRIVATE_URLS = env.get_bool("KNOWLEDGE_ALLOW_PRIVATE_URLS", DEBUG)

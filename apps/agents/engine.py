@@ -28,14 +28,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.agents.builtin.brain import BuiltinProvider
-from apps.agents.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest
-from apps.agents.llm.registry import provider_for
 from apps.agents.models import LANGUAGE_CODES
 from apps.agents.tools import ToolContext, tools_for
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import conversation_set_outcome, message_add
 from apps.core.channels_tenancy import client_db
 from apps.core.errors import InvalidInput, PayloadTooLarge, ProviderError, VocaliaError
+from apps.integrations.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest
+from apps.integrations.resolver import llm_for
 
 logger = logging.getLogger(__name__)
 MAX_TOOL_ROUNDS = 4
@@ -245,7 +245,7 @@ def _open(client: Any, conversation: Conversation, text: str, started: float) ->
     failure: Exception | None = None
     with transaction.atomic():
         turn = _begin(client, conversation, text)
-        chosen = provider_for(turn.agent)
+        chosen = llm_for(client=client, agent=turn.agent)
         if chosen is not None:
             return turn, chosen, []
         try:

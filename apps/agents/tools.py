@@ -17,11 +17,11 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from apps.agents.llm.base import ToolSpec
 from apps.bookings import services as bookings
 from apps.conversations.models import Conversation
 from apps.core.errors import InvalidInput
 from apps.crm import services as crm
+from apps.integrations.llm.base import ToolSpec
 from apps.knowledge.selectors import knowledge_search
 from apps.messaging.services import message_send
 

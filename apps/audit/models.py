@@ -20,6 +20,9 @@ ACTION_LABELS = {
     "member.role_changed": _("Role changed"),
     "member.removed": _("Member removed"),
     "staff.dashboard_opened": _("Agency staff opened the dashboard"),
+    "integration.connected": _("Integration connected"),
+    "integration.disconnected": _("Integration removed"),
+    "integration.test_sent": _("Test e-mail sent"),
 }
 
 

@@ -20,6 +20,7 @@ NAVIGATION = [
     ("tickets", _("Tickets"), "ticket"),
     ("outbox", _("Outbox"), "send"),
     ("install", _("Install widget"), "code"),
+    ("integrations", _("Integrations"), "plug"),
     ("team", _("Team"), "users"),
     ("keys", _("API keys"), "key"),
     ("settings", _("Settings"), "gear"),

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.messaging.models import OutboxMessage
+from apps.integrations.selectors import deliveries_recent
 
 
 def outbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "messaging/outbox.html", {"outbox": OutboxMessage.objects.all()[:500]})
+    return render(request, "messaging/outbox.html", {"outbox": deliveries_recent(limit=500)})

@@ -16,10 +16,10 @@ import httpx
 import pytest
 import respx
 
-from apps.agents.llm.anthropic import AnthropicProvider
-from apps.agents.llm.base import Done, ProviderConfig, ProviderEvent, TextDelta, ToolCallRequest, ToolSpec
-from apps.agents.llm.openai_compatible import OpenAICompatibleProvider
 from apps.core.errors import ProviderError
+from apps.integrations.llm.anthropic import AnthropicProvider
+from apps.integrations.llm.base import Done, ProviderConfig, ProviderEvent, TextDelta, ToolCallRequest, ToolSpec
+from apps.integrations.llm.openai_compatible import OpenAICompatibleProvider
 
 API_KEY = "sk-test-Vocalia0123456789abcdefSECRET"
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"

@@ -19,7 +19,7 @@ from apps.bookings.models import Appointment
 from apps.conversations.services import conversation_start
 from apps.core.errors import Conflict, FeatureNotInPlan, InvalidInput
 from apps.crm.services import bant_score
-from apps.messaging.models import OutboxMessage
+from apps.integrations.models import Delivery
 from tests.agents.conftest import make_agent
 
 
@@ -113,15 +113,23 @@ def test_it_gates_tools_by_plan_and_agent(cast):
 
 
 @pytest.mark.django_db
-def test_it_sends_messages_through_the_outbox_and_mail(cast, agent_a, mailoutbox):
+def test_it_queues_messages_and_sends_them_after_the_commit(cast, agent_a, mailoutbox,
+                                                            django_capture_on_commit_callbacks):
     with tenant_context(cast.client_a):
         conversation = conversation_start(agent=agent_a, channel="widget_text")
         ctx = ToolContext(client=cast.client_a, agent=agent_a, conversation=conversation, language="fr")
-        sms = TOOLS["send_message"].handler(ctx, {"channel": "sms", "to": "+33612345678", "body": "RDV demain 9h"})
-        mail = TOOLS["send_message"].handler(ctx, {"channel": "email", "to": "x@example.com", "body": "Hello",
-                                                   "subject": "RDV"})
-        assert OutboxMessage.objects.get(pk=sms["message_id"]).provider == "outbox"
-        assert mail["status"] == "sent" and mailoutbox[0].to == ["x@example.com"]
+        with django_capture_on_commit_callbacks(execute=True):
+            sms = TOOLS["send_message"].handler(ctx, {"channel": "sms", "to": "+33612345678", "body": "RDV demain 9h"})
+            mail = TOOLS["send_message"].handler(ctx, {"channel": "email", "to": "x@example.com", "body": "Hello",
+                                                       "subject": "RDV"})
+            # The tool call only queues: nothing is sent inside it.
+            assert sms["status"] == mail["status"] == "queued" and mailoutbox == []
+        kept = Delivery.objects.get(pk=sms["message_id"])
+        assert (kept.status, kept.provider, kept.kept_in_outbox, kept.attempts) == ("sent", "outbox", True, 1)
+        sent = Delivery.objects.get(pk=mail["message_id"])
+        assert (sent.status, sent.provider, sent.attempts) == ("sent", "agency", 1)
+        assert mailoutbox[0].to == ["x@example.com"] and mailoutbox[0].subject == "RDV"
+        assert sent.provider_message_id == mailoutbox[0].extra_headers["Message-ID"]
         with pytest.raises(InvalidInput):
             TOOLS["send_message"].handler(ctx, {"channel": "sms", "to": "not a phone", "body": "x"})
         with pytest.raises(FeatureNotInPlan):

@@ -118,8 +118,8 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
     from apps.bookings.models import Appointment
     from apps.conversations.models import Conversation
     from apps.crm.models import Callback, Lead, Ticket
+    from apps.integrations.models import Delivery
     from apps.knowledge.models import Document, Word
-    from apps.messaging.models import OutboxMessage
     from apps.usage.models import UsageCounter
     from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
 
@@ -128,6 +128,6 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
             for public_model in (WidgetSighting, WidgetRejection, WidgetSettings):
                 public_model.objects.filter(client=client).delete()
             with tenant_context(client):
-                for model in (Appointment, Lead, Ticket, Callback, OutboxMessage, Conversation, Document, Word,
+                for model in (Appointment, Lead, Ticket, Callback, Delivery, Conversation, Document, Word,
                               Agent, UsageCounter):
                     model.objects.all().delete()

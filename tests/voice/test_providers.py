@@ -13,10 +13,14 @@ from asgiref.sync import async_to_sync
 from django.test import override_settings
 
 from apps.core.errors import ProviderError
+from apps.integrations.stt.deepgram import DeepgramRecognizer
+from apps.integrations.stt.openai import OpenAIRecognizer
+from apps.integrations.stt.pocketsphinx import GRAMMARS, PocketSphinxRecognizer
+from apps.integrations.tts.elevenlabs import ElevenLabsSpeaker
+from apps.integrations.tts.espeak import EspeakSpeaker
+from apps.integrations.tts.openai import OpenAISpeaker
 from apps.voice import providers
 from apps.voice.audio import SAMPLE_RATE, EndpointDetector, resample, rms, wav_read, wav_write
-from apps.voice.stt import GRAMMARS, DeepgramRecognizer, OpenAIRecognizer, PocketSphinxRecognizer
-from apps.voice.tts import ElevenLabsSpeaker, EspeakSpeaker, OpenAISpeaker
 
 PCM = (b"\x10\x00\xf0\xff" * 4000)  # 0.5 s of a quiet square wave at 16 kHz
 KEY = "sk-secret-voice-key"

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.agents.builtin import nlu
-from apps.agents.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
+from apps.integrations.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
 
 DAY_FORMATS = {"en": "l, F j", "es": r"l j \d\e F"}
 
@@ -32,6 +33,11 @@ def _call(name: str, arguments: dict[str, Any]) -> ToolCallRequest:
 
 class BuiltinProvider:
     name = "builtin"
+    # The language-model kind's offline twin (apps.integrations.registry): built per conversation by the engine.
+    label = gettext_lazy("Built-in engine (offline)")
+    offline = True
+    connectable = False
+    fields = ()
 
     def __init__(self, *, conversation: Any, agent: Any, client: Any) -> None:
         self.conversation = conversation

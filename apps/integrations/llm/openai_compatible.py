@@ -15,8 +15,19 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from apps.agents.llm.base import Done, ProviderConfig, ProviderEvent, TextDelta, ToolCallRequest, ToolSpec
-from apps.agents.llm.wire import (
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import ProviderError
+from apps.integrations.llm.base import (
+    Done,
+    HttpLLMProvider,
+    ProviderConfig,
+    ProviderEvent,
+    TextDelta,
+    ToolCallRequest,
+    ToolSpec,
+)
+from apps.integrations.wire import (
     STREAM_ENDED_EARLY,
     body_or_fail,
     error_message_from_body,
@@ -27,7 +38,6 @@ from apps.agents.llm.wire import (
     redact,
     sse_data,
 )
-from apps.core.errors import ProviderError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 def convert_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -80,7 +90,8 @@ class _PartialCall:
     arguments: list[str] = field(default_factory=list)
 
 
-class OpenAICompatibleProvider:
+class OpenAICompatibleProvider(HttpLLMProvider):
+    label = _("OpenAI-compatible (OpenAI, Grok, Groq, Mistral, vLLM, Ollama)")
     name = "openai_compatible"
 
     async def stream(self, *, config: ProviderConfig, messages: list[dict[str, Any]],

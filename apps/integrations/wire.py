@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from apps.agents.llm.base import ProviderConfig, ToolSpec
 from apps.core.errors import ProviderError
+from apps.integrations.llm.base import ProviderConfig, ToolSpec
 
 MAX_ERROR_TEXT = 300
 STREAM_ENDED_EARLY = "stream ended early"

@@ -15,11 +15,14 @@ Each provider converts these to its own wire format.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.errors import ProviderError
+from apps.integrations.base import Field, ProviderBase
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,21 @@ class ProviderConfig:
     max_tokens: int = 800
 
 
+class HttpLLMProvider(ProviderBase):
+    """What the HTTP language-model providers share: their settings. They are stateless: the key, base URL
+    and model travel in the ProviderConfig of each call, built by apps.integrations.resolver.llm_for."""
+
+    fields = (
+        Field("api_key", _("API key"), secret=True, required=False),
+        Field("base_url", _("API base URL"), required=False, placeholder="https://api.openai.com/v1"),
+        Field("model", _("Model"), required=False),
+    )
+
+    @classmethod
+    def from_settings(cls, values: Mapping[str, Any]) -> Any:
+        return cls()
+
+
 class LLMProvider(Protocol):
     name: str
 
@@ -70,5 +88,5 @@ class LLMProvider(Protocol):
         ...
 
 
-__all__ = ["Done", "LLMProvider", "ProviderConfig", "ProviderError", "ProviderEvent", "TextDelta",
+__all__ = ["Done", "HttpLLMProvider", "LLMProvider", "ProviderConfig", "ProviderError", "ProviderEvent", "TextDelta",
            "ToolCallRequest", "ToolSpec"]

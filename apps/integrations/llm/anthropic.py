@@ -13,8 +13,17 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
-from apps.agents.llm.base import Done, ProviderConfig, ProviderEvent, TextDelta, ToolCallRequest, ToolSpec
-from apps.agents.llm.wire import (
+from apps.core.errors import ProviderError
+from apps.integrations.llm.base import (
+    Done,
+    HttpLLMProvider,
+    ProviderConfig,
+    ProviderEvent,
+    TextDelta,
+    ToolCallRequest,
+    ToolSpec,
+)
+from apps.integrations.wire import (
     STREAM_ENDED_EARLY,
     body_or_fail,
     error_message_from_body,
@@ -25,7 +34,6 @@ from apps.agents.llm.wire import (
     redact,
     sse_data,
 )
-from apps.core.errors import ProviderError
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -94,7 +102,8 @@ def request_body(config: ProviderConfig, messages: list[dict[str, Any]], tools: 
     return body
 
 
-class AnthropicProvider:
+class AnthropicProvider(HttpLLMProvider):
+    label = "Anthropic"
     name = "anthropic"
 
     async def stream(self, *, config: ProviderConfig, messages: list[dict[str, Any]],

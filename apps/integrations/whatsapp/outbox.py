@@ -1,0 +1,7 @@
+from django.utils.translation import gettext_lazy as _
+
+from apps.integrations.outbound import OutboxTwin
+
+
+class OutboxWhatsApp(OutboxTwin):
+    label = _("Outbox (offline: kept here, not sent)")
