@@ -323,6 +323,8 @@ VOICE = {
 }
 # A voice session is closed after this many seconds.
 VOICE_MAX_SESSION_S = env.get_int("VOICE_MAX_SESSION_S", 900)
+# A WebSocket message over this many bytes closes the socket with 1009 (daphne's limit too: scripts/web.py).
+WEBSOCKET_MAX_MESSAGE_BYTES = env.get_int("WEBSOCKET_MAX_MESSAGE_BYTES", 1024 * 1024)
 
 # Knowledge-base URL fetching may reach private addresses only in development (SSRF guard).
 KNOWLEDGE_ALLOW_PRIVATE_URLS = env.get_bool("KNOWLEDGE_ALLOW_PRIVATE_URLS", DEBUG)

@@ -291,7 +291,7 @@ def test_a_frame_of_several_megabytes_closes_the_socket_with_1009(widget, frame)
 
 
 def test_malformed_control_messages_get_errors_and_the_session_goes_on(widget):
-    bad = ["[" * 100_000, '{"type": "text", "text": 5}', '{"type": ["text"]}', '{"type": "text", "text": "\\ud800"}',
+    bad = ["[" * 10_000, '{"type": "text", "text": 5}', '{"type": ["text"]}', '{"type": "text", "text": "\\ud800"}',
            '{"type": "text", "text": "x", "n": 1' + "0" * 5000 + "}", '{"type": "start", "token": {"a": 1}}',
            json.dumps({"type": "text", "text": "y" * 20_000}), '{"type": "text", "text": NaN}']
 
