@@ -43,13 +43,17 @@ class MessageSizeLimit:
             nonlocal closed
             message = await receive()
             if message["type"] == "websocket.receive" and message_too_big(message, limit):
-                closed = True
-                await send({"type": "websocket.close", "code": CLOSE_MESSAGE_TOO_BIG})
+                if not closed:
+                    closed = True
+                    await send({"type": "websocket.close", "code": CLOSE_MESSAGE_TOO_BIG})
                 return {"type": "websocket.disconnect", "code": CLOSE_MESSAGE_TOO_BIG}
             return message
 
         async def guarded_send(message: dict[str, Any]) -> None:
-            if not closed:  # a turn still finishing after the close: nothing more goes out
-                await send(message)
+            nonlocal closed
+            if closed:  # a turn still finishing after the close: nothing more goes out
+                return
+            closed = message["type"] == "websocket.close"
+            await send(message)
 
         return await self.inner(scope, guarded_receive, guarded_send)

@@ -159,8 +159,10 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
-        self.closed = True  # from now on, nothing the visitor sends is read
+        self.closed = True  # from now on, nothing the visitor sends is read, and nothing more is said
         await super().close(code=code, reason=reason)
+        if self.turn is not None and self.turn is not asyncio.current_task():
+            await self._cancel_turn()
 
     def _expire(self) -> None:
         asyncio.ensure_future(self._close_with(InvalidInput(_("The voice session reached its time limit.")), 4408))
@@ -342,6 +344,8 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "speech", "rate": speech.rate, "text": sentence})
         step = int(speech.rate * CHUNK_S) * 2
         for offset in range(0, len(speech.pcm), step):
+            if self.closed:
+                return
             await self.send(bytes_data=speech.pcm[offset:offset + step])
         now = asyncio.get_running_loop().time()
         self.speaking_until = max(self.speaking_until, now) + duration_s(speech.pcm, speech.rate)
@@ -370,12 +374,12 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
     # --- out -------------------------------------------------------------------------------------------
 
     async def _send(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message, ensure_ascii=False))
+        if not self.closed:
+            await self.send(text_data=json.dumps(message, ensure_ascii=False))
 
     async def _error(self, error: VocaliaError) -> None:
         await self._send({"type": "error", "code": error.code, "message": str(error.message)})
 
     async def _server_error(self) -> None:
-        if not self.closed:
-            await self._send({"type": "error", "code": "server_error",
-                              "message": _("Something went wrong on our side. It has been logged.")})
+        await self._send({"type": "error", "code": "server_error",
+                          "message": _("Something went wrong on our side. It has been logged.")})
