@@ -331,6 +331,8 @@ VOICE = {
 }
 # A voice session is closed after this many seconds.
 VOICE_MAX_SESSION_S = env.get_int("VOICE_MAX_SESSION_S", 900)
+# A WebSocket message over this many bytes closes the socket with 1009 (daphne's limit too: scripts/web.py).
+WEBSOCKET_MAX_MESSAGE_BYTES = env.get_int("WEBSOCKET_MAX_MESSAGE_BYTES", 1024 * 1024)
 
 # Outside services (docs/integrations.md). Agency defaults for kinds without their own variables above:
 # {"sms": {"provider": "<registry name>", "settings": {...}}}; a kind left out falls back to its offline twin.

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from apps.audit.selectors import audit_recent
 from apps.clients.entitlements import client_quotas
 from apps.clients.selectors import membership_for
 from apps.core.channels_tenancy import CLOSE_FORBIDDEN, ClientConsumer
+from apps.core.errors import InvalidInput
 
 
 def _snapshot(client: Any) -> dict[str, Any]:
@@ -38,4 +41,4 @@ class DashboardLiveConsumer(ClientConsumer):
         if isinstance(content, dict) and content.get("type") == "refresh":
             await self.send_json(await self.db(_snapshot, self.client))
         else:
-            await self.send_json({"type": "error", "message": "unknown message type"})
+            raise InvalidInput(_("Unknown message type."))

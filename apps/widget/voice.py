@@ -14,6 +14,12 @@ preceding `speech` event gives). The same checks as the HTTP API (key, Origin al
     → {"type": "stop"} end of utterance now;  → {"type": "interrupt"} stop the agent
     ← {"type": "clear"} barge-in: the visitor spoke over the agent, drop the audio not yet played
     ← {"type": "error", "code", "message"} (the socket stays open unless it is closed with a 44xx code)
+
+Nothing a visitor sends is read before the checks have passed: a refused socket ignores every message
+that follows the handshake. Control messages are parsed with `json_parse` (bounded depth and numbers,
+NUL stripped) and are at most 16 KB; any message over WEBSOCKET_MAX_MESSAGE_BYTES closes the socket
+with 1009 (apps/core/sockets.py). A turn that fails in an unexpected way is logged and answered with
+an error event ("server_error"); the session goes on.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Coroutine
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -41,11 +48,13 @@ from apps.core.errors import (
     FeatureNotInPlan,
     InvalidInput,
     OriginNotAllowed,
+    PayloadTooLarge,
     ProviderError,
     QuotaExceeded,
     RateLimited,
     VocaliaError,
 )
+from apps.core.inputs import json_parse
 from apps.core.ratelimit import rate_limit_hit
 from apps.usage.services import usage_increment
 from apps.voice.audio import SAMPLE_RATE, EndpointDetector, duration_s, resample
@@ -62,6 +71,7 @@ from apps.widget.views import (
 logger = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024  # bytes of audio per binary message (2 s at 16 kHz)
+MAX_CONTROL = 16 * 1024  # bytes of a JSON control message, as the widget's HTTP bodies
 MIN_UTTERANCE_S = 0.25
 CHUNK_S = 0.5  # speech is sent in frames of this length
 MAX_BAD_MESSAGES = 10
@@ -91,6 +101,15 @@ def _note(conversation_id: int, text: str) -> None:
     message_add(conversation=conversation, role=Message.Role.EVENT, text=text)
 
 
+def _text(message: dict[str, Any], field: str) -> str:
+    value = message.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(_("The field “%(field)s” must be text.") % {"field": field})
+    return value
+
+
 def split_sentences(text: str) -> tuple[list[str], str]:
     """Whole sentences ready to speak, and the unfinished rest."""
     parts = SENTENCE_END.split(text)
@@ -115,6 +134,7 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         raise StopConsumer()
 
     async def connect(self) -> None:
+        self.closed = False
         self.client = self.scope["client"]
         headers = dict(self.scope.get("headers") or [])
         self.origin = headers.get(b"origin", b"").decode("latin-1")
@@ -138,6 +158,12 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         self.deadline = asyncio.get_running_loop().call_later(settings.VOICE_MAX_SESSION_S, self._expire)
         await self.accept()
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closed = True  # from now on, nothing the visitor sends is read, and nothing more is said
+        await super().close(code=code, reason=reason)
+        if self.turn is not None and self.turn is not asyncio.current_task():
+            await self._cancel_turn()
+
     def _expire(self) -> None:
         asyncio.ensure_future(self._close_with(InvalidInput(_("The voice session reached its time limit.")), 4408))
 
@@ -156,6 +182,8 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
     # --- in ----------------------------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed:  # refused at the handshake, or closed since: a message sent meanwhile runs nothing
+            return
         try:
             if bytes_data is not None:
                 await self._audio(bytes_data)
@@ -163,16 +191,21 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
                 await self._control(text_data or "")
             self.bad_messages = 0
         except VocaliaError as error:
-            self.bad_messages += 1
-            await self._error(error)
-            if self.bad_messages >= MAX_BAD_MESSAGES:
-                await self.close(code=4400)
+            await self._bad_message(error)
+        except Exception:
+            logger.exception("voice message failed for client %s", self.client.pk)
+            await self._bad_message(None)
+
+    async def _bad_message(self, error: VocaliaError | None) -> None:
+        self.bad_messages += 1
+        await (self._error(error) if error is not None else self._server_error())
+        if self.bad_messages >= MAX_BAD_MESSAGES:
+            await self.close(code=4400)
 
     async def _control(self, raw: str) -> None:
-        try:
-            message = json.loads(raw)
-        except ValueError:
-            raise InvalidInput(_("Control messages are JSON objects.")) from None
+        if len(raw) > MAX_CONTROL:
+            raise PayloadTooLarge(_("Control messages are at most 16 KB."))
+        message = json_parse(raw)
         if not isinstance(message, dict):
             raise InvalidInput(_("Control messages are JSON objects."))
         kind = message.get("type")
@@ -181,7 +214,7 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         elif self.conversation is None:
             raise InvalidInput(_("Send a \"start\" message first."))
         elif kind == "text":
-            await self._take_turn(self._answer_text(str(message.get("text") or "")))
+            await self._take_turn(self._answer_text(_text(message, "text")))
         elif kind == "stop":
             if self.detector.speaking:
                 await self._utterance(self.detector.flush().audio)
@@ -197,9 +230,9 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         if not isinstance(rate, int) or not 8_000 <= rate <= 48_000:
             raise InvalidInput(_("The sample rate must be a whole number between 8000 and 48000."))
         self.input_rate = rate
-        token = message.get("token")
+        token = _text(message, "token")
         if token:
-            self.conversation = await client_db(self.client, _resume, self.client, str(token))
+            self.conversation = await client_db(self.client, _resume, self.client, token)
         else:
             self.conversation = await client_db(self.client, self._open_conversation, message)
         self.recognizer = recognizer_for(self.conversation["language"])
@@ -238,17 +271,27 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         running = self.turn is not None and not self.turn.done()
         return running or asyncio.get_running_loop().time() < self.speaking_until
 
-    async def _take_turn(self, work: Any) -> None:
-        if self._busy():
-            await self._barge_in()
+    async def _take_turn(self, work: Coroutine[Any, Any, None]) -> None:
         try:
+            if self._busy():
+                await self._barge_in()
             rate_limit_hit(scope="widget-visitor", identity=f"{self.client.pk}:{self.conversation['conversation']}",
                            limit=settings.WIDGET_VISITOR_MESSAGES_PER_MINUTE)
-        except RateLimited:
+        except BaseException:
             work.close()
             raise
         self.reply_stored = False
-        self.turn = asyncio.create_task(work)
+        self.turn = asyncio.create_task(self._guarded(work))
+
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run a turn; whatever it raises is answered (an error event), never a silent, dead task."""
+        try:
+            await work
+        except VocaliaError as error:
+            await self._error(error)
+        except Exception:
+            logger.exception("voice turn failed for client %s", self.client.pk)
+            await self._server_error()
 
     async def _answer_audio(self, audio: bytes) -> None:
         assert self.recognizer is not None
@@ -301,6 +344,8 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "speech", "rate": speech.rate, "text": sentence})
         step = int(speech.rate * CHUNK_S) * 2
         for offset in range(0, len(speech.pcm), step):
+            if self.closed:
+                return
             await self.send(bytes_data=speech.pcm[offset:offset + step])
         now = asyncio.get_running_loop().time()
         self.speaking_until = max(self.speaking_until, now) + duration_s(speech.pcm, speech.rate)
@@ -329,7 +374,12 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
     # --- out -------------------------------------------------------------------------------------------
 
     async def _send(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message, ensure_ascii=False))
+        if not self.closed:
+            await self.send(text_data=json.dumps(message, ensure_ascii=False))
 
     async def _error(self, error: VocaliaError) -> None:
         await self._send({"type": "error", "code": error.code, "message": str(error.message)})
+
+    async def _server_error(self) -> None:
+        await self._send({"type": "error", "code": "server_error",
+                          "message": _("Something went wrong on our side. It has been logged.")})

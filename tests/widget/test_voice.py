@@ -236,3 +236,130 @@ def test_the_config_tells_the_widget_what_the_server_can_hear(widget):
     response = HttpClient().get("/widget/v1/config", HTTP_X_VOCALIA_KEY=widget.pk_a, HTTP_ORIGIN=SHOP)
     features = response.json()["features"]
     assert features["voice"] is True and features["voice_recognition"] == ["en"]
+
+
+def test_a_refused_origin_runs_nothing_sent_right_after_the_handshake(widget):
+    """The key is public: a page elsewhere connects and sends a turn at once, before it can read the refusal,
+    with a new conversation or one it opened on the real site (its token)."""
+
+    async def own_token():
+        comm = socket(widget.pk_a)
+        ready = await started(comm, language="en")
+        await comm.disconnect()
+        return ready["token"]
+
+    token = async_to_sync(own_token)()
+    with tenant_context(widget.client_a):
+        before = Conversation.objects.count(), Message.objects.count()
+
+    async def attack(start):
+        comm = socket(widget.pk_a, origin="https://evil.example")
+        await comm.connect()
+        await comm.send_json_to(start)
+        await comm.send_json_to({"type": "text", "text": "what are your opening hours"})
+        await comm.send_to(bytes_data=noise(0.5))
+        outputs = [await receive(comm), await receive(comm)]
+        nothing_more = await comm.receive_nothing(1.0)
+        await comm.disconnect()  # raises what the consumer raised, if anything
+        return outputs, nothing_more
+
+    for start in ({"type": "start", "language": "en"}, {"type": "start", "token": token}):
+        outputs, nothing_more = async_to_sync(attack)(start)
+        assert outputs[0]["code"] == "origin_not_allowed" and outputs[1] == {"type": "closed", "code": 4403}
+        assert nothing_more is True, start
+    with tenant_context(widget.client_a):
+        assert (Conversation.objects.count(), Message.objects.count()) == before
+
+
+@pytest.mark.parametrize("frame", [{"text_data": json.dumps({"type": "text", "text": "x" * (3 * 1024 * 1024)})},
+                                   {"bytes_data": b"\0" * (4 * 1024 * 1024)}], ids=["text", "binary"])
+def test_a_frame_of_several_megabytes_closes_the_socket_with_1009(widget, frame):
+    async def scenario():
+        comm = socket(widget.pk_a)
+        await started(comm, language="en")
+        await comm.send_to(**frame)
+        closed = await until(comm, "closed")
+        again = socket(widget.pk_a)  # the process is unharmed
+        ready = await started(again, language="en")
+        await again.disconnect()
+        return closed, ready
+
+    closed, ready = async_to_sync(scenario)()
+    assert closed == {"type": "closed", "code": 1009} and ready["token"]
+    with tenant_context(widget.client_a):
+        assert UsageCounter.objects.get(metric="voice_minutes").value == 2  # the closed session was counted
+
+
+def test_malformed_control_messages_get_errors_and_the_session_goes_on(widget):
+    bad = ["[" * 10_000, '{"type": "text", "text": 5}', '{"type": ["text"]}', '{"type": "text", "text": "\\ud800"}',
+           '{"type": "text", "text": "x", "n": 1' + "0" * 5000 + "}", '{"type": "start", "token": {"a": 1}}',
+           json.dumps({"type": "text", "text": "y" * 20_000}), '{"type": "text", "text": NaN}']
+
+    async def scenario():
+        comm = socket(widget.pk_a)
+        await started(comm, language="en")
+        errors = []
+        for raw in bad:
+            await comm.send_to(text_data=raw)
+            errors.append(await until(comm, "error"))
+        await comm.send_json_to({"type": "text", "text": "what are your opening hours"})
+        done = await until(comm, "done")
+        await comm.disconnect()
+        return errors, done
+
+    errors, done = async_to_sync(scenario)()
+    assert [error["code"] for error in errors] == ["invalid_input"] * 6 + ["payload_too_large", "invalid_input"]
+    assert "nine to six" in done["text"]
+
+
+@pytest.mark.parametrize("text", ["book on 31/12/9999", "book\x00 an appointment on 99/99/2025 at 25:61",
+                                  "book on 1/1/1"])
+def test_a_turn_with_a_nul_or_an_absurd_date_gets_an_answer_or_an_error(widget, text):
+    async def scenario():
+        comm = socket(widget.pk_a)
+        await started(comm, language="en")
+        await comm.send_json_to({"type": "text", "text": text})
+        seen: list = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while not any(isinstance(m, dict) and m["type"] in ("done", "error") for m in seen):
+            seen.append(await receive(comm, max(0.1, deadline - loop.time())))
+        await comm.send_json_to({"type": "interrupt"})
+        cleared = await until(comm, "clear")
+        await comm.disconnect()
+        return seen, cleared
+
+    seen, cleared = async_to_sync(scenario)()
+    last = seen[-1]
+    assert last["type"] in ("done", "error") and (last.get("text") or last.get("message"))
+    assert cleared == {"type": "clear"}
+
+
+def test_a_turn_that_fails_unexpectedly_sends_an_error_and_the_socket_stays_usable(widget, monkeypatch):
+    from apps.agents import engine
+
+    real = engine.turn_stream
+    calls = []
+
+    def broken_once(**kwargs):
+        calls.append(kwargs["text"])
+        if len(calls) == 1:
+            raise OverflowError("date value out of range")  # what a tool's date arithmetic raised, injected
+        return real(**kwargs)
+
+    monkeypatch.setattr(engine, "turn_stream", broken_once)
+
+    async def scenario():
+        comm = socket(widget.pk_a)
+        await started(comm, language="en")
+        await comm.send_json_to({"type": "text", "text": "book on 31/12/9999"})
+        error = await until(comm, "error")
+        await comm.send_json_to({"type": "text", "text": "what are your opening hours"})
+        done = await until(comm, "done")
+        await comm.disconnect()
+        return error, done
+
+    error, done = async_to_sync(scenario)()
+    assert error == {"type": "error", "code": "server_error",
+                     "message": "Something went wrong on our side. It has been logged."}
+    assert "nine to six" in done["text"]
