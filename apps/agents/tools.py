@@ -94,16 +94,18 @@ def book_appointment(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
         customer_phone=str(args.get("phone") or ""), customer_email=str(args.get("email") or ""),
         notes=str(args.get("notes") or ""), conversation=ctx.conversation)
     return {"reference": appointment.reference, "start": _iso(appointment.start), "end": _iso(appointment.end),
-            "name": appointment.customer_name}
+            "name": appointment.customer_name, "timezone": str(bookings.client_zone())}
 
 
 def cancel_or_reschedule(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     reference = str(args.get("reference") or "")
     if args.get("new_start"):
         appointment = bookings.appointment_reschedule(reference=reference, start=_when(args["new_start"]))
-        return {"action": "rescheduled", "reference": appointment.reference, "start": _iso(appointment.start)}
+        return {"action": "rescheduled", "reference": appointment.reference, "start": _iso(appointment.start),
+                "timezone": str(bookings.client_zone())}
     appointment = bookings.appointment_cancel(reference=reference)
-    return {"action": "cancelled", "reference": appointment.reference, "start": _iso(appointment.start)}
+    return {"action": "cancelled", "reference": appointment.reference, "start": _iso(appointment.start),
+            "timezone": str(bookings.client_zone())}
 
 
 def qualify_lead(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
