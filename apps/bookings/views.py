@@ -8,17 +8,15 @@ from zoneinfo import ZoneInfo
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date as _parse_date
 
 from apps.bookings.models import Appointment
+from apps.core.dates import date_parse
 
 
 def parse_date(value: str) -> date | None:
-    """A date from a query string; None when absent, malformed or impossible (2026-02-30)."""
-    try:
-        return _parse_date(value)
-    except ValueError:
-        return None
+    """A date from a query string (ISO, or as the language writes it); None when absent, malformed, impossible
+    (2026-02-30) or absurd (year 1)."""
+    return date_parse(value)
 
 
 def appointments(request: HttpRequest) -> HttpResponse:
