@@ -164,3 +164,10 @@ def test_it_names_tools_in_the_test_chat(cast, as_user):
         content_type="application/json")
     called = [e for e in response.json()["events"] if e["type"] == "ToolCalled"]
     assert called and called[0]["name"] == "check_availability" and called[0]["label"] == "Check availability"
+
+
+def test_it_leaves_no_time_zone_active_after_a_request(cast, as_user):
+    from django.utils import timezone
+
+    as_user(cast.alice, cast.client_a).get("/conversations/")
+    assert timezone.get_current_timezone_name() == "UTC"

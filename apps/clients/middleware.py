@@ -36,7 +36,6 @@ class ClientResolutionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         connection.set_schema_to_public()
-        timezone.deactivate()
         request.client = None  # type: ignore[attr-defined]
         host, _port = split_domain_port(request.get_host())
         if host in self.platform_hosts:
@@ -55,10 +54,13 @@ class ClientResolutionMiddleware:
         request.client = client  # type: ignore[attr-defined]
         request.tenant = client  # type: ignore[attr-defined]
         connection.set_tenant(client)
-        _activate_zone(client)
         request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
         set_urlconf(request.urlconf)  # type: ignore[attr-defined]
-        return self.get_response(request)
+        _activate_zone(client)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 def _activate_zone(client: Client) -> None:
