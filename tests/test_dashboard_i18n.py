@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from apps.conversations.models import Conversation, Message
@@ -92,6 +92,14 @@ def test_it_reads_odd_tool_rows_without_failing():
         card = tool_card(name="unknown_tool", arguments=None, result=["a", {"document": "FAQ"}, True, 3.5])
     assert card.label == "unknown_tool" and card.ok and card.arguments == []
     assert card.result == [("Result", "a, FAQ, Yes, 3.5")]
+    with translation.override("fr"), timezone.override(ZoneInfo("Europe/Paris")):
+        card = tool_card(name="check_availability", arguments={"time": "10:00", "date": "2026-12-08"},
+                         result={"timezone": "Europe/Paris", "slots": ["2026-12-08T09:00+01:00", "2026-02-30T09:00"],
+                                 "start": "2026-02-30"})
+    assert card.label == "Consulter les disponibilités"
+    assert card.arguments == [("Date", "08/12/2026"), ("Heure", "10:00")]  # the telling fields first
+    assert card.result[0] == ("Heure", "2026-02-30")  # impossible dates shown as they are, never a 500
+    assert ("Créneaux libres", "08/12/2026 09:00, 2026-02-30T09:00") in card.result
 
 
 def test_it_asks_before_deleting_a_document(cast, as_user):
