@@ -70,7 +70,8 @@ def test_it_renders_a_tool_call_as_a_card_with_translated_labels(cast, as_user):
     conversation = _conversation(cast.client_b, language="ar")
     with tenant_context(cast.client_b):
         message_add(conversation=conversation, role=Message.Role.TOOL, tool_name="book_appointment",
-                    tool_call_id="call_1", tool_args={"start": "2026-12-04T15:00+01:00", "name": "ليلى"},
+                    tool_call_id="call_1", tool_args={"start": "2026-12-04T15:00+01:00", "name": "ليلى",
+                                                          "phone": "+212612345678"},
                     tool_result={"reference": "RDV-ABC123", "start": "2026-12-04T15:00+01:00",
                                  "timezone": "Europe/Paris"})
         message_add(conversation=conversation, role=Message.Role.TOOL, tool_name="create_ticket",
@@ -79,10 +80,11 @@ def test_it_renders_a_tool_call_as_a_card_with_translated_labels(cast, as_user):
     page = as_user(cast.carol, cast.client_b).get(f"/conversations/{conversation.pk}/").content.decode()
     # bravo's zone is Europe/Paris too: 15:00 +01:00 is written 04/12/2026 15:00, never 02:00 م
     assert "<strong>حجز موعد</strong>" in page and '<span class="badge ok">تم</span>' in page
-    assert "<dt>الوقت</dt><dd><bdi>04/12/2026 15:00</bdi></dd>" in page
-    assert "<dt>المرجع</dt><dd><bdi>RDV-ABC123</bdi></dd>" in page
+    assert '<dt>الوقت</dt><dd><bdi dir="ltr">04/12/2026 15:00</bdi></dd>' in page
+    assert '<dt>المرجع</dt><dd><bdi dir="auto">RDV-ABC123</bdi></dd>' in page
+    assert '<bdi dir="ltr">+212612345678</bdi>' in page  # never "212612345678+" in right-to-left
     assert "<strong>فتح تذكرة دعم</strong>" in page and '<span class="badge bad">فشل</span>' in page
-    assert "<dt>الأولوية</dt>" in page and "<bdi>عاجلة</bdi>" in page and "<bdi>plan limit</bdi>" in page
+    assert "<dt>الأولوية</dt>" in page and "<bdi dir=\"auto\">عاجلة</bdi>" in page and "<bdi>plan limit</bdi>" in page
     assert "book_appointment" not in page and "{&#x27;" not in page and "quota_exceeded" not in page
     assert '<div class="tool-card">' in page and "<bdi>" in page
 

@@ -44,3 +44,10 @@ def search_method(method: str) -> str:
 def date_example() -> str:
     """The placeholder of a date field: 31/12/2026, as the active language writes dates."""
     return _date_example()
+
+
+@register.filter
+def text_dir(value: object) -> str:
+    """"ltr" for text without letters (a phone number, a time: "+212…" must not become "…212+" in RTL), else
+    "auto" (the text's own direction)."""
+    return "auto" if any(character.isalpha() for character in str(value)) else "ltr"
