@@ -264,6 +264,7 @@ LANGUAGES = [
 ]
 LANGUAGES_BIDI = ["he", "ar", "ar-dz", "ckb", "fa", "ug", "ur", "ary"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["vocalia.formats"]  # dates as each language writes them (Django's ar has no datetime format)
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

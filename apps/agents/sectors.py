@@ -8,6 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import get_language
+
 SECTORS_DIR = Path(__file__).resolve().parent / "sectors"
 ORDER = ["dental", "restaurant", "beauty", "home_services", "real_estate", "ecommerce", "professional_services",
          "general"]
@@ -22,3 +24,13 @@ def sectors() -> dict[str, dict[str, Any]]:
 
 def sector(code: str) -> dict[str, Any]:
     return sectors().get(code) or sectors()["general"]
+
+
+def sector_name(code: str, language: str | None = None) -> str:
+    """The sector's name as its template writes it in `language` (the active one by default), never its code
+    unless the code is unknown."""
+    template = sectors().get(code)
+    if template is None:
+        return code
+    names = template["names"]
+    return names.get(language or get_language() or "", "") or names.get("en") or code

@@ -109,16 +109,18 @@ def book_appointment(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
         customer_phone=str(args.get("phone") or ""), customer_email=str(args.get("email") or ""),
         notes=str(args.get("notes") or ""), conversation=ctx.conversation)
     return {"reference": appointment.reference, "start": _iso(appointment.start), "end": _iso(appointment.end),
-            "name": appointment.customer_name}
+            "name": appointment.customer_name, "timezone": str(bookings.client_zone())}
 
 
 def cancel_or_reschedule(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     reference = str(args.get("reference") or "")
     if args.get("new_start"):
         appointment = bookings.appointment_reschedule(reference=reference, start=_when(args["new_start"]))
-        return {"action": "rescheduled", "reference": appointment.reference, "start": _iso(appointment.start)}
+        return {"action": "rescheduled", "reference": appointment.reference, "start": _iso(appointment.start),
+                "timezone": str(bookings.client_zone())}
     appointment = bookings.appointment_cancel(reference=reference)
-    return {"action": "cancelled", "reference": appointment.reference, "start": _iso(appointment.start)}
+    return {"action": "cancelled", "reference": appointment.reference, "start": _iso(appointment.start),
+            "timezone": str(bookings.client_zone())}
 
 
 def qualify_lead(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +232,47 @@ TOOL_LABELS = {
     "send_message": _("Send SMS, WhatsApp or e-mail"),
     "end_conversation": _("End the conversation"),
 }
+
+# What one call of a tool did, as a conversation's transcript names it
+TOOL_CALL_LABELS = {
+    "check_availability": _("Check availability"),
+    "book_appointment": _("Book an appointment"),
+    "cancel_or_reschedule": _("Cancel or move an appointment"),
+    "qualify_lead": _("Qualify a lead"),
+    "create_ticket": _("Open a support ticket"),
+    "search_knowledge_base": _("Search the knowledge base"),
+    "transfer_to_human": _("Hand over to a person"),
+    "schedule_callback": _("Schedule a callback"),
+    "send_message": _("Send a message"),
+    "end_conversation": _("End the conversation"),
+}
+
+# The tools' argument and result names, for people
+TOOL_FIELD_LABELS = {
+    "action": _("Action"), "arguments": _("Arguments"), "result": _("Result"), "body": _("Message"),
+    "breakdown": _("Score details"), "budget": _("Budget"),
+    "callback_id": _("Callback"), "channel": _("Channel"), "code": _("Code"), "company": _("Company"),
+    "contact": _("Contact"), "currency": _("Currency"), "date": _("Date"), "days": _("Days"),
+    "description": _("Description"), "duration_minutes": _("Duration (minutes)"), "email": _("E-mail"),
+    "end": _("End"), "ended": _("Ended"), "error": _("Error"), "is_decision_maker": _("Decision maker"),
+    "lead_id": _("Lead"), "limit": _("Limit"), "message_id": _("Message"), "name": _("Name"),
+    "need": _("Need"), "new_start": _("New time"), "notes": _("Notes"), "passages": _("Passages"),
+    "phone": _("Phone"), "priority": _("Priority"), "query": _("Question"), "reason": _("Reason"),
+    "reference": _("Reference"), "score": _("Score"), "slots": _("Free times"), "start": _("Time"),
+    "status": _("Status"), "subject": _("Subject"), "ticket_id": _("Ticket"), "time": _("Time"),
+    "timeline": _("Timeline"), "timeline_days": _("Timeline (days)"), "timezone": _("Time zone"),
+    "to": _("To"), "transferred": _("Transferred"), "when": _("When"),
+}
+
+
+def tool_label(name: str) -> str:
+    """One call of the tool, named for people in the active language; an unknown tool's name as is."""
+    return str(TOOL_CALL_LABELS[name]) if name in TOOL_CALL_LABELS else name
+
+
+def tool_field_label(key: str) -> str:
+    return str(TOOL_FIELD_LABELS[key]) if key in TOOL_FIELD_LABELS else key
+
 
 # send_message needs the channel's own feature
 CHANNEL_FEATURES = {"sms": "sms", "whatsapp": "whatsapp", "email": "email_notifications"}

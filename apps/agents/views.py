@@ -15,7 +15,7 @@ from apps.agents.configurator import BusinessInfo, Detection, Draft, agent_creat
 from apps.agents.forms import AgentForm, BusinessForm, DraftSaveForm
 from apps.agents.models import Agent
 from apps.agents.sectors import sector
-from apps.agents.tools import TOOLS
+from apps.agents.tools import TOOLS, tool_label
 from apps.clients.entitlements import client_may
 from apps.conversations.models import Conversation
 from apps.conversations.services import conversation_start
@@ -96,6 +96,8 @@ def agent_edit(request: HttpRequest, agent_id: int) -> HttpResponse:
 def _event_json(event: Any) -> dict[str, Any]:
     kind = type(event).__name__
     data = {key: value for key, value in vars(event).items()}
+    if isinstance(event, engine.ToolCalled | engine.ToolReturned):
+        data["label"] = tool_label(event.name)  # what the chat shows, never the tool's code name
     return {"type": kind, **data}
 
 

@@ -10,6 +10,7 @@ by key or number in their own entry points.
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import connection
@@ -17,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import reverse, set_urlconf
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.clients.models import Client
@@ -55,7 +56,19 @@ class ClientResolutionMiddleware:
         connection.set_tenant(client)
         request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
         set_urlconf(request.urlconf)  # type: ignore[attr-defined]
-        return self.get_response(request)
+        _activate_zone(client)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def _activate_zone(client: Client) -> None:
+    """The dashboard shows times in the client's zone (its appointments, conversations, tickets)."""
+    try:
+        timezone.activate(ZoneInfo(client.timezone or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        timezone.deactivate()
 
 
 def _page(request: HttpRequest, status: int, message: str, template: str, client: Client | None = None

@@ -9,7 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from apps.conversations.models import Conversation
+from apps.conversations.models import Conversation, Message
+from apps.conversations.transcript import tool_card
+from apps.core.dates import date_input_value
 from apps.core.inputs import query_date
 
 
@@ -30,11 +32,13 @@ def conversations_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "conversations/list.html", {
         "page": page, "channels": Conversation.Channel.choices, "outcomes": Conversation.Outcome.choices,
-        "filters": {"channel": channel, "outcome": outcome, "from": request.GET.get("from", ""),
-                    "to": request.GET.get("to", "")}})
+        "filters": {"channel": channel, "outcome": outcome,
+                    "from": date_input_value(since, request.GET.get("from", "")),
+                    "to": date_input_value(until, request.GET.get("to", ""))}})
 
 
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.select_related("agent"), pk=conversation_id)
-    return render(request, "conversations/detail.html", {"conversation": conversation,
-                                                         "messages_list": conversation.messages.all()})
+    entries = [{"message": m, "tool": tool_card(name=m.tool_name, arguments=m.tool_args, result=m.tool_result)
+                if m.role == Message.Role.TOOL else None} for m in conversation.messages.all()]
+    return render(request, "conversations/detail.html", {"conversation": conversation, "entries": entries})

@@ -16,9 +16,9 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from apps.core.dates import MAX_YEAR, MIN_YEAR, date_read
 from apps.core.errors import InvalidInput, PayloadTooLarge
 
 MAX_DEPTH = 32
@@ -148,16 +148,13 @@ def object_field(data: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 def query_date(value: str, *, field: str) -> date | None:
-    """A date from a query string: None when absent, malformed or impossible (2026-02-30); a date Python
-    holds but the calendar pages cannot (0001-01-01, 9999-12-31: a week before or after overflows) is refused."""
-    try:
-        parsed = parse_date(text_clean(value or "", field=field).strip())
-    except ValueError:
-        return None
+    """A date from a query string (ISO, or as the language writes it): None when absent, malformed or impossible
+    (2026-02-30); a date Python holds but the calendar pages cannot (0001-01-01, 9999-12-31: a week before or
+    after overflows) is refused."""
+    parsed = date_read(text_clean(value or "", field=field))
     if parsed is not None and not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise InvalidInput(_("The date “%(value)s” is out of range (years %(min)d to %(max)d).")
                            % {"value": value, "min": MIN_YEAR, "max": MAX_YEAR})

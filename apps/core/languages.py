@@ -9,7 +9,10 @@ Darija reader reads; our own Darija strings still win.
 
 from __future__ import annotations
 
-from django.utils.translation import trans_real
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils.translation import get_language_bidi, trans_real
 
 DARIJA = "ary"
 DARIJA_FALLBACK = "ar"
@@ -28,3 +31,14 @@ def install_darija_fallback() -> None:
 
     _add_fallback._vocalia_darija = True  # type: ignore[attr-defined]
     trans_real.DjangoTranslation._add_fallback = _add_fallback  # type: ignore[method-assign]
+
+
+def language_name(code: str) -> str:
+    """A language's name in the active language ("Moroccan Darija", "الدارجة المغربية"); an unknown code as is."""
+    names = dict(settings.LANGUAGES)
+    return str(names[code]) if code in names else str(code)
+
+
+def language_names(codes: Iterable[str]) -> str:
+    """Several languages' names, in the order given, with the active language's list separator."""
+    return ("، " if get_language_bidi() else ", ").join(language_name(code) for code in codes)

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
 from apps.knowledge.models import Chunk, Document, Word
 from apps.knowledge.text import TS_CONFIGS, query_terms
@@ -28,6 +29,17 @@ class Passage:
     text: str
     score: float
     method: str  # "fulltext", or "fulltext+corrected" when misspelt words were corrected
+
+
+SEARCH_METHOD_LABELS = {
+    "fulltext": _("Found with the words of the question."),
+    "fulltext+corrected": _("Found after correcting misspelt words of the question."),
+}
+
+
+def search_method_label(method: str) -> str:
+    """How a passage was found, as a sentence for people (Passage.method is a code)."""
+    return str(SEARCH_METHOD_LABELS.get(method, method))
 
 
 def _terms(query: str) -> list[str]:

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.clients.entitlements import quota_require
 from apps.core.errors import InvalidInput, VocaliaError
@@ -59,12 +59,16 @@ def knowledge_progress(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"documents": list(rows)})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
+    """GET: the confirmation page (works without JavaScript); POST with confirm=yes: delete."""
     _require_manage(request)
-    services.document_delete(document=get_object_or_404(Document, pk=document_id))
-    messages.success(request, _("Document deleted."))
-    return redirect("knowledge")
+    document = get_object_or_404(Document, pk=document_id)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        services.document_delete(document=document)
+        messages.success(request, _("Document deleted."))
+        return redirect("knowledge")
+    return render(request, "knowledge/delete.html", {"document": document})
 
 
 @require_POST

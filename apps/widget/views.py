@@ -320,7 +320,8 @@ def event_payload(event: Any) -> tuple[str, dict[str, Any]] | None:
         return "delta", {"text": event.text}
     if isinstance(event, engine.ToolReturned) and event.ok:
         if event.name == "book_appointment":
-            return "booking", {key: event.result.get(key) for key in ("reference", "start", "end", "name")}
+            # start/end carry the client's offset and `timezone` its IANA zone: the card shows the hour the agent said
+            return "booking", {key: event.result.get(key) for key in ("reference", "start", "end", "name", "timezone")}
         if event.name == "qualify_lead":
             return "lead", {"score": event.result.get("score")}
         return None

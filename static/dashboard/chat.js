@@ -30,14 +30,14 @@
       return response.json().then(function (data) { return { ok: response.ok, data: data }; });
     }).then(function (result) {
       waiting.remove();
-      if (!result.ok) { bubble("error", (result.data.error || {}).message || "error"); return; }
+      if (!result.ok) { bubble("error", (result.data.error || {}).message || box.dataset.errorText); return; }
       conversation = result.data.conversation;
       result.data.events.forEach(function (event) {
-        if (event.type === "ToolCalled") bubble("tool", "⚙ " + event.name);
+        if (event.type === "ToolCalled") bubble("tool", "⚙ " + (event.label || event.name));
         if (event.type === "HandOver") bubble("tool", "☎ " + (event.phone || event.email || ""));
         if (event.type === "TurnDone" && event.text) bubble("agent", event.text);
       });
-    }).catch(function () { waiting.remove(); bubble("error", "network error"); });
+    }).catch(function () { waiting.remove(); bubble("error", box.dataset.networkErrorText); });
   }
 
   form.addEventListener("submit", function (event) {

@@ -202,11 +202,18 @@
     state.els.log.scrollTop = state.els.log.scrollHeight;
   }
 
-  function when(iso) {
-    try {
-      return new Date(iso).toLocaleString(locale(),
-        { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
-    } catch (e) { return iso; }
+  // In the client's zone (the hour the agent said) with its clock and digits; the zone named when the visitor's differs
+  function when(iso, zone) {
+    var en = state.language === "en", named = "", options = { weekday: "long", day: "numeric", month: "long",
+      hour: en ? "numeric" : "2-digit", minute: "2-digit", hourCycle: en ? "h12" : "h23", numberingSystem: "latn" };
+    if (zone) {
+      options.timeZone = zone;
+      if (zone !== Intl.DateTimeFormat().resolvedOptions().timeZone) { options.timeZoneName = "shortGeneric"; named = zone; }
+    }
+    try { return new Intl.DateTimeFormat(locale(), options).format(new Date(iso)); } catch (e) { /* no shortGeneric */ }
+    delete options.timeZoneName;
+    try { return new Intl.DateTimeFormat(locale(), options).format(new Date(iso)) + (named && " (" + named + ")"); }
+    catch (e) { return iso; }
   }
 
   function startConversation() {
@@ -232,7 +239,7 @@
   function handle(type, data, target) {
     if (type === "delta") { target.node.classList.remove("typing"); target.text += data.text; target.node.textContent = target.text; }
     else if (type === "booking") {
-      card(t("booked"), [data.name, when(data.start), t("ref") + " " + data.reference]);
+      card(t("booked"), [data.name, when(data.start, data.timezone), t("ref") + " " + data.reference]);
       emit("booking", data);
     } else if (type === "lead") { card(t("lead"), []); emit("lead", data); }
     else if (type === "handover") bubble("s", t("human"));

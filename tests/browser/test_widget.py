@@ -109,6 +109,36 @@ def test_it_books_an_appointment_through_the_widget(page, site, session_cast, dj
         assert Appointment.objects.filter(customer_name="Inès Widget").exists()
 
 
+BOOKING_FLOWS = {"fr": ["Je voudrais un rendez-vous mardi", "le premier", "Je m'appelle Inès Fuseau",
+                        "ines@example.com"],
+                 "ar": ["مرحبا، أريد حجز موعد يوم الثلاثاء", "الأول", "اسمي أحمد علي", "0612345678"]}
+
+
+@pytest.mark.parametrize("language, page_name", [("fr", "index.html"), ("ar", "arabic.html")])
+def test_it_shows_on_the_card_the_hour_the_agent_said_in_another_time_zone(browser, site, language, page_name):
+    """The visitor's browser is in New York, the client in Paris: the card shows the Paris hour, named."""
+    import re
+
+    context = browser.new_context(viewport={"width": 390, "height": 800}, timezone_id="America/New_York",
+                                  locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto(f"{site['allowed']}/{page_name}")
+        open_widget(page)
+        for text in BOOKING_FLOWS[language]:
+            said = say(page, text)
+        page.wait_for_selector(".card")
+        card = page.locator(".card").inner_text()
+        hour = re.search(r"\d{1,2}:\d{2}", said)
+        assert hour, said
+        assert hour.group(0) in card, (said, card)
+        assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == "America/New_York"
+        assert ("France" if language == "fr" else "فرنسا") in card, card  # the client's zone, named
+        page.screenshot(path=str(ARTIFACTS / f"widget-card-{language}-390.png"))
+    finally:
+        context.close()
+
+
 def test_it_lays_out_arabic_right_to_left(page, site):
     page.goto(f"{site['allowed']}/arabic.html")
     open_widget(page)

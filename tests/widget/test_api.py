@@ -149,6 +149,22 @@ def test_it_renders_a_booking_card_event(widget):
     assert booking["reference"].startswith("RDV-") and booking["name"] == "Ana Lopez"
 
 
+def test_it_gives_the_booking_card_the_clients_time_zone_and_the_hour_the_agent_said(widget):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    conversation = start(widget)
+    for text in ["Je voudrais un rendez-vous mardi", "le premier", "Je m'appelle Ana Lopez", "ana@example.com"]:
+        response = call("POST", "messages", widget.pk_a, body={"text": text}, token=conversation["token"])
+    events = response.json()["events"]
+    booking = next(e for e in events if e["type"] == "booking")
+    said = next(e for e in events if e["type"] == "done")["text"]
+    assert booking["timezone"] == "Europe/Paris"
+    start_at = datetime.fromisoformat(booking["start"])
+    assert start_at.utcoffset() == start_at.astimezone(ZoneInfo("Europe/Paris")).utcoffset()  # local time, offset
+    assert f"{start_at:%H:%M}" in said  # the card formats this local hour in this zone: the hour the agent said
+
+
 @pytest.mark.parametrize("raw, status, code", [
     ("{not json", 400, "invalid_input"), ("[1, 2]", 400, "invalid_input"), ('{"text": 5}', 400, "invalid_input"),
     ('{"text": ""}', 400, "invalid_input"), (json.dumps({"text": "x" * 20_000}), 413, "payload_too_large"),
