@@ -14,15 +14,15 @@ from django.utils.translation import gettext as _
 
 from apps.agents.tools import tool_field_label, tool_label
 from apps.crm.models import Ticket
-from apps.messaging.models import OutboxMessage
+from apps.integrations.models import Delivery
 
 FIRST = ["action", "reference", "start", "new_start", "end", "when", "date", "time", "name", "phone", "email"]
 MAX_ITEMS = 6
 MAX_TEXT = 300
 # Values that are codes, by the field they come in
 VALUE_LABELS: dict[str, dict[str, Any]] = {
-    "priority": dict(Ticket.Priority.choices), "channel": dict(OutboxMessage.Channel.choices),
-    "status": dict(OutboxMessage.Status.choices),
+    "priority": dict(Ticket.Priority.choices), "channel": dict(Delivery.Channel.choices),
+    "status": dict(Delivery.Status.choices),
     "action": {"rescheduled": gettext_lazy("Moved"), "cancelled": gettext_lazy("Cancelled")},
 }
 
