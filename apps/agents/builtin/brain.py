@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from apps.agents.builtin import nlu
 from apps.agents.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
+from apps.knowledge.text import query_terms
 
 DAY_FORMATS = {"en": "l, F j", "es": r"l j \d\e F"}
 
@@ -71,6 +72,10 @@ class BuiltinProvider:
             self.language = self.state["language"] = detected
             translation.activate(detected)
         found = nlu.intents(text, self.language)
+        if "greet" in found:  # "Bonjour, quels sont vos horaires ?": the question is answered, not the greeting
+            rest = nlu.without_greeting(text)
+            if rest != text.strip() and (query_terms(rest) or nlu.is_question(rest, self.language)):
+                text, found = rest, nlu.intents(rest, self.language)
         flow = self.state.get("flow")
         self._remember_contact(text)
         if "human" in found and "transfer_to_human" in available:

@@ -169,6 +169,22 @@ def intents(text: str, language: str) -> set[str]:
     return found
 
 
+_GREET_PHRASES = {normalise(word) for words in INTENTS["greet"].values() for word in words} | {
+    "bonjour madame", "bonjour monsieur", "hola buenas", "buenas", "hello there", "hi there", "وعليكم السلام",
+    "السلام عليكم ورحمه الله"}
+
+
+def without_greeting(text: str) -> str:
+    """The message without the greeting that opens it ("Bonjour, quels sont vos horaires ?" gives
+    "quels sont vos horaires ?"); the whole message when it does not open with one."""
+    words = (text or "").split()
+    for count in range(min(5, len(words)), 0, -1):
+        head = normalise(" ".join(words[:count]).strip(" ,.!;:،؛-"))
+        if head in _GREET_PHRASES:
+            return " ".join(words[count:]).lstrip(" ,.!;:،؛-").strip()
+    return (text or "").strip()
+
+
 def is_question(text: str, language: str) -> bool:
     norm = normalise(text)
     if "?" in text or "؟" in text:
