@@ -33,6 +33,9 @@ class Document(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     error = models.TextField(_("error"), blank=True)
     chunk_count = models.PositiveIntegerField(_("passages"), default=0)
+    # The agents that may answer from it; none means every agent of the client (one client may run
+    # a dental clinic's agent and a hair salon's: neither answers with the other's facts).
+    agents = models.ManyToManyField("agents.Agent", blank=True, related_name="documents", verbose_name=_("agents"))
     created = models.DateTimeField(_("added"), default=timezone.now)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 

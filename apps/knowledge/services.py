@@ -26,8 +26,9 @@ MAX_TEXT_CHARS = 2_000_000
 
 
 def document_create(*, title: str, kind: str, language: str, text: str = "", data: bytes | None = None,
-                    url: str = "", ingest: bool = True) -> Document:
-    """Record a document; its ingestion runs in Celery after commit. Call inside the client's schema."""
+                    url: str = "", ingest: bool = True, agents: list[Any] | None = None) -> Document:
+    """Record a document; its ingestion runs in Celery after commit. Call inside the client's schema.
+    With `agents`, only those agents answer from it; without, every agent of the client."""
     if kind not in Document.Kind.values:
         raise InvalidInput(_("Unknown document kind."))
     if language not in kb_text.TS_CONFIGS:
@@ -49,6 +50,9 @@ def document_create(*, title: str, kind: str, language: str, text: str = "", dat
     title = (title.strip() or url or _("Untitled"))[:200]
     document = Document.objects.create(title=title, kind=kind, language=language, raw_text=text,
                                        raw_bytes=data, source_url=url)
+    if agents:
+        document.agents.set(agents)
+        cache.delete(CONFIGS_CACHE_KEY)
     if ingest:
         from apps.knowledge.tasks import document_ingest_task
 
@@ -165,14 +169,23 @@ def _vocabulary_add(words: list[str]) -> None:
 
 def document_delete(*, document: Document) -> None:
     document.delete()
+    cache.delete(CONFIGS_CACHE_KEY)
+
+
+def document_agents_set(*, document: Document, agents: list[Any]) -> Document:
+    """Choose the agents that answer from a document (none: every agent of the client)."""
+    document.agents.set(agents)
+    cache.delete(CONFIGS_CACHE_KEY)
+    return document
 
 
 
-def documents_import(*, rows: list[dict[str, Any]], language: str) -> list[Document]:
-    """Add several text documents and ingest them now (demo data, benches)."""
+def documents_import(*, rows: list[dict[str, Any]], language: str,
+                     agents: list[Any] | None = None) -> list[Document]:
+    """Add several text documents and ingest them now (demo data, benches, an agent's FAQ)."""
     created = []
     for row in rows:
         document = document_create(title=row["title"], kind=Document.Kind.TEXT, language=language,
-                                   text=row["text"], ingest=False)
+                                   text=row["text"], ingest=False, agents=agents)
         created.append(document_ingest(document_id=document.pk))
     return created

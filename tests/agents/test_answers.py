@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
+from apps.agents.configurator import BusinessInfo, agent_create_from_draft, configure
 from apps.agents.engine import ToolCalled, TurnDone, turn_run
+from apps.knowledge.models import Document
 from apps.knowledge.services import documents_import
+from tests.agents.conftest import make_agent
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +23,8 @@ HOURS = {
 
 def say(client, conversation, text):
     events = turn_run(client=client, conversation_id=conversation.pk, text=text)
-    return next(e for e in events if isinstance(e, TurnDone)).text, [e.name for e in events if isinstance(e, ToolCalled)]
+    answer = next(e for e in events if isinstance(e, TurnDone)).text
+    return answer, [e.name for e in events if isinstance(e, ToolCalled)]
 
 
 @pytest.mark.parametrize("language, question", [("fr", "Bonjour, quels sont vos horaires ?"),
@@ -32,3 +38,61 @@ def test_it_answers_the_question_after_a_greeting(cast, agent_a, start, language
     assert tools == ["search_knowledge_base"]
     assert "9" in answer and "18" in answer and title in answer
     assert "bienvenue" not in answer
+
+
+def test_it_keeps_another_agents_documents_out_of_its_answers(cast, agent_a, start):
+    """A hair salon's agent added to the dental client does not answer with the clinic's hours."""
+    salon = make_agent(cast.client_a, name="Salon", business={"business_name": "Salon Belle"})
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "Horaires du cabinet", "text": "Le cabinet dentaire est ouvert du lundi au "
+                                "vendredi de 9h à 18h."}], language="fr", agents=[agent_a])
+        documents_import(rows=[{"title": "Paiement", "text": "Nous acceptons les cartes bancaires et les espèces."}],
+                         language="fr")
+    answer, _tools = say(cast.client_a, start(cast.client_a, salon, "fr"), "Quels sont vos horaires ?")
+    assert "18h" not in answer and "cabinet" not in answer
+    with translation.override("fr"):
+        assert answer == _("I don't have that information. I can put you in touch with our team, arrange a callback "
+                           "or take a message: what would you prefer?")
+    shared, _tools = say(cast.client_a, start(cast.client_a, salon, "fr"), "Vous acceptez les cartes bancaires ?")
+    assert "(source: Paiement)" in shared or "(source : Paiement)" in shared
+    own, _tools = say(cast.client_a, start(cast.client_a, agent_a, "fr"), "Quels sont vos horaires ?")
+    assert "9h à 18h" in own and "Horaires du cabinet" in own
+
+
+def test_it_gives_an_agent_made_by_the_configurator_its_own_faq(cast):
+    with tenant_context(cast.client_a):
+        draft = configure(BusinessInfo(name="Dr Alami", description="Cabinet dentaire à Rabat", hours="9h-18h",
+                                       language="fr"))
+        agent = agent_create_from_draft(draft=draft, languages=["fr"])
+        documents = Document.objects.filter(agents=agent)
+        assert documents.count() > 0
+        assert Document.objects.filter(agents__isnull=True).count() == 0
+
+
+UNANSWERABLE = {
+    "fr": ("Vous faites des cartes cadeaux ?", "Horaires", "Le salon est ouvert du mardi au samedi de 9h à 19h. "
+           "Paiement par carte bancaire ou en espèces."),
+    "en": ("Do you sell gift cards?", "Opening hours", "The salon is open Tuesday to Saturday from 9am to 7pm. "
+           "We take bank cards and cash."),
+    "es": ("¿Venden tarjetas regalo?", "Horario", "El salón abre de martes a sábado de 9 a 19 h. "
+           "Aceptamos tarjeta y efectivo."),
+    "ar": ("هل تبيعون بطاقات الهدايا؟", "أوقات العمل", "الصالون مفتوح من الثلاثاء إلى السبت من 9 إلى 19. "
+           "نقبل البطاقات البنكية والنقد."),
+    "ary": ("واش كتبيعو كارطات ديال الكادو؟", "الوقت ديال الخدمة", "الصالون محلول من التلات حتى السبت من 9 حتى 7 "
+            "ديال العشية. كنقبلو الكارط البنكية والكاش."),
+}
+
+
+@pytest.mark.parametrize("language", list(UNANSWERABLE))
+def test_it_says_it_does_not_know_and_offers_help(cast, agent_a, start, language):
+    question, title, text = UNANSWERABLE[language]
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": title, "text": text}], language=language)
+    answer, tools = say(cast.client_a, start(cast.client_a, agent_a, language), question)
+    assert tools == ["search_knowledge_base"]
+    with translation.override(language):
+        expected = _("I don't have that information. I can put you in touch with our team, arrange a callback "
+                     "or take a message: what would you prefer?")
+    assert answer == expected
+    assert expected != "I don't have that information. I can put you in touch with our team, arrange a callback " \
+        "or take a message: what would you prefer?" or language == "en"

@@ -410,6 +410,10 @@ class BuiltinProvider:
 
     def _cannot_help(self, available: set[str]) -> str:
         if "transfer_to_human" in available:
+            self.state["asked"] = "offer_help"
+            return _("I don't have that information. I can put you in touch with our team, arrange a callback "
+                     "or take a message: what would you prefer?")
+        if "transfer_to_human" in available:
             return _("I don't have that information. Would you like me to put you in touch with our team?")
         return _("I don't have that information, sorry.")
 
