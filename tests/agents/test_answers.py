@@ -96,3 +96,44 @@ def test_it_says_it_does_not_know_and_offers_help(cast, agent_a, start, language
     assert answer == expected
     assert expected != "I don't have that information. I can put you in touch with our team, arrange a callback " \
         "or take a message: what would you prefer?" or language == "en"
+
+
+POLICY = {
+    "en": ("Cancellation policy", "Appointments can be cancelled free of charge up to 24 hours before.",
+           "What is your cancellation policy?"),
+    "fr": ("Tarifs", "Une consultation coûte 300 dirhams.", "Combien coûte une consultation ?"),
+    "es": ("Política de cancelación", "Puede cancelar sin coste hasta 24 horas antes.",
+           "¿Cuál es la política de cancelación?"),
+    "ar": ("سياسة الإلغاء", "يمكن إلغاء الموعد مجانا قبل 24 ساعة.", "ما هي سياسة الإلغاء؟"),
+}
+
+
+@pytest.mark.parametrize("language", list(POLICY))
+def test_it_answers_a_question_that_names_a_flow_without_opening_it(cast, agent_a, start, language):
+    title, text, question = POLICY[language]
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": title, "text": text}], language=language)
+    conversation = start(cast.client_a, agent_a, language)
+    answer, tools = say(cast.client_a, conversation, question)
+    assert tools == ["search_knowledge_base"]
+    assert text in answer
+    with tenant_context(cast.client_a):
+        conversation.refresh_from_db()
+    assert conversation.state.get("flow") is None
+
+
+def test_it_does_not_open_a_booking_for_available(cast, agent_a, start):
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "Parking", "text": "A free parking is available behind the building."}],
+                         language="en")
+    answer, tools = say(cast.client_a, start(cast.client_a, agent_a, "en"), "Is parking available?")
+    assert tools == ["search_knowledge_base"]
+    assert "behind the building" in answer
+
+
+@pytest.mark.parametrize("language, text", [("fr", "Il vous reste un créneau jeudi vers 17h ?"),
+                                            ("en", "Anything available tomorrow at 3 pm?"),
+                                            ("en", "I want to cancel my appointment")])
+def test_it_still_opens_the_flow_asked_for(cast, agent_a, start, language, text):
+    _answer, tools = say(cast.client_a, start(cast.client_a, agent_a, language), text)
+    assert tools == (["check_availability"] if "cancel" not in text else [])

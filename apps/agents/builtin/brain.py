@@ -76,6 +76,8 @@ class BuiltinProvider:
             rest = nlu.without_greeting(text)
             if rest != text.strip() and (query_terms(rest) or nlu.is_question(rest, self.language)):
                 text, found = rest, nlu.intents(rest, self.language)
+        found = nlu.refine_intents(found, text, self.language,
+                                   has_when=bool(nlu.extract_day(text, self._today()) or nlu.extract_time(text)))
         flow = self.state.get("flow")
         self._remember_contact(text)
         if "human" in found and "transfer_to_human" in available:

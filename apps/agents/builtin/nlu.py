@@ -185,6 +185,50 @@ def without_greeting(text: str) -> str:
     return (text or "").strip()
 
 
+# Words that name a booking or a cancellation without asking for one ("available", "consultation",
+# "cancellation"): alone in a question, they ask about the business, not for the flow.
+WEAK_INTENT_WORDS = {
+    "book": ["disponibilite", "disponible", "disponibles", "creneau", "consultation", "visite", "availability",
+             "available", "slot", "visit", "disponibilidad", "hueco", "consulta", "visita", "متاح", "زياره",
+             "استشاره", "وقت فارغ", "reservation", "reserva", "booking", "حجز"],
+    "cancel": ["annulation", "cancellation", "cancelacion", "الغاء"],
+}
+# A question about a rule, a price or a delay ("what is your cancellation policy?", "Combien coûte une
+# consultation ?") is a question for the documents, whatever flow its words name.
+INFO_MARKERS = ["politique", "conditions", "frais", "delai", "combien", "coute", "coutent", "prix", "tarif",
+                "tarifs", "policy", "fee", "fees", "cost", "costs", "how much", "price", "terms", "rules",
+                "charge", "politica", "condiciones", "cuanto", "cuesta", "cuestan", "precio", "tarifa",
+                "سياسه", "شروط", "رسوم", "كم", "سعر", "ثمن", "شحال", "بشحال", "تمن", "التمن", "الثمن", "قانون"]
+_INFO_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(w)) for w in INFO_MARKERS) + r")($|\W)")
+
+
+def _strong(intent: str, norm: str) -> bool:
+    """Whether the intent is named by one of its words that asks for the flow (not a weak one)."""
+    weak = {normalise(w) for w in WEAK_INTENT_WORDS.get(intent, [])}
+    for by_lang in INTENTS[intent].values():
+        for word in by_lang:
+            phrase = normalise(word)
+            if phrase not in weak and re.search(r"(^|\W)" + re.escape(phrase) + r"($|\W)", norm):
+                return True
+    return False
+
+
+def refine_intents(found: set[str], text: str, language: str, *, has_when: bool) -> set[str]:
+    """Drop the flows a question only mentions: a question about a rule or a price opens none, and
+    a weak word ("available", "cancellation") opens its flow only with a day or a time, or outside a question."""
+    if not found & {"book", "cancel", "reschedule"}:
+        return found
+    norm = normalise(text)
+    question = is_question(text, language)
+    refined = set(found)
+    if question and _INFO_RE.search(norm):
+        return refined - {"book", "cancel", "reschedule"}
+    for intent in ("book", "cancel"):
+        if intent in refined and question and not has_when and not _strong(intent, norm):
+            refined.discard(intent)
+    return refined
+
+
 def is_question(text: str, language: str) -> bool:
     norm = normalise(text)
     if "?" in text or "؟" in text:
