@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -71,6 +72,8 @@ class Word(models.Model):
 
     word = models.CharField(max_length=64, unique=True)
     doc_count = models.PositiveIntegerField(default=0)  # documents using it: very common words rank nothing
+    # The languages of the documents using it: a French question is never "corrected" into an English word.
+    languages = ArrayField(models.CharField(max_length=8), default=list, blank=True)
 
     class Meta:
         indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="knowledge_word_trgm")]

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Q
 
 from apps.knowledge.models import Chunk, Document, Word
-from apps.knowledge.text import TS_CONFIGS, normalise, query_terms
+from apps.knowledge.text import COMMON_WORDS, TS_CONFIGS, normalise, query_terms
 
 _CONFIGS = sorted(set(TS_CONFIGS.values()))
 SIMILARITY_THRESHOLD = 0.4
@@ -45,29 +45,37 @@ def _terms(query: str) -> list[str]:
     return list(seen)[:24]
 
 
-def _vocabulary(terms: list[str]) -> tuple[dict[str, list[str]], dict[str, int]]:
+def _vocabulary(terms: list[str], languages: list[str] | None = None) -> tuple[dict[str, list[str]], dict[str, int]]:
     """(corrections, document counts): words of the client's vocabulary close to the query's words
-    (typos, variants, plurals), and how many documents use each query word exactly."""
+    (typos, variants, plurals), and how many documents use each query word exactly.
+
+    A word that is known (the client's own vocabulary or a common word of any of the five languages)
+    is never corrected; a correction keeps the first letter and, with `languages`, is a word of
+    documents in those languages (a French "adresse" never becomes the English FAQ's "address")."""
     if not terms:
         return {}, {}
     table = Word._meta.db_table
     with connection.cursor() as cursor:
         # `%` (index-assisted, default threshold 0.3) finds candidates; the stricter similarity keeps them
         cursor.execute(
-            f"""SELECT q.term, w.word, w.doc_count, w.sim FROM unnest(%s::text[]) AS q(term)
-                CROSS JOIN LATERAL (SELECT word, doc_count, similarity(word, q.term) AS sim FROM {table}
+            f"""SELECT q.term, w.word, w.doc_count, w.sim, w.languages FROM unnest(%s::text[]) AS q(term)
+                CROSS JOIN LATERAL (SELECT word, doc_count, languages, similarity(word, q.term) AS sim FROM {table}
                                     WHERE word %% q.term ORDER BY sim DESC, word LIMIT 3) AS w
                 WHERE w.sim >= %s""",
             [terms, SIMILARITY_THRESHOLD],
         )
         rows = cursor.fetchall()
-    counts = {term: doc_count for term, word, doc_count, _sim in rows if term == word}
+    counts = {term: doc_count for term, word, doc_count, _sim, _langs in rows if term == word}
     corrections: dict[str, list[str]] = {}
-    for term, word, _count, sim in rows:
-        if word not in terms and len(term) >= 4 and not term.isdigit() and term not in counts:
-            corrections.setdefault(term, []).append(word)
-            if sim >= TYPO_SIMILARITY:
-                corrections.setdefault(f"{term}\x00typo", []).append(word)
+    for term, word, _count, sim, word_languages in rows:
+        if (word in terms or len(term) < 4 or term.isdigit() or term in counts or term in COMMON_WORDS
+                or word[:1] != term[:1]):
+            continue
+        if languages and word_languages and not set(word_languages) & set(languages):
+            continue
+        corrections.setdefault(term, []).append(word)
+        if sim >= TYPO_SIMILARITY:
+            corrections.setdefault(f"{term}\x00typo", []).append(word)
     return corrections, counts
 
 
@@ -158,10 +166,11 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
     a question the documents cannot answer gets no passage rather than the nearest one."""
     stats = _stats(agent_id)  # one cache read per search
     terms = _terms(query.replace("\x00", ""))
-    corrections, counts = _vocabulary(terms)
+    languages = _languages_for(language, set(stats.get("languages", [])))
+    corrections, counts = _vocabulary(terms, (["ar", "ary"] if language in {"ar", "ary"} else [language])
+                                      if language else None)
     terms = _informative(terms, counts, int(stats["documents"]))
     method = "fulltext+corrected" if extra_terms(corrections) else "fulltext"
-    languages = _languages_for(language, set(stats.get("languages", [])))
     extra = extra_terms(corrections)
     rows = _fulltext(_tsquery_text(terms, extra), limit, languages, list(stats["configs"]), agent_id)
     passages = [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text,

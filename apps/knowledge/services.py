@@ -148,7 +148,7 @@ def _ingest(document_id: int) -> Document:
                 search_vector=SearchVector("search_text", config=Value(config)))
             vocabulary = {word for piece in pieces for word in kb_text.query_terms(f"{document.title} {piece}")
                           if 3 <= len(word) <= 64 and not word.isdigit()}
-            _vocabulary_add(sorted(vocabulary))
+            _vocabulary_add(sorted(vocabulary), document.language)
             document.chunk_count = len(pieces)
             document.save(update_fields=["chunk_count"])
         cache.delete(CONFIGS_CACHE_KEY)
@@ -159,12 +159,15 @@ def _ingest(document_id: int) -> Document:
     return document
 
 
-def _vocabulary_add(words: list[str]) -> None:
+def _vocabulary_add(words: list[str], language: str) -> None:
     table = Word._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} (word, doc_count) SELECT unnest(%s::text[]), 1
-                ON CONFLICT (word) DO UPDATE SET doc_count = {table}.doc_count + 1""", [words])
+            f"""INSERT INTO {table} (word, doc_count, languages) SELECT unnest(%s::text[]), 1, ARRAY[%s]::varchar[]
+                ON CONFLICT (word) DO UPDATE SET doc_count = {table}.doc_count + 1,
+                    languages = CASE WHEN %s = ANY({table}.languages) THEN {table}.languages
+                                     ELSE array_append({table}.languages, %s::varchar) END""",
+            [words, language, language, language])
 
 
 def document_delete(*, document: Document) -> None:
