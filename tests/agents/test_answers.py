@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
@@ -137,3 +140,42 @@ def test_it_does_not_open_a_booking_for_available(cast, agent_a, start):
 def test_it_still_opens_the_flow_asked_for(cast, agent_a, start, language, text):
     _answer, tools = say(cast.client_a, start(cast.client_a, agent_a, language), text)
     assert tools == (["check_availability"] if "cancel" not in text else [])
+
+
+def calls(client, conversation, text):
+    events = turn_run(client=client, conversation_id=conversation.pk, text=text)
+    return {e.name: e.arguments for e in events if isinstance(e, ToolCalled)}, \
+        next(e for e in events if isinstance(e, TurnDone)).text
+
+
+def next_weekday(cast, weekday):
+    zone = ZoneInfo(cast.client_a.timezone)
+    today = timezone.now().astimezone(zone).date()
+    return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+
+
+def test_it_understands_the_month_before_the_day(cast, agent_a, start):
+    conversation = start(cast.client_a, agent_a, "en")
+    tools, _answer = calls(cast.client_a, conversation, "I'd like an appointment on March 3rd at 2:30 pm")
+    day = date.fromisoformat(tools["check_availability"]["date"])
+    assert (day.month, day.day, tools["check_availability"]["time"]) == (3, 3, "14:30")
+
+
+@pytest.mark.parametrize("language, text", [
+    ("fr", "Je voudrais un rendez-vous mardi à neuf heures"),
+    ("ar", "أريد موعدا يوم الثلاثاء الساعة التاسعة صباحا"),
+    ("en", "Can I book an appointment on Tuesday at nine o'clock?"),
+])
+def test_it_books_a_time_said_in_words_with_name_and_phone_in_one_message(cast, agent_a, start, language, text):
+    conversation = start(cast.client_a, agent_a, language)
+    tools, _answer = calls(cast.client_a, conversation, text)
+    assert tools["check_availability"] == {"date": next_weekday(cast, 1).isoformat(), "time": "09:00"}
+    tools, _answer = calls(cast.client_a, conversation, "Salma Bennani, 0661234567")
+    assert tools["book_appointment"]["name"] == "Salma Bennani"
+    assert tools["book_appointment"]["phone"] == "0661234567"
+
+
+def test_it_reads_the_evening_hour_said_in_arabic_words():
+    from apps.agents.builtin import nlu
+    assert nlu.extract_time("الساعة الثامنة مساء") == time(20, 0)
+    assert nlu.extract_time("à huit heures") == time(8, 0)

@@ -131,8 +131,13 @@ class BuiltinProvider:
     def _remember_contact(self, text: str) -> None:
         email, phone = nlu.extract_email(text), nlu.extract_phone(text)
         name = nlu.extract_name(text, self.language)
-        if not name and self.state.get("asked") == "name":
-            name = nlu.bare_name(text)
+        if not name and self.state.get("asked") in {"name", "contact"}:
+            # "Salma Bennani, 0661234567": the name beside the phone number or the e-mail
+            rest = text.replace(email, " ") if email else text
+            if phone:
+                rest = nlu.PHONE_RE.sub(" ", rest.translate(nlu.ARABIC_DIGITS))
+            if rest != text or self.state.get("asked") == "name":
+                name = nlu.bare_name(rest.strip(" ,;.-:،"))
         if email:
             self.state["email"] = email
         if phone:

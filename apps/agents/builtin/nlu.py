@@ -87,7 +87,7 @@ INTENTS: dict[str, dict[str, list[str]]] = {
                "available", "slot", "a table", "visit", "come in", "consultation"],
         "es": ["cita", "reservar", "reserva", "disponibilidad", "disponible", "hueco", "una mesa", "consulta",
                "visita", "agendar"],
-        "ar": ["موعد", "حجز", "احجز", "حجزا", "متاح", "طاوله", "زياره", "استشاره"],
+        "ar": ["موعد", "موعدا", "حجز", "احجز", "حجزا", "متاح", "طاوله", "زياره", "استشاره"],
         "ary": ["موعد", "رونديفو", "نحجز", "حجز", "نجي عندكم", "طابله", "وقت فارغ", "نخد موعد", "ناخد موعد"]},
     "cancel": {
         "fr": ["annuler", "annulation", "decommander"], "en": ["cancel", "cancellation"],
@@ -426,8 +426,8 @@ PERIODS = {
                   "soir", "soiree", "evening", "tonight", "night", "noche", "الليل", "فالليل", "ليلا", "المساء"],
 }
 _TIME_PATTERNS = [
-    re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|:|heures?)\s*(\d{2})?(?!\d)"),
     re.compile(r"(?<!\d)(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a m|p m)\b"),
+    re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|:|heures?)\s*(\d{2})?(?!\d)"),
     re.compile(r"(?:a las|a la|at|vers|a|الساعه|ساعه|مع|على|ف|في)\s+(\d{1,2})(?:[:.](\d{2}))?(?!\d)"),
 ]
 _DATE_RE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?(?!\d)")
@@ -462,7 +462,9 @@ def extract_day(text: str, today: date) -> date | None:
             return found if found >= today or match.group(3) else date(year + 1, month, day)
     for month_index, words in enumerate(_MONTH_WORDS, start=1):
         for word in words:
-            found_day = re.search(rf"(\d{{1,2}})\s*(?:de\s+)?{re.escape(normalise(word))}(?:\W|$)", norm)
+            month = re.escape(normalise(word))
+            found_day = (re.search(rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\s*(?:de\s+|of\s+)?{month}(?:\W|$)", norm)
+                         or re.search(rf"(?:^|\W){month}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d|\s*[:h])", norm))
             if found_day:
                 try:
                     candidate = date(today.year, month_index, int(found_day.group(1)))
@@ -476,8 +478,28 @@ def extract_day(text: str, today: date) -> date | None:
     return None
 
 
+_HOUR_WORDS = {
+    1: ["une", "one", "una", "الواحده", "وحده"], 2: ["deux", "two", "dos", "الثانيه", "جوج"],
+    3: ["trois", "three", "tres", "الثالثه", "التالته"], 4: ["quatre", "four", "cuatro", "الرابعه", "ربعه"],
+    5: ["cinq", "five", "cinco", "الخامسه", "خمسه"], 6: ["six", "seis", "السادسه", "سته"],
+    7: ["sept", "seven", "siete", "السابعه", "سبعه"], 8: ["huit", "eight", "ocho", "الثامنه", "التامنه", "تمنيه"],
+    9: ["neuf", "nine", "nueve", "التاسعه", "تسعه"], 10: ["dix", "ten", "diez", "العاشره", "عشره"],
+    11: ["onze", "eleven", "once", "الحاديه عشر", "حداش"], 12: ["douze", "twelve", "doce", "الثانيه عشر", "طناش"],
+}
+_HOUR_WORD = {normalise(word): hour for hour, words in _HOUR_WORDS.items() for word in words}
+_HOUR_WORD_RE = re.compile(
+    r"(?:(?<=\ba )|(?<=\bat )|(?<=\bvers )|(?<=\blas )|(?<=\bla )|(?<=الساعه )|(?<=ساعه )|(?<=مع ))("
+    + "|".join(sorted(map(re.escape, _HOUR_WORD), key=len, reverse=True)) + r")(?=$|\W)"
+    r"|(" + "|".join(sorted(map(re.escape, _HOUR_WORD), key=len, reverse=True)) + r")(?=\s+(?:heures?|o clock|h\b))")
+
+
+def _hours_in_words(norm: str) -> str:
+    """ "à huit heures", "at eight", "الساعة الثامنة" with the hour in digits."""
+    return _HOUR_WORD_RE.sub(lambda match: str(_HOUR_WORD[match.group(1) or match.group(2)]), norm)
+
+
 def extract_time(text: str) -> time | None:
-    norm = normalise(text).translate(ARABIC_DIGITS)
+    norm = _hours_in_words(normalise(text).translate(ARABIC_DIGITS))
     norm = re.sub(r"(?<!apres )\bmidi\b|\bnoon\b|\bmediodia\b|(?<!بعد )الظهر|لقايله", " 12h00 ", norm)
     for pattern in _TIME_PATTERNS:
         match = pattern.search(norm)
