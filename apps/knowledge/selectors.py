@@ -69,7 +69,7 @@ def _vocabulary(terms: list[str], languages: list[str] | None = None) -> tuple[d
     corrections: dict[str, list[str]] = {}
     for term, word, _count, sim, word_languages in rows:
         if (word in terms or len(term) < 4 or term.isdigit() or term in counts or term in COMMON_WORDS
-                or word[:1] != term[:1]):
+                or _first_letter(word) != _first_letter(term)):
             continue
         if languages and word_languages and not set(word_languages) & set(languages):
             continue
@@ -77,6 +77,13 @@ def _vocabulary(terms: list[str], languages: list[str] | None = None) -> tuple[d
         if sim >= TYPO_SIMILARITY:
             corrections.setdefault(f"{term}\x00typo", []).append(word)
     return corrections, counts
+
+
+def _first_letter(word: str) -> str:
+    """The first letter of the word itself: Arabic "والسبت" ("and Saturday") starts as "السبت" does."""
+    if word[:1] and "\u0600" <= word[0] <= "\u06ff":
+        word = re.sub(r"^[وف]?(?:بال|كال|لل|ال|ب|ل)?", "", word) or word
+    return word[:1]
 
 
 def extra_terms(corrections: dict[str, list[str]]) -> list[str]:
