@@ -179,3 +179,19 @@ def test_it_reads_the_evening_hour_said_in_arabic_words():
     from apps.agents.builtin import nlu
     assert nlu.extract_time("الساعة الثامنة مساء") == time(20, 0)
     assert nlu.extract_time("à huit heures") == time(8, 0)
+
+
+def test_it_answers_each_message_in_its_own_language(cast, agent_a, start):
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "Tarifs", "text": "Une coupe coûte 150 dirhams."}], language="fr")
+        documents_import(rows=[{"title": "Prices", "text": "A haircut costs 150 dirhams."}], language="en")
+        documents_import(rows=[{"title": "أوقات العمل", "text": "الصالون مفتوح من الساعة 9 إلى الساعة 18."}],
+                         language="ar")
+    conversation = start(cast.client_a, agent_a, "fr")
+    english, _tools = say(cast.client_a, conversation, "how much is a haircut?")
+    assert english == "A haircut costs 150 dirhams. (source: Prices)"
+    arabic, _tools = say(cast.client_a, conversation, "ما هي أوقات العمل؟")
+    assert "الصالون مفتوح من الساعة 9 إلى الساعة 18." in arabic and "أوقات العمل" in arabic
+    assert "source" not in arabic
+    french, _tools = say(cast.client_a, conversation, "Combien coûte une coupe ?")
+    assert french == "Une coupe coûte 150 dirhams. (source : Tarifs)"

@@ -68,7 +68,8 @@ class BuiltinProvider:
 
     def _on_user(self, text: str, available: set[str]) -> list[Any]:
         detected, confidence = nlu.detect_language(text, self.language)
-        if detected != self.language and confidence >= 0.75 and len(text.split()) >= 3:
+        script_changed = (detected in {"ar", "ary"}) != (self.language in {"ar", "ary"})
+        if detected != self.language and confidence >= 0.75 and (len(text.split()) >= 3 or script_changed):
             self.language = self.state["language"] = detected
             translation.activate(detected)
         found = nlu.intents(text, self.language)

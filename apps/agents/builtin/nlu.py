@@ -35,6 +35,8 @@ DARIJA_MARKERS = {"واش", "بغيت", "بغيتي", "ديال", "شحال", "�
                   "بزاف", "غادي", "واخا", "كاين", "كاينه", "ماشي", "عندكم", "نديرو", "نبغي", "ليوم", "غدوه",
                   "سميتي", "ديالي", "ديالكم", "حتى", "هادشي", "بلا", "لابس", "الله يخليك", "عافاك", "صافي",
                   "شكون", "امتى", "فوقاش", "نقدر", "كنبغي", "بغينا", "خاصني", "خصني", "لا لا", "اه", "ايه"}
+MSA_MARKERS = {"هل", "ماذا", "أريد", "اريد", "لديكم", "لدي", "يمكنني", "أود", "اود", "التي", "الذي", "هذا", "هذه",
+               "ليس", "لماذا", "متى", "أين", "كيف", "سوف", "حضرتك", "نريد"}
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -53,6 +55,11 @@ def detect_language(text: str, fallback: str = "fr") -> tuple[str, float]:
                                                                   text_norm))
         if darija:
             return "ary", min(1.0, 0.6 + 0.2 * darija)
+        msa = sum(1 for marker in MSA_MARKERS if re.search(rf"(^|\s){re.escape(normalise(marker))}($|\s)", text_norm))
+        if msa:
+            return "ar", min(1.0, 0.6 + 0.2 * msa)
+        if fallback not in {"ar", "ary"}:  # Arabic script typed on a Latin-language conversation
+            return "ar", 0.9
         return ("ary" if fallback == "ary" else "ar"), 0.6
     scores = {lang: sum(1 for word in words if word in stop) for lang, stop in LATIN_STOPWORDS.items()}
     best = max(scores, key=lambda lang: (scores[lang], lang == fallback))
