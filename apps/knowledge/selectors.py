@@ -37,12 +37,28 @@ class Passage:
     confidence: float = 1.0  # the share of the question's content words the passage holds
 
 
+# Question words that name a subject ("where": an address, "when": hours): kept as terms, and the
+# subject's words searched with them ("Où est le garage ?" finds the address, not the opening hours).
+SUBJECT_QUESTIONS = {"ou": 2, "where": 2, "donde": 2, "اين": 2, "فين": 2, "فاين": 2,
+                     "quand": 0, "when": 0, "cuando": 0, "متي": 0, "امتي": 0}
+
+
 def _terms(query: str) -> list[str]:
     seen: dict[str, None] = {}
+    for word in re.findall(r"\w{2,}", normalise(query)):
+        if word in SUBJECT_QUESTIONS:
+            seen.setdefault(word, None)
     for word in query_terms(query):
         if not word.isdigit() or len(word) >= 3:
             seen.setdefault(word, None)
     return list(seen)[:24]
+
+
+def _subject_words(terms: list[str]) -> list[str]:
+    """The words of the subjects the question words name, searched besides the question's own."""
+    words = {normalise(word) for term in terms if term in SUBJECT_QUESTIONS
+             for word in SUBJECTS[SUBJECT_QUESTIONS[term]].split()}
+    return sorted(words - set(SUBJECT_QUESTIONS))
 
 
 def _vocabulary(terms: list[str], languages: list[str] | None = None) -> tuple[dict[str, list[str]], dict[str, int]]:
@@ -137,7 +153,7 @@ def _stats(agent_id: int | None = None) -> dict[str, Any]:
 
 
 def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
-              configs: list[str], agent_id: int | None = None) -> list[tuple[Any, ...]]:
+              configs: list[str], agent_id: int | None = None, preferred: str = "") -> list[tuple[Any, ...]]:
     """(chunk id, document id, title, text, rank, search text) of the best passages of ready documents."""
     words, prefixes = expressions
     if not words or not configs:
@@ -156,8 +172,9 @@ def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
                 FROM {chunks} c JOIN {documents} d ON d.id = c.document_id,
                      (SELECT {' || '.join(parts)}) AS query(q)
                 WHERE c.search_vector @@ q AND d.status = %s {language_filter} {scope}
-                ORDER BY rank DESC, c.id LIMIT %s""",
-            params + [Document.Status.READY] + ([languages] if languages else []) + scope_params + [limit],
+                ORDER BY d.language = %s DESC, rank DESC, c.id LIMIT %s""",
+            params + [Document.Status.READY] + ([languages] if languages else []) + scope_params
+            + [preferred] + [limit],
         )
         return cursor.fetchall()
 
@@ -178,8 +195,9 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
                                       if language else None)
     terms = _informative(terms, counts, int(stats["documents"]))
     method = "fulltext+corrected" if extra_terms(corrections) else "fulltext"
-    extra = extra_terms(corrections)
-    rows = _fulltext(_tsquery_text(terms, extra), limit, languages, list(stats["configs"]), agent_id)
+    extra = extra_terms(corrections) + _subject_words(terms)
+    rows = _fulltext(_tsquery_text(terms, extra), limit, languages, list(stats["configs"]), agent_id,
+                     preferred=language)  # Arabic before Darija for an Arabic question, and the reverse
     passages = [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text,
                         score=round(float(rank), 4), method=method,
                         confidence=_confidence(terms, corrections, search_text))
@@ -201,11 +219,11 @@ hacen hace ofrecen ofrece tienen aceptan posible tambien quiero saber
 SUBJECTS = [
     "horaires horaire heures ouvert ouverte ouverture ouvrez fermez ferme fermeture hours open opening opens closed "
     "close horario horarios abren abierto abre cierran cerrado مواعيد اوقات الوقت مفتوح مفتوحه تفتحون محلول "
-    "محلولين كتحلو تحلو مسدود العمل الخدمه",
+    "محلولين كتحلو تحلو مسدود العمل الخدمه quand when cuando متي امتي",
     "prix tarif tarifs coute coutent cout combien price prices cost costs much precio precios cuesta cuestan cuanto "
     "سعر اسعار الثمن ثمن تكلفه بشحال شحال كم",
-    "adresse situe situes trouve trouvez address located where direccion ubicados donde encuentran عنوان موقع اين "
-    "فين كاين",
+    "adresse situe situes trouve trouvez address located where direccion ubicados donde encuentran عنوان موقع يقع اين "
+    "فين كاين كاينه",
     "payer paiement payez carte cartes especes cheque pay payment card cards cash pagar pago tarjeta efectivo دفع "
     "الدفع نخلص الخلاص بطاقه البطاقه كارط",
     "parking garer stationnement park parking aparcamiento estacionamiento موقف باركينغ",
@@ -218,10 +236,11 @@ def _subject_stems(term: str) -> set[str]:
         for index, words in enumerate(SUBJECTS):
             for word in words.split():
                 _SUBJECT_OF.setdefault(_stem(normalise(word)), index)
-    index = _SUBJECT_OF.get(_stem(term))
+    index = SUBJECT_QUESTIONS.get(term, _SUBJECT_OF.get(_stem(term)))
     if index is None:
         return {_stem(term)}
-    return {_stem(normalise(word)) for word in SUBJECTS[index].split()}
+    # a question word is matched by its subject's words, never by itself ("ou" is also French "or")
+    return {_stem(normalise(word)) for word in SUBJECTS[index].split()} - {_stem(word) for word in SUBJECT_QUESTIONS}
 
 
 def _stem(word: str) -> str:

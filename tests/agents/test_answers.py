@@ -195,3 +195,23 @@ def test_it_answers_each_message_in_its_own_language(cast, agent_a, start):
     assert "source" not in arabic
     french, _tools = say(cast.client_a, conversation, "Combien coûte une coupe ?")
     assert french == "Une coupe coûte 150 dirhams. (source : Tarifs)"
+
+
+@pytest.mark.parametrize("language, question, fact", [
+    ("fr", "Où est le garage ?", "45 boulevard Zerktouni"), ("en", "Where is the garage?", "45 Zerktouni Boulevard"),
+    ("ary", "فين كاين الكراج؟", "45 شارع الزرقطوني"), ("ary", "امتى كتحلو؟", "من 8 حتى 19")])
+def test_it_answers_where_and_when_with_the_address_and_the_hours(cast, agent_a, start, language, question, fact):
+    documents = {
+        "fr": [("Horaires", "Le garage est ouvert du lundi au samedi de 8h à 19h."),
+               ("Adresse", "Le garage est situé 45 boulevard Zerktouni à Marrakech."),
+               ("Vidange", "Une vidange complète coûte 350 dirhams.")],
+        "en": [("Opening hours", "The garage is open Monday to Saturday from 8am to 7pm."),
+               ("Address", "The garage is at 45 Zerktouni Boulevard in Marrakech."),
+               ("Oil change", "A full oil change costs 350 dirhams.")],
+        "ary": [("الوقت ديال الخدمة", "الكراج محلول من الاثنين حتى السبت من 8 حتى 19."),
+                ("العنوان", "الكراج كاين ف 45 شارع الزرقطوني فمراكش."),
+                ("الفيدونج", "الفيدونج كامل ب 350 درهم.")]}[language]
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": title, "text": text} for title, text in documents], language=language)
+    answer, _tools = say(cast.client_a, start(cast.client_a, agent_a, language), question)
+    assert fact in answer, answer
