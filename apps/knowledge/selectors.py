@@ -45,19 +45,23 @@ SUBJECT_QUESTIONS = {"ou": 2, "where": 2, "donde": 2, "اين": 2, "فين": 2, 
 
 def _terms(query: str) -> list[str]:
     seen: dict[str, None] = {}
-    for word in re.findall(r"\w{2,}", normalise(query)):
-        if word in SUBJECT_QUESTIONS:
-            seen.setdefault(word, None)
     for word in query_terms(query):
         if not word.isdigit() or len(word) >= 3:
             seen.setdefault(word, None)
+    if len(seen) <= 1:  # "Où est le garage ?" asks for the address; "je peux fumer quand ?" names its subject
+        asked = [word for word in re.findall(r"\w{2,}", normalise(query)) if word in SUBJECT_QUESTIONS][:1]
+        return asked + list(seen)
     return list(seen)[:24]
 
 
 def _subject_words(terms: list[str]) -> list[str]:
     """The words of the subjects the question words name, searched besides the question's own."""
-    words = {normalise(word) for term in terms if term in SUBJECT_QUESTIONS
-             for word in SUBJECTS[SUBJECT_QUESTIONS[term]].split()}
+    words = set()
+    for term in terms:
+        if term in SUBJECT_QUESTIONS:
+            arabic = "\u0600" <= term[0] <= "\u06ff"  # the subject's words in the question's script only
+            words |= {normalise(word) for word in SUBJECTS[SUBJECT_QUESTIONS[term]].split()
+                      if ("\u0600" <= word[0] <= "\u06ff") == arabic}
     return sorted(words - set(SUBJECT_QUESTIONS))
 
 
