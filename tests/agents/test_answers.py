@@ -215,3 +215,24 @@ def test_it_answers_where_and_when_with_the_address_and_the_hours(cast, agent_a,
         documents_import(rows=[{"title": title, "text": text} for title, text in documents], language=language)
     answer, _tools = say(cast.client_a, start(cast.client_a, agent_a, language), question)
     assert fact in answer, answer
+
+
+def test_it_takes_a_message_or_hands_over_after_saying_it_does_not_know(cast, agent_a, start):
+    conversation = start(cast.client_a, agent_a, "fr")
+    say(cast.client_a, conversation, "Vous faites des cartes cadeaux ?")
+    _answer, tools = say(cast.client_a, conversation, "Un message, s'il vous plaît")
+    assert tools == []
+    tools, _answer = calls(cast.client_a, conversation, "0661234567")
+    assert tools["create_ticket"]["subject"] == "Vous faites des cartes cadeaux ?"
+    assert tools["create_ticket"]["contact"] == "0661234567"
+    other = start(cast.client_a, agent_a, "fr")
+    say(cast.client_a, other, "Vous faites des cartes cadeaux ?")
+    tools, _answer = calls(cast.client_a, other, "oui")
+    assert tools == {"transfer_to_human": {"reason": "Vous faites des cartes cadeaux ?"}}
+
+
+def test_it_does_not_restart_with_the_greeting_on_yes_after_anything_else(cast, agent_a, start):
+    conversation = start(cast.client_a, agent_a, "fr")
+    say(cast.client_a, conversation, "Merci")
+    answer, _tools = say(cast.client_a, conversation, "oui")
+    assert answer == "Avec plaisir : que puis-je faire pour vous ?"

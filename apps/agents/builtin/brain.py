@@ -110,12 +110,23 @@ class BuiltinProvider:
                 return self._end(available)
             self.state["asked"] = "anything_else"
             return [TextDelta(_("You're welcome! Is there anything else I can do for you?"))]
+        asked = self.state.get("asked")
+        if asked == "offer_help":  # the visitor answers "the team, a callback or a message?"
+            question = self.state.get("question", "")
+            if nlu.wants_message(text) and "create_ticket" in available:
+                self.state.update(flow="ticket", subject=question[:200] or text[:200], details=question or text)
+                return self._continue("ticket", text, found, available)
+            if "yes" in found and "no" not in found and "transfer_to_human" in available:
+                return [_call("transfer_to_human", {"reason": (question or text)[:300]})]
+        if asked == "anything_else" and found == {"yes"} and len(text.split()) <= 3:
+            self.state["asked"] = "help"  # "oui" after "anything else?" is no new conversation
+            return [TextDelta(_("Gladly: what can I do for you?"))]
         if found == {"greet"} or (found <= {"greet", "yes"} and len(text.split()) <= 3 and found):
             if (self.conversation.metadata or {}).get("greeted"):  # the channel already showed the greeting
                 return [TextDelta(_("Hello! How can I help you?"))]
             return [TextDelta(self._greeting())]
         if "search_knowledge_base" in available and len(text.strip()) >= 3:
-            self.state["asked"] = "kb"
+            self.state.update(asked="kb", question=text[:300])
             return [_call("search_knowledge_base", {"query": text[:500]})]
         return [TextDelta(self._cannot_help(available))]
 

@@ -236,6 +236,14 @@ def refine_intents(found: set[str], text: str, language: str, *, has_when: bool)
     return refined
 
 
+_MESSAGE_RE = re.compile(r"(^|\W)(un message|a message|message|mensaje|un mensaje|رساله|ميساج|مساج)($|\W)")
+
+
+def wants_message(text: str) -> bool:
+    """The visitor chooses to leave a message ("un message", "a message", "رسالة")."""
+    return bool(_MESSAGE_RE.search(normalise(text)))
+
+
 def is_question(text: str, language: str) -> bool:
     norm = normalise(text)
     if "?" in text or "؟" in text:
