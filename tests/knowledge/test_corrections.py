@@ -37,3 +37,19 @@ def test_it_still_corrects_a_typo(vocabulary):
     with tenant_context(vocabulary):
         corrections, _counts = _vocabulary(["horraires"], ["fr"])
     assert corrections["horraires"] == ["horaires"]
+
+
+def test_it_scopes_an_uploaded_document_to_the_agents_chosen(cast, as_user):
+    from django.urls import reverse
+
+    from apps.knowledge.models import Document
+    from tests.agents.conftest import make_agent
+
+    agent = make_agent(cast.client_a)
+    response = as_user(cast.alice, cast.client_a).post(reverse("knowledge"), {
+        "kind": "text", "title": "Tarifs du cabinet", "language": "fr", "text": "Une consultation coûte 250 DH.",
+        "agents": [agent.pk]})
+    assert response.status_code == 302
+    with tenant_context(cast.client_a):
+        document = Document.objects.get(title="Tarifs du cabinet")
+        assert list(document.agents.values_list("pk", flat=True)) == [agent.pk]
