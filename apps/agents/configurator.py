@@ -193,5 +193,5 @@ def agent_create_from_draft(*, draft: Draft, name: str = "", tools: list[str] | 
         for code in chosen_languages:
             rows = [{"title": item["q"][:200], "text": f"{item['q']}\n{item['a']}"} for item in draft.faq[code]]
             rows.append({"title": _("Booking policy"), "text": draft.booking_policy[code]})
-            documents_import(rows=rows, language=code)
+            documents_import(rows=rows, language=code, agents=[agent])  # its FAQ is this agent's alone
     return agent

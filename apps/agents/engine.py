@@ -158,6 +158,14 @@ def _begin(client: Any, conversation: Conversation, text: str) -> _Turn:
     return _Turn(conversation=conversation, agent=agent, messages=messages, tools=tools_for(agent=agent, client=client))
 
 
+def _message_language(conversation: Any) -> str:
+    """The language of the visitor's latest messages (the built-in engine follows it; a French page's
+    visitor who types in Arabic searches the Arabic documents), else the conversation's."""
+    state = conversation.state if isinstance(conversation.state, dict) else {}
+    language = state.get("language") or ""
+    return language if language in LANGUAGE_CODES else conversation.language
+
+
 def _run_tool(client: Any, turn: _Turn, call: ToolCallRequest) -> tuple[bool, dict[str, Any]]:
     tool = next((t for t in turn.tools if t.name == call.name), None)
     if tool is None:
@@ -166,7 +174,8 @@ def _run_tool(client: Any, turn: _Turn, call: ToolCallRequest) -> tuple[bool, di
         try:
             ok, result = True, tool.handler(ToolContext(client=client, agent=turn.agent,
                                                         conversation=turn.conversation,
-                                                        language=turn.conversation.language), dict(call.arguments))
+                                                        language=_message_language(turn.conversation)),
+                                               dict(call.arguments))
         except VocaliaError as error:
             ok, result = False, {"error": error.message, "code": error.code}
         except (TypeError, ValueError, KeyError, OverflowError) as error:

@@ -22,7 +22,7 @@ from apps.conversations.models import Conversation
 from apps.core.errors import InvalidInput
 from apps.crm import services as crm
 from apps.integrations.llm.base import ToolSpec
-from apps.knowledge.selectors import knowledge_search
+from apps.knowledge.selectors import MIN_CONFIDENCE, knowledge_search
 from apps.messaging.services import message_send
 
 
@@ -144,8 +144,10 @@ def search_knowledge_base(ctx: ToolContext, args: dict[str, Any]) -> dict[str, A
     query = str(args.get("query") or "").strip()
     if not query:
         raise InvalidInput("query is required")
-    passages = knowledge_search(query=query, limit=min(int(args.get("limit") or 3), 5), language=ctx.language)
-    return {"passages": [{"document": p.title, "text": p.text, "score": p.score} for p in passages]}
+    passages = knowledge_search(query=query, limit=min(int(args.get("limit") or 3), 5), language=ctx.language,
+                                agent_id=getattr(ctx.agent, "pk", None), min_confidence=MIN_CONFIDENCE)
+    return {"passages": [{"document": p.title, "text": p.text, "score": p.score, "confidence": p.confidence}
+                         for p in passages]}
 
 
 def transfer_to_human(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:

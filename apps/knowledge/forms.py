@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from apps.agents.models import Agent
 from apps.knowledge.models import Document
 
 
@@ -16,6 +17,9 @@ class DocumentForm(forms.Form):
     text = forms.CharField(label=_("Content"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
     file = forms.FileField(label=_("File (text, Markdown, HTML or PDF)"), required=False)
     url = forms.URLField(label=_("Web address"), required=False, max_length=500)
+    agents = forms.ModelMultipleChoiceField(
+        label=_("Agents"), queryset=Agent.objects.order_by("name"), required=False,
+        widget=forms.CheckboxSelectMultiple, help_text=_("Leave empty: every agent answers from it."))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

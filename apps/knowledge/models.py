@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -33,6 +34,9 @@ class Document(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     error = models.TextField(_("error"), blank=True)
     chunk_count = models.PositiveIntegerField(_("passages"), default=0)
+    # The agents that may answer from it; none means every agent of the client (one client may run
+    # a dental clinic's agent and a hair salon's: neither answers with the other's facts).
+    agents = models.ManyToManyField("agents.Agent", blank=True, related_name="documents", verbose_name=_("agents"))
     created = models.DateTimeField(_("added"), default=timezone.now)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -68,6 +72,8 @@ class Word(models.Model):
 
     word = models.CharField(max_length=64, unique=True)
     doc_count = models.PositiveIntegerField(default=0)  # documents using it: very common words rank nothing
+    # The languages of the documents using it: a French question is never "corrected" into an English word.
+    languages = ArrayField(models.CharField(max_length=8), default=list, blank=True)
 
     class Meta:
         indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="knowledge_word_trgm")]

@@ -5,20 +5,26 @@ Runs in the active client's schema: a client's agent can only ever find its own 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.knowledge.models import Chunk, Document, Word
-from apps.knowledge.text import TS_CONFIGS, query_terms
+from apps.knowledge.text import COMMON_WORDS, TS_CONFIGS, normalise, query_terms
 
 _CONFIGS = sorted(set(TS_CONFIGS.values()))
 SIMILARITY_THRESHOLD = 0.4
 CONFIGS_CACHE_KEY = "knowledge:stats"  # the cache prefixes it with the client's schema
 COMMON_SHARE = 0.3
+# Below this share of the question's subject words in its best passage, the agent says it does not know.
+MIN_CONFIDENCE = 0.6
+# A correction this close is a typo of the question's word, so it counts as the word for the confidence.
+TYPO_SIMILARITY = 0.55
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,13 @@ class Passage:
     text: str
     score: float
     method: str  # "fulltext", or "fulltext+corrected" when misspelt words were corrected
+    confidence: float = 1.0  # the share of the question's content words the passage holds
+
+
+# Question words that name a subject ("where": an address, "when": hours): kept as terms, and the
+# subject's words searched with them ("Où est le garage ?" finds the address, not the opening hours).
+SUBJECT_QUESTIONS = {"ou": 2, "where": 2, "donde": 2, "اين": 2, "فين": 2, "فاين": 2,
+                     "quand": 0, "when": 0, "cuando": 0, "متي": 0, "امتي": 0}
 
 
 SEARCH_METHOD_LABELS = {
@@ -47,29 +60,67 @@ def _terms(query: str) -> list[str]:
     for word in query_terms(query):
         if not word.isdigit() or len(word) >= 3:
             seen.setdefault(word, None)
+    if len(seen) <= 1:  # "Où est le garage ?" asks for the address; "je peux fumer quand ?" names its subject
+        asked = [word for word in re.findall(r"\w{2,}", normalise(query)) if word in SUBJECT_QUESTIONS][:1]
+        return asked + list(seen)
     return list(seen)[:24]
 
 
-def _vocabulary(terms: list[str]) -> tuple[list[str], dict[str, int]]:
+def _subject_words(terms: list[str]) -> list[str]:
+    """The words of the subjects the question words name, searched besides the question's own."""
+    words = set()
+    for term in terms:
+        if term in SUBJECT_QUESTIONS:
+            arabic = "\u0600" <= term[0] <= "\u06ff"  # the subject's words in the question's script only
+            words |= {normalise(word) for word in SUBJECTS[SUBJECT_QUESTIONS[term]].split()
+                      if ("\u0600" <= word[0] <= "\u06ff") == arabic}
+    return sorted(words - set(SUBJECT_QUESTIONS))
+
+
+def _vocabulary(terms: list[str], languages: list[str] | None = None) -> tuple[dict[str, list[str]], dict[str, int]]:
     """(corrections, document counts): words of the client's vocabulary close to the query's words
-    (typos, variants, plurals), and how many documents use each query word exactly."""
+    (typos, variants, plurals), and how many documents use each query word exactly.
+
+    A word that is known (the client's own vocabulary or a common word of any of the five languages)
+    is never corrected; a correction keeps the first letter and, with `languages`, is a word of
+    documents in those languages (a French "adresse" never becomes the English FAQ's "address")."""
     if not terms:
-        return [], {}
+        return {}, {}
     table = Word._meta.db_table
     with connection.cursor() as cursor:
         # `%` (index-assisted, default threshold 0.3) finds candidates; the stricter similarity keeps them
         cursor.execute(
-            f"""SELECT q.term, w.word, w.doc_count, w.sim FROM unnest(%s::text[]) AS q(term)
-                CROSS JOIN LATERAL (SELECT word, doc_count, similarity(word, q.term) AS sim FROM {table}
+            f"""SELECT q.term, w.word, w.doc_count, w.sim, w.languages FROM unnest(%s::text[]) AS q(term)
+                CROSS JOIN LATERAL (SELECT word, doc_count, languages, similarity(word, q.term) AS sim FROM {table}
                                     WHERE word %% q.term ORDER BY sim DESC, word LIMIT 3) AS w
                 WHERE w.sim >= %s""",
             [terms, SIMILARITY_THRESHOLD],
         )
         rows = cursor.fetchall()
-    counts = {term: doc_count for term, word, doc_count, _sim in rows if term == word}
-    corrections = sorted({word for term, word, _count, _sim in rows
-                          if word not in terms and len(term) >= 4 and not term.isdigit()})
+    counts = {term: doc_count for term, word, doc_count, _sim, _langs in rows if term == word}
+    corrections: dict[str, list[str]] = {}
+    for term, word, _count, sim, word_languages in rows:
+        if (word in terms or len(term) < 4 or term.isdigit() or term in counts or term in COMMON_WORDS
+                or _first_letter(word) != _first_letter(term)):
+            continue
+        if languages and word_languages and not set(word_languages) & set(languages):
+            continue
+        corrections.setdefault(term, []).append(word)
+        if sim >= TYPO_SIMILARITY:
+            corrections.setdefault(f"{term}\x00typo", []).append(word)
     return corrections, counts
+
+
+def _first_letter(word: str) -> str:
+    """The first letter of the word itself: Arabic "والسبت" ("and Saturday") starts as "السبت" does."""
+    if word[:1] and "\u0600" <= word[0] <= "\u06ff":
+        word = re.sub(r"^[وف]?(?:بال|كال|لل|ال|ب|ل)?", "", word) or word
+    return word[:1]
+
+
+def extra_terms(corrections: dict[str, list[str]]) -> list[str]:
+    """The corrected words searched besides the question's own."""
+    return sorted({word for term, words in corrections.items() if "\x00" not in term for word in words})
 
 
 def _informative(terms: list[str], counts: dict[str, int], total: int) -> list[str]:
@@ -88,23 +139,38 @@ def _tsquery_text(terms: list[str], corrections: list[str]) -> tuple[str, str]:
     return " | ".join(words), " | ".join(prefixes)
 
 
-def _stats() -> dict[str, Any]:
-    """The text-search configurations the client's documents use and how many documents there are
-    (cached per client, reset on ingest)."""
-    stats = cache.get(CONFIGS_CACHE_KEY)
+def _scope_sql(agent_id: int | None) -> tuple[str, list[Any]]:
+    """SQL keeping the documents an agent may answer from: its own and those given to every agent."""
+    if agent_id is None:
+        return "", []
+    through = Document.agents.through._meta.db_table
+    return (f"""AND (NOT EXISTS (SELECT 1 FROM {through} s WHERE s.document_id = d.id)
+                     OR EXISTS (SELECT 1 FROM {through} s WHERE s.document_id = d.id AND s.agent_id = %s))""",
+            [agent_id])
+
+
+def _stats(agent_id: int | None = None) -> dict[str, Any]:
+    """The text-search configurations the documents an agent may use hold, how many there are and
+    their languages (cached per client and agent, reset on ingest)."""
+    cached = cache.get(CONFIGS_CACHE_KEY) or {}
+    key = str(agent_id or 0)
+    stats = cached.get(key)
     if stats is None:
         ready = Document.objects.filter(status=Document.Status.READY)
-        stats = {"configs": sorted(set(Chunk.objects.values_list("ts_config", flat=True).distinct()) & set(_CONFIGS)),
+        if agent_id is not None:
+            ready = ready.filter(Q(agents__isnull=True) | Q(agents=agent_id)).distinct()
+        chunks = Chunk.objects.filter(document__in=ready.values("id"))
+        stats = {"configs": sorted(set(chunks.values_list("ts_config", flat=True).distinct()) & set(_CONFIGS)),
                  "documents": ready.count(),
                  "languages": sorted(set(ready.values_list("language", flat=True).distinct()))}
-        cache.set(CONFIGS_CACHE_KEY, stats, 300)
+        cached[key] = stats
+        cache.set(CONFIGS_CACHE_KEY, cached, 300)
     return stats
 
 
-
 def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
-              configs: list[str]) -> list[tuple[Any, ...]]:
-    """(chunk id, document id, title, text, rank) of the best passages of ready documents."""
+              configs: list[str], agent_id: int | None = None, preferred: str = "") -> list[tuple[Any, ...]]:
+    """(chunk id, document id, title, text, rank, search text) of the best passages of ready documents."""
     words, prefixes = expressions
     if not words or not configs:
         return []
@@ -113,35 +179,108 @@ def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
     language_filter = ""
     if languages:
         language_filter = "AND d.language = ANY(%s)"
+    scope, scope_params = _scope_sql(agent_id)
     chunks, documents = Chunk._meta.db_table, Document._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT c.id, c.document_id, d.title, c.text, ts_rank_cd(c.search_vector, q, 32) AS rank
+            f"""SELECT c.id, c.document_id, d.title, c.text, ts_rank_cd(c.search_vector, q, 32) AS rank,
+                       c.search_text
                 FROM {chunks} c JOIN {documents} d ON d.id = c.document_id,
                      (SELECT {' || '.join(parts)}) AS query(q)
-                WHERE c.search_vector @@ q AND d.status = %s {language_filter}
-                ORDER BY rank DESC, c.id LIMIT %s""",
-            params + [Document.Status.READY] + ([languages] if languages else []) + [limit],
+                WHERE c.search_vector @@ q AND d.status = %s {language_filter} {scope}
+                ORDER BY d.language = %s DESC, rank DESC, c.id LIMIT %s""",
+            params + [Document.Status.READY] + ([languages] if languages else []) + scope_params
+            + [preferred] + [limit],
         )
         return cursor.fetchall()
 
 
-def knowledge_search(*, query: str, limit: int = 3, language: str = "") -> list[Passage]:
+def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id: int | None = None,
+                     min_confidence: float = 0.0) -> list[Passage]:
     """The best passages for `query`, best first, each naming its document.
 
     With `language`, documents in that language come first: when the knowledge base has any,
     only they are searched (Arabic and Darija count as one), so a French visitor is not answered
-    from the English FAQ."""
-    stats = _stats()  # one cache read per search
+    from the English FAQ. With `agent_id`, only the documents that agent may answer from.
+    With `min_confidence`, passages holding a smaller share of the question's words are dropped:
+    a question the documents cannot answer gets no passage rather than the nearest one."""
+    stats = _stats(agent_id)  # one cache read per search
     terms = _terms(query.replace("\x00", ""))
-    corrections, counts = _vocabulary(terms)
-    terms = _informative(terms, counts, int(stats["documents"]))
-    method = "fulltext+corrected" if corrections else "fulltext"
     languages = _languages_for(language, set(stats.get("languages", [])))
-    rows = _fulltext(_tsquery_text(terms, corrections), limit, languages, list(stats["configs"]))
-    return [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text, score=round(float(rank), 4),
-                    method=method)
-            for chunk_id, document_id, title, text, rank in rows]
+    corrections, counts = _vocabulary(terms, (["ar", "ary"] if language in {"ar", "ary"} else [language])
+                                      if language else None)
+    terms = _informative(terms, counts, int(stats["documents"]))
+    method = "fulltext+corrected" if extra_terms(corrections) else "fulltext"
+    extra = extra_terms(corrections) + _subject_words(terms)
+    rows = _fulltext(_tsquery_text(terms, extra), limit, languages, list(stats["configs"]), agent_id,
+                     preferred=language)  # Arabic before Darija for an Arabic question, and the reverse
+    passages = [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text,
+                        score=round(float(rank), 4), method=method,
+                        confidence=_confidence(terms, corrections, search_text))
+                for chunk_id, document_id, title, text, rank, search_text in rows]
+    return [passage for passage in passages if passage.confidence >= min_confidence]
+
+
+# Words that ask about anything ("vous faites des cartes cadeaux ?"): they say nothing of the subject.
+FILLER = set("""
+faites faire fait proposez proposer offrez offrir acceptez possible aussi avoir peut peux pouvez voudrais
+savoir sont vos votre nos notre
+offer offers provide have does possible also want know like get
+hacen hace ofrecen ofrece tienen aceptan posible tambien quiero saber
+تقدمون تقدم يوجد ممكن اريد اعرف كديرو ديرو تديرو عندكم ممكن بغيت نعرف
+""".split())
+
+
+# Words that name the same everyday subject: "vos horaires le samedi ?" is answered by "ouvert le samedi".
+SUBJECTS = [
+    "horaires horaire heures ouvert ouverte ouverture ouvrez fermez ferme fermeture hours open opening opens closed "
+    "close horario horarios abren abierto abre cierran cerrado مواعيد اوقات الوقت مفتوح مفتوحه تفتحون محلول "
+    "محلولين كتحلو تحلو مسدود العمل الخدمه quand when cuando متي امتي",
+    "prix tarif tarifs coute coutent cout combien price prices cost costs much precio precios cuesta cuestan cuanto "
+    "سعر اسعار الثمن ثمن تكلفه بشحال شحال كم",
+    "adresse situe situes trouve trouvez address located where direccion ubicados donde encuentran عنوان موقع يقع اين "
+    "فين كاين كاينه",
+    "payer paiement payez carte cartes especes cheque pay payment card cards cash pagar pago tarjeta efectivo دفع "
+    "الدفع نخلص الخلاص بطاقه البطاقه كارط",
+    "parking garer stationnement park parking aparcamiento estacionamiento موقف باركينغ",
+]
+_SUBJECT_OF: dict[str, int] = {}
+
+
+def _subject_stems(term: str) -> set[str]:
+    if not _SUBJECT_OF:
+        for index, words in enumerate(SUBJECTS):
+            for word in words.split():
+                _SUBJECT_OF.setdefault(_stem(normalise(word)), index)
+    index = SUBJECT_QUESTIONS.get(term, _SUBJECT_OF.get(_stem(term)))
+    if index is None:
+        return {_stem(term)}
+    # a question word is matched by its subject's words, never by itself ("ou" is also French "or")
+    return {_stem(normalise(word)) for word in SUBJECTS[index].split()} - {_stem(word) for word in SUBJECT_QUESTIONS}
+
+
+def _stem(word: str) -> str:
+    if word[:1] and "\u0600" <= word[0] <= "\u06ff":
+        for article in ("وال", "بال", "فال", "كال", "لل", "ال"):
+            if word.startswith(article) and len(word) - len(article) >= 2:
+                word = word[len(article):]
+                break
+        return word[:4]
+    return word[:5] if len(word) > 5 else word.rstrip("s") or word
+
+
+def _confidence(terms: list[str], corrections: dict[str, list[str]], search_text: str) -> float:
+    """The share of the question's subject words (or their spelling corrections) found in a passage."""
+    subject = [term for term in terms if term not in FILLER and not term.isdigit()] or terms
+    if not subject:
+        return 0.0
+    stems = {_stem(word) for word in search_text.split() if word}
+    words = re.findall(r"\w{2,}", search_text)
+    stems |= {_stem(word) for word in words}
+    stems |= {_stem(word[1:]) for word in words if word[0] in "وف" and len(word) > 3}  # "ويوم": "and day"
+    found = sum(1 for term in subject
+                if any(_subject_stems(word) & stems for word in [term, *corrections.get(f"{term}\x00typo", [])]))
+    return round(found / len(subject), 3)
 
 
 def _languages_for(language: str, present: set[str]) -> list[str]:

@@ -26,8 +26,9 @@ MAX_TEXT_CHARS = 2_000_000
 
 
 def document_create(*, title: str, kind: str, language: str, text: str = "", data: bytes | None = None,
-                    url: str = "", ingest: bool = True) -> Document:
-    """Record a document; its ingestion runs in Celery after commit. Call inside the client's schema."""
+                    url: str = "", ingest: bool = True, agents: list[Any] | None = None) -> Document:
+    """Record a document; its ingestion runs in Celery after commit. Call inside the client's schema.
+    With `agents`, only those agents answer from it; without, every agent of the client."""
     if kind not in Document.Kind.values:
         raise InvalidInput(_("Unknown document kind."))
     if language not in kb_text.TS_CONFIGS:
@@ -49,6 +50,9 @@ def document_create(*, title: str, kind: str, language: str, text: str = "", dat
     title = (title.strip() or url or _("Untitled"))[:200]
     document = Document.objects.create(title=title, kind=kind, language=language, raw_text=text,
                                        raw_bytes=data, source_url=url)
+    if agents:
+        document.agents.set(agents)
+        cache.delete(CONFIGS_CACHE_KEY)
     if ingest:
         from apps.knowledge.tasks import document_ingest_task
 
@@ -144,7 +148,7 @@ def _ingest(document_id: int) -> Document:
                 search_vector=SearchVector("search_text", config=Value(config)))
             vocabulary = {word for piece in pieces for word in kb_text.query_terms(f"{document.title} {piece}")
                           if 3 <= len(word) <= 64 and not word.isdigit()}
-            _vocabulary_add(sorted(vocabulary))
+            _vocabulary_add(sorted(vocabulary), document.language)
             document.chunk_count = len(pieces)
             document.save(update_fields=["chunk_count"])
         cache.delete(CONFIGS_CACHE_KEY)
@@ -155,24 +159,36 @@ def _ingest(document_id: int) -> Document:
     return document
 
 
-def _vocabulary_add(words: list[str]) -> None:
+def _vocabulary_add(words: list[str], language: str) -> None:
     table = Word._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} (word, doc_count) SELECT unnest(%s::text[]), 1
-                ON CONFLICT (word) DO UPDATE SET doc_count = {table}.doc_count + 1""", [words])
+            f"""INSERT INTO {table} (word, doc_count, languages) SELECT unnest(%s::text[]), 1, ARRAY[%s]::varchar[]
+                ON CONFLICT (word) DO UPDATE SET doc_count = {table}.doc_count + 1,
+                    languages = CASE WHEN %s = ANY({table}.languages) THEN {table}.languages
+                                     ELSE array_append({table}.languages, %s::varchar) END""",
+            [words, language, language, language])
 
 
 def document_delete(*, document: Document) -> None:
     document.delete()
+    cache.delete(CONFIGS_CACHE_KEY)
+
+
+def document_agents_set(*, document: Document, agents: list[Any]) -> Document:
+    """Choose the agents that answer from a document (none: every agent of the client)."""
+    document.agents.set(agents)
+    cache.delete(CONFIGS_CACHE_KEY)
+    return document
 
 
 
-def documents_import(*, rows: list[dict[str, Any]], language: str) -> list[Document]:
-    """Add several text documents and ingest them now (demo data, benches)."""
+def documents_import(*, rows: list[dict[str, Any]], language: str,
+                     agents: list[Any] | None = None) -> list[Document]:
+    """Add several text documents and ingest them now (demo data, benches, an agent's FAQ)."""
     created = []
     for row in rows:
         document = document_create(title=row["title"], kind=Document.Kind.TEXT, language=language,
-                                   text=row["text"], ingest=False)
+                                   text=row["text"], ingest=False, agents=agents)
         created.append(document_ingest(document_id=document.pk))
     return created

@@ -36,6 +36,23 @@ hay tienen tiene puedo puede si no hola gracias favor
 """.split())
 
 
+# Common words of visitors' questions in the five languages, never "corrected" into a word of the
+# documents (without it, "vendez" became "rendez" and "adresse" became "address"). Not a dictionary:
+# the client's own vocabulary counts as known too, and a correction must keep the word's first letter.
+COMMON_WORDS = STOPWORDS | set("""
+vendez vendre vend vendu vente achetez acheter livrez livrer livraison faites proposez acceptez prenez ouvrez
+fermez travaillez venir venez aller allez payer payez paiement adresse horaires horaire heure prix tarif tarifs
+cout coute carte cartes cadeau cadeaux parking telephone numero semaine jour jours mois annee service services
+rendez vous demain aujourd matin soir midi samedi dimanche lundi mardi mercredi jeudi vendredi enfant enfants
+sell sells sold buy deliver delivery make offer accept take open close work come pay payment address hours hour
+price prices cost card cards gift gifts phone number week day days month year today tomorrow morning evening
+venden vender compran comprar entregan entrega hacen ofrecen aceptan abren cierran pagar pago direccion horario
+precio precios cuesta tarjeta tarjetas regalo telefono semana dia dias mes ano hoy manana tarde noche
+تبيعون تبيع بيع شراء توصيل الدفع عنوان العنوان الثمن السعر بطاقه هديه هدايا الهاتف رقم اسبوع يوم شهر
+كتبيعو كتبيع نشري التوصيل نخلص فين العنوان التمن الكارط الكادو التيليفون النمره السيمانه نهار
+""".split())
+
+
 def query_terms(text: str) -> list[str]:
     """The content words of a query, normalised, without function words."""
     words = re.findall(r"\w{2,}", normalise(text))

@@ -40,14 +40,14 @@ def knowledge_home(request: HttpRequest) -> HttpResponse:
                     raw = None
                 services.document_create(title=data.get("title") or (upload.name if upload else ""),
                                          kind=data["kind"], language=data["language"], text=text, data=raw,
-                                         url=data.get("url") or "")
+                                         url=data.get("url") or "", agents=list(data.get("agents") or []))
             except VocaliaError as error:
                 messages.error(request, error.message)
             else:
                 messages.success(request, _("Document added; it is being processed."))
                 return redirect("knowledge")
     query = text_clean(request.GET.get("q", ""), field="q").strip()[:500]
-    passages = knowledge_search(query=query, limit=5) if query else []
+    passages = knowledge_search(query=query, limit=5) if query else []  # every document, whichever agent
     return render(request, "knowledge/home.html", {"form": form, "documents": Document.objects.all()[:500],
                                                    "query": query, "passages": passages})
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.agents.builtin import nlu
 from apps.integrations.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
+from apps.knowledge.text import query_terms
 
 DAY_FORMATS = {"en": "l, F j", "es": r"l j \d\e F"}
 
@@ -73,10 +74,17 @@ class BuiltinProvider:
 
     def _on_user(self, text: str, available: set[str]) -> list[Any]:
         detected, confidence = nlu.detect_language(text, self.language)
-        if detected != self.language and confidence >= 0.75 and len(text.split()) >= 3:
+        script_changed = (detected in {"ar", "ary"}) != (self.language in {"ar", "ary"})
+        if detected != self.language and confidence >= 0.75 and (len(text.split()) >= 3 or script_changed):
             self.language = self.state["language"] = detected
             translation.activate(detected)
         found = nlu.intents(text, self.language)
+        if "greet" in found:  # "Bonjour, quels sont vos horaires ?": the question is answered, not the greeting
+            rest = nlu.without_greeting(text)
+            if rest != text.strip() and (query_terms(rest) or nlu.is_question(rest, self.language)):
+                text, found = rest, nlu.intents(rest, self.language)
+        found = nlu.refine_intents(found, text, self.language,
+                                   has_when=bool(nlu.extract_day(text, self._today()) or nlu.extract_time(text)))
         flow = self.state.get("flow")
         self._remember_contact(text)
         if "human" in found and "transfer_to_human" in available:
@@ -108,12 +116,23 @@ class BuiltinProvider:
                 return self._end(available)
             self.state["asked"] = "anything_else"
             return [TextDelta(_("You're welcome! Is there anything else I can do for you?"))]
+        asked = self.state.get("asked")
+        if asked == "offer_help":  # the visitor answers "the team, a callback or a message?"
+            question = self.state.get("question", "")
+            if nlu.wants_message(text) and "create_ticket" in available:
+                self.state.update(flow="ticket", subject=question[:200] or text[:200], details=question or text)
+                return self._continue("ticket", text, found, available)
+            if "yes" in found and "no" not in found and "transfer_to_human" in available:
+                return [_call("transfer_to_human", {"reason": (question or text)[:300]})]
+        if asked == "anything_else" and found == {"yes"} and len(text.split()) <= 3:
+            self.state["asked"] = "help"  # "oui" after "anything else?" is no new conversation
+            return [TextDelta(_("Gladly: what can I do for you?"))]
         if found == {"greet"} or (found <= {"greet", "yes"} and len(text.split()) <= 3 and found):
             if (self.conversation.metadata or {}).get("greeted"):  # the channel already showed the greeting
                 return [TextDelta(_("Hello! How can I help you?"))]
             return [TextDelta(self._greeting())]
         if "search_knowledge_base" in available and len(text.strip()) >= 3:
-            self.state["asked"] = "kb"
+            self.state.update(asked="kb", question=text[:300])
             return [_call("search_knowledge_base", {"query": text[:500]})]
         return [TextDelta(self._cannot_help(available))]
 
@@ -130,8 +149,13 @@ class BuiltinProvider:
     def _remember_contact(self, text: str) -> None:
         email, phone = nlu.extract_email(text), nlu.extract_phone(text)
         name = nlu.extract_name(text, self.language)
-        if not name and self.state.get("asked") == "name":
-            name = nlu.bare_name(text)
+        if not name and self.state.get("asked") in {"name", "contact"}:
+            # "Salma Bennani, 0661234567": the name beside the phone number or the e-mail
+            rest = text.replace(email, " ") if email else text
+            if phone:
+                rest = nlu.PHONE_RE.sub(" ", rest.translate(nlu.ARABIC_DIGITS))
+            if rest != text or self.state.get("asked") == "name":
+                name = nlu.bare_name(rest.strip(" ,;.-:،"))
         if email:
             self.state["email"] = email
         if phone:
@@ -410,6 +434,10 @@ class BuiltinProvider:
             return greeting
 
     def _cannot_help(self, available: set[str]) -> str:
+        if "transfer_to_human" in available:
+            self.state["asked"] = "offer_help"
+            return _("I don't have that information. I can put you in touch with our team, arrange a callback "
+                     "or take a message: what would you prefer?")
         if "transfer_to_human" in available:
             return _("I don't have that information. Would you like me to put you in touch with our team?")
         return _("I don't have that information, sorry.")

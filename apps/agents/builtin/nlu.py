@@ -35,6 +35,8 @@ DARIJA_MARKERS = {"واش", "بغيت", "بغيتي", "ديال", "شحال", "�
                   "بزاف", "غادي", "واخا", "كاين", "كاينه", "ماشي", "عندكم", "نديرو", "نبغي", "ليوم", "غدوه",
                   "سميتي", "ديالي", "ديالكم", "حتى", "هادشي", "بلا", "لابس", "الله يخليك", "عافاك", "صافي",
                   "شكون", "امتى", "فوقاش", "نقدر", "كنبغي", "بغينا", "خاصني", "خصني", "لا لا", "اه", "ايه"}
+MSA_MARKERS = {"هل", "ماذا", "أريد", "اريد", "لديكم", "لدي", "يمكنني", "أود", "اود", "التي", "الذي", "هذا", "هذه",
+               "ليس", "لماذا", "متى", "أين", "كيف", "سوف", "حضرتك", "نريد"}
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -53,6 +55,11 @@ def detect_language(text: str, fallback: str = "fr") -> tuple[str, float]:
                                                                   text_norm))
         if darija:
             return "ary", min(1.0, 0.6 + 0.2 * darija)
+        msa = sum(1 for marker in MSA_MARKERS if re.search(rf"(^|\s){re.escape(normalise(marker))}($|\s)", text_norm))
+        if msa:
+            return "ar", min(1.0, 0.6 + 0.2 * msa)
+        if fallback not in {"ar", "ary"}:  # Arabic script typed on a Latin-language conversation
+            return "ar", 0.9
         return ("ary" if fallback == "ary" else "ar"), 0.6
     scores = {lang: sum(1 for word in words if word in stop) for lang, stop in LATIN_STOPWORDS.items()}
     best = max(scores, key=lambda lang: (scores[lang], lang == fallback))
@@ -87,7 +94,7 @@ INTENTS: dict[str, dict[str, list[str]]] = {
                "available", "slot", "a table", "visit", "come in", "consultation"],
         "es": ["cita", "reservar", "reserva", "disponibilidad", "disponible", "hueco", "una mesa", "consulta",
                "visita", "agendar"],
-        "ar": ["موعد", "حجز", "احجز", "حجزا", "متاح", "طاوله", "زياره", "استشاره"],
+        "ar": ["موعد", "موعدا", "حجز", "احجز", "حجزا", "متاح", "طاوله", "زياره", "استشاره"],
         "ary": ["موعد", "رونديفو", "نحجز", "حجز", "نجي عندكم", "طابله", "وقت فارغ", "نخد موعد", "ناخد موعد"]},
     "cancel": {
         "fr": ["annuler", "annulation", "decommander"], "en": ["cancel", "cancellation"],
@@ -167,6 +174,74 @@ def intents(text: str, language: str) -> set[str]:
             if pattern is not None and pattern.search(norm):
                 found.add(intent)
     return found
+
+
+_GREET_PHRASES = {normalise(word) for words in INTENTS["greet"].values() for word in words} | {
+    "bonjour madame", "bonjour monsieur", "hola buenas", "buenas", "hello there", "hi there", "وعليكم السلام",
+    "السلام عليكم ورحمه الله"}
+
+
+def without_greeting(text: str) -> str:
+    """The message without the greeting that opens it ("Bonjour, quels sont vos horaires ?" gives
+    "quels sont vos horaires ?"); the whole message when it does not open with one."""
+    words = (text or "").split()
+    for count in range(min(5, len(words)), 0, -1):
+        head = normalise(" ".join(words[:count]).strip(" ,.!;:،؛-"))
+        if head in _GREET_PHRASES:
+            return " ".join(words[count:]).lstrip(" ,.!;:،؛-").strip()
+    return (text or "").strip()
+
+
+# Words that name a booking or a cancellation without asking for one ("available", "consultation",
+# "cancellation"): alone in a question, they ask about the business, not for the flow.
+WEAK_INTENT_WORDS = {
+    "book": ["disponibilite", "disponible", "disponibles", "creneau", "consultation", "visite", "availability",
+             "available", "slot", "visit", "disponibilidad", "hueco", "consulta", "visita", "متاح", "زياره",
+             "استشاره", "وقت فارغ", "reservation", "reserva", "booking", "حجز"],
+    "cancel": ["annulation", "cancellation", "cancelacion", "الغاء"],
+}
+# A question about a rule, a price or a delay ("what is your cancellation policy?", "Combien coûte une
+# consultation ?") is a question for the documents, whatever flow its words name.
+INFO_MARKERS = ["politique", "conditions", "frais", "delai", "combien", "coute", "coutent", "prix", "tarif",
+                "tarifs", "policy", "fee", "fees", "cost", "costs", "how much", "price", "terms", "rules",
+                "charge", "politica", "condiciones", "cuanto", "cuesta", "cuestan", "precio", "tarifa",
+                "سياسه", "شروط", "رسوم", "كم", "سعر", "ثمن", "شحال", "بشحال", "تمن", "التمن", "الثمن", "قانون"]
+_INFO_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(w)) for w in INFO_MARKERS) + r")($|\W)")
+
+
+def _strong(intent: str, norm: str) -> bool:
+    """Whether the intent is named by one of its words that asks for the flow (not a weak one)."""
+    weak = {normalise(w) for w in WEAK_INTENT_WORDS.get(intent, [])}
+    for by_lang in INTENTS[intent].values():
+        for word in by_lang:
+            phrase = normalise(word)
+            if phrase not in weak and re.search(r"(^|\W)" + re.escape(phrase) + r"($|\W)", norm):
+                return True
+    return False
+
+
+def refine_intents(found: set[str], text: str, language: str, *, has_when: bool) -> set[str]:
+    """Drop the flows a question only mentions: a question about a rule or a price opens none, and
+    a weak word ("available", "cancellation") opens its flow only with a day or a time, or outside a question."""
+    if not found & {"book", "cancel", "reschedule"}:
+        return found
+    norm = normalise(text)
+    question = is_question(text, language)
+    refined = set(found)
+    if question and _INFO_RE.search(norm):
+        return refined - {"book", "cancel", "reschedule"}
+    for intent in ("book", "cancel"):
+        if intent in refined and question and not has_when and not _strong(intent, norm):
+            refined.discard(intent)
+    return refined
+
+
+_MESSAGE_RE = re.compile(r"(^|\W)(un message|a message|message|mensaje|un mensaje|رساله|ميساج|مساج)($|\W)")
+
+
+def wants_message(text: str) -> bool:
+    """The visitor chooses to leave a message ("un message", "a message", "رسالة")."""
+    return bool(_MESSAGE_RE.search(normalise(text)))
 
 
 def is_question(text: str, language: str) -> bool:
@@ -366,8 +441,8 @@ PERIODS = {
                   "soir", "soiree", "evening", "tonight", "night", "noche", "الليل", "فالليل", "ليلا", "المساء"],
 }
 _TIME_PATTERNS = [
-    re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|:|heures?)\s*(\d{2})?(?!\d)"),
     re.compile(r"(?<!\d)(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a m|p m)\b"),
+    re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|:|heures?)\s*(\d{2})?(?!\d)"),
     re.compile(r"(?:a las|a la|at|vers|a|الساعه|ساعه|مع|على|ف|في)\s+(\d{1,2})(?:[:.](\d{2}))?(?!\d)"),
 ]
 _DATE_RE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?(?!\d)")
@@ -402,7 +477,9 @@ def extract_day(text: str, today: date) -> date | None:
             return found if found >= today or match.group(3) else date(year + 1, month, day)
     for month_index, words in enumerate(_MONTH_WORDS, start=1):
         for word in words:
-            found_day = re.search(rf"(\d{{1,2}})\s*(?:de\s+)?{re.escape(normalise(word))}(?:\W|$)", norm)
+            month = re.escape(normalise(word))
+            found_day = (re.search(rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\s*(?:de\s+|of\s+)?{month}(?:\W|$)", norm)
+                         or re.search(rf"(?:^|\W){month}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d|\s*[:h])", norm))
             if found_day:
                 try:
                     candidate = date(today.year, month_index, int(found_day.group(1)))
@@ -416,8 +493,28 @@ def extract_day(text: str, today: date) -> date | None:
     return None
 
 
+_HOUR_WORDS = {
+    1: ["une", "one", "una", "الواحده", "وحده"], 2: ["deux", "two", "dos", "الثانيه", "جوج"],
+    3: ["trois", "three", "tres", "الثالثه", "التالته"], 4: ["quatre", "four", "cuatro", "الرابعه", "ربعه"],
+    5: ["cinq", "five", "cinco", "الخامسه", "خمسه"], 6: ["six", "seis", "السادسه", "سته"],
+    7: ["sept", "seven", "siete", "السابعه", "سبعه"], 8: ["huit", "eight", "ocho", "الثامنه", "التامنه", "تمنيه"],
+    9: ["neuf", "nine", "nueve", "التاسعه", "تسعه"], 10: ["dix", "ten", "diez", "العاشره", "عشره"],
+    11: ["onze", "eleven", "once", "الحاديه عشر", "حداش"], 12: ["douze", "twelve", "doce", "الثانيه عشر", "طناش"],
+}
+_HOUR_WORD = {normalise(word): hour for hour, words in _HOUR_WORDS.items() for word in words}
+_HOUR_WORD_RE = re.compile(
+    r"(?:(?<=\ba )|(?<=\bat )|(?<=\bvers )|(?<=\blas )|(?<=\bla )|(?<=الساعه )|(?<=ساعه )|(?<=مع ))("
+    + "|".join(sorted(map(re.escape, _HOUR_WORD), key=len, reverse=True)) + r")(?=$|\W)"
+    r"|(" + "|".join(sorted(map(re.escape, _HOUR_WORD), key=len, reverse=True)) + r")(?=\s+(?:heures?|o clock|h\b))")
+
+
+def _hours_in_words(norm: str) -> str:
+    """ "à huit heures", "at eight", "الساعة الثامنة" with the hour in digits."""
+    return _HOUR_WORD_RE.sub(lambda match: str(_HOUR_WORD[match.group(1) or match.group(2)]), norm)
+
+
 def extract_time(text: str) -> time | None:
-    norm = normalise(text).translate(ARABIC_DIGITS)
+    norm = _hours_in_words(normalise(text).translate(ARABIC_DIGITS))
     norm = re.sub(r"(?<!apres )\bmidi\b|\bnoon\b|\bmediodia\b|(?<!بعد )الظهر|لقايله", " 12h00 ", norm)
     for pattern in _TIME_PATTERNS:
         match = pattern.search(norm)

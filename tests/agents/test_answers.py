@@ -1,0 +1,238 @@
+"""Answer quality of the built-in engine (issue 10): greetings, scoping, relevance floor, intents, phrasing."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_tenants.utils import tenant_context
+
+from apps.agents.configurator import BusinessInfo, agent_create_from_draft, configure
+from apps.agents.engine import ToolCalled, TurnDone, turn_run
+from apps.knowledge.models import Document
+from apps.knowledge.services import documents_import
+from tests.agents.conftest import make_agent
+
+pytestmark = pytest.mark.django_db
+
+HOURS = {
+    "fr": ("Horaires", "Le cabinet est ouvert du lundi au vendredi de 9h à 18h."),
+    "ar": ("أوقات العمل", "العيادة مفتوحة من الاثنين إلى الجمعة من الساعة 9 إلى الساعة 18."),
+}
+
+
+def say(client, conversation, text):
+    events = turn_run(client=client, conversation_id=conversation.pk, text=text)
+    answer = next(e for e in events if isinstance(e, TurnDone)).text
+    return answer, [e.name for e in events if isinstance(e, ToolCalled)]
+
+
+@pytest.mark.parametrize("language, question", [("fr", "Bonjour, quels sont vos horaires ?"),
+                                                ("ar", "مرحبا، ما هي أوقات العمل؟")])
+def test_it_answers_the_question_after_a_greeting(cast, agent_a, start, language, question):
+    title, text = HOURS[language]
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": title, "text": text}], language=language)
+    conversation = start(cast.client_a, agent_a, language)
+    answer, tools = say(cast.client_a, conversation, question)
+    assert tools == ["search_knowledge_base"]
+    assert "9" in answer and "18" in answer and title in answer
+    assert "bienvenue" not in answer
+
+
+def test_it_keeps_another_agents_documents_out_of_its_answers(cast, agent_a, start):
+    """A hair salon's agent added to the dental client does not answer with the clinic's hours."""
+    salon = make_agent(cast.client_a, name="Salon", business={"business_name": "Salon Belle"})
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "Horaires du cabinet", "text": "Le cabinet dentaire est ouvert du lundi au "
+                                "vendredi de 9h à 18h."}], language="fr", agents=[agent_a])
+        documents_import(rows=[{"title": "Paiement", "text": "Nous acceptons les cartes bancaires et les espèces."}],
+                         language="fr")
+    answer, _tools = say(cast.client_a, start(cast.client_a, salon, "fr"), "Quels sont vos horaires ?")
+    assert "18h" not in answer and "cabinet" not in answer
+    with translation.override("fr"):
+        assert answer == _("I don't have that information. I can put you in touch with our team, arrange a callback "
+                           "or take a message: what would you prefer?")
+    shared, _tools = say(cast.client_a, start(cast.client_a, salon, "fr"), "Vous acceptez les cartes bancaires ?")
+    assert "(source: Paiement)" in shared or "(source : Paiement)" in shared
+    own, _tools = say(cast.client_a, start(cast.client_a, agent_a, "fr"), "Quels sont vos horaires ?")
+    assert "9h à 18h" in own and "Horaires du cabinet" in own
+
+
+def test_it_gives_an_agent_made_by_the_configurator_its_own_faq(cast):
+    with tenant_context(cast.client_a):
+        draft = configure(BusinessInfo(name="Dr Alami", description="Cabinet dentaire à Rabat", hours="9h-18h",
+                                       language="fr"))
+        agent = agent_create_from_draft(draft=draft, languages=["fr"])
+        documents = Document.objects.filter(agents=agent)
+        assert documents.count() > 0
+        assert Document.objects.filter(agents__isnull=True).count() == 0
+
+
+UNANSWERABLE = {
+    "fr": ("Vous faites des cartes cadeaux ?", "Horaires", "Le salon est ouvert du mardi au samedi de 9h à 19h. "
+           "Paiement par carte bancaire ou en espèces."),
+    "en": ("Do you sell gift cards?", "Opening hours", "The salon is open Tuesday to Saturday from 9am to 7pm. "
+           "We take bank cards and cash."),
+    "es": ("¿Venden tarjetas regalo?", "Horario", "El salón abre de martes a sábado de 9 a 19 h. "
+           "Aceptamos tarjeta y efectivo."),
+    "ar": ("هل تبيعون بطاقات الهدايا؟", "أوقات العمل", "الصالون مفتوح من الثلاثاء إلى السبت من 9 إلى 19. "
+           "نقبل البطاقات البنكية والنقد."),
+    "ary": ("واش كتبيعو كارطات ديال الكادو؟", "الوقت ديال الخدمة", "الصالون محلول من التلات حتى السبت من 9 حتى 7 "
+            "ديال العشية. كنقبلو الكارط البنكية والكاش."),
+}
+
+
+@pytest.mark.parametrize("language", list(UNANSWERABLE))
+def test_it_says_it_does_not_know_and_offers_help(cast, agent_a, start, language):
+    question, title, text = UNANSWERABLE[language]
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": title, "text": text}], language=language)
+    answer, tools = say(cast.client_a, start(cast.client_a, agent_a, language), question)
+    assert tools == ["search_knowledge_base"]
+    with translation.override(language):
+        expected = _("I don't have that information. I can put you in touch with our team, arrange a callback "
+                     "or take a message: what would you prefer?")
+    assert answer == expected
+    assert expected != "I don't have that information. I can put you in touch with our team, arrange a callback " \
+        "or take a message: what would you prefer?" or language == "en"
+
+
+POLICY = {
+    "en": ("Cancellation policy", "Appointments can be cancelled free of charge up to 24 hours before.",
+           "What is your cancellation policy?"),
+    "fr": ("Tarifs", "Une consultation coûte 300 dirhams.", "Combien coûte une consultation ?"),
+    "es": ("Política de cancelación", "Puede cancelar sin coste hasta 24 horas antes.",
+           "¿Cuál es la política de cancelación?"),
+    "ar": ("سياسة الإلغاء", "يمكن إلغاء الموعد مجانا قبل 24 ساعة.", "ما هي سياسة الإلغاء؟"),
+}
+
+
+@pytest.mark.parametrize("language", list(POLICY))
+def test_it_answers_a_question_that_names_a_flow_without_opening_it(cast, agent_a, start, language):
+    title, text, question = POLICY[language]
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": title, "text": text}], language=language)
+    conversation = start(cast.client_a, agent_a, language)
+    answer, tools = say(cast.client_a, conversation, question)
+    assert tools == ["search_knowledge_base"]
+    assert text in answer
+    with tenant_context(cast.client_a):
+        conversation.refresh_from_db()
+    assert conversation.state.get("flow") is None
+
+
+def test_it_does_not_open_a_booking_for_available(cast, agent_a, start):
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "Parking", "text": "A free parking is available behind the building."}],
+                         language="en")
+    answer, tools = say(cast.client_a, start(cast.client_a, agent_a, "en"), "Is parking available?")
+    assert tools == ["search_knowledge_base"]
+    assert "behind the building" in answer
+
+
+@pytest.mark.parametrize("language, text", [("fr", "Il vous reste un créneau jeudi vers 17h ?"),
+                                            ("en", "Anything available tomorrow at 3 pm?"),
+                                            ("en", "I want to cancel my appointment")])
+def test_it_still_opens_the_flow_asked_for(cast, agent_a, start, language, text):
+    _answer, tools = say(cast.client_a, start(cast.client_a, agent_a, language), text)
+    assert tools == (["check_availability"] if "cancel" not in text else [])
+
+
+def calls(client, conversation, text):
+    events = turn_run(client=client, conversation_id=conversation.pk, text=text)
+    return {e.name: e.arguments for e in events if isinstance(e, ToolCalled)}, \
+        next(e for e in events if isinstance(e, TurnDone)).text
+
+
+def next_weekday(cast, weekday):
+    zone = ZoneInfo(cast.client_a.timezone)
+    today = timezone.now().astimezone(zone).date()
+    return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+
+
+def test_it_understands_the_month_before_the_day(cast, agent_a, start):
+    conversation = start(cast.client_a, agent_a, "en")
+    tools, _answer = calls(cast.client_a, conversation, "I'd like an appointment on March 3rd at 2:30 pm")
+    day = date.fromisoformat(tools["check_availability"]["date"])
+    assert (day.month, day.day, tools["check_availability"]["time"]) == (3, 3, "14:30")
+
+
+@pytest.mark.parametrize("language, text", [
+    ("fr", "Je voudrais un rendez-vous mardi à neuf heures"),
+    ("ar", "أريد موعدا يوم الثلاثاء الساعة التاسعة صباحا"),
+    ("en", "Can I book an appointment on Tuesday at nine o'clock?"),
+])
+def test_it_books_a_time_said_in_words_with_name_and_phone_in_one_message(cast, agent_a, start, language, text):
+    conversation = start(cast.client_a, agent_a, language)
+    tools, _answer = calls(cast.client_a, conversation, text)
+    assert tools["check_availability"] == {"date": next_weekday(cast, 1).isoformat(), "time": "09:00"}
+    tools, _answer = calls(cast.client_a, conversation, "Salma Bennani, 0661234567")
+    assert tools["book_appointment"]["name"] == "Salma Bennani"
+    assert tools["book_appointment"]["phone"] == "0661234567"
+
+
+def test_it_reads_the_evening_hour_said_in_arabic_words():
+    from apps.agents.builtin import nlu
+    assert nlu.extract_time("الساعة الثامنة مساء") == time(20, 0)
+    assert nlu.extract_time("à huit heures") == time(8, 0)
+
+
+def test_it_answers_each_message_in_its_own_language(cast, agent_a, start):
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "Tarifs", "text": "Une coupe coûte 150 dirhams."}], language="fr")
+        documents_import(rows=[{"title": "Prices", "text": "A haircut costs 150 dirhams."}], language="en")
+        documents_import(rows=[{"title": "أوقات العمل", "text": "الصالون مفتوح من الساعة 9 إلى الساعة 18."}],
+                         language="ar")
+    conversation = start(cast.client_a, agent_a, "fr")
+    english, _tools = say(cast.client_a, conversation, "how much is a haircut?")
+    assert english == "A haircut costs 150 dirhams. (source: Prices)"
+    arabic, _tools = say(cast.client_a, conversation, "ما هي أوقات العمل؟")
+    assert "الصالون مفتوح من الساعة 9 إلى الساعة 18." in arabic and "أوقات العمل" in arabic
+    assert "source" not in arabic
+    french, _tools = say(cast.client_a, conversation, "Combien coûte une coupe ?")
+    assert french == "Une coupe coûte 150 dirhams. (source : Tarifs)"
+
+
+@pytest.mark.parametrize("language, question, fact", [
+    ("fr", "Où est le garage ?", "45 boulevard Zerktouni"), ("en", "Where is the garage?", "45 Zerktouni Boulevard"),
+    ("ary", "فين كاين الكراج؟", "45 شارع الزرقطوني"), ("ary", "امتى كتحلو؟", "من 8 حتى 19")])
+def test_it_answers_where_and_when_with_the_address_and_the_hours(cast, agent_a, start, language, question, fact):
+    documents = {
+        "fr": [("Horaires", "Le garage est ouvert du lundi au samedi de 8h à 19h."),
+               ("Adresse", "Le garage est situé 45 boulevard Zerktouni à Marrakech."),
+               ("Vidange", "Une vidange complète coûte 350 dirhams.")],
+        "en": [("Opening hours", "The garage is open Monday to Saturday from 8am to 7pm."),
+               ("Address", "The garage is at 45 Zerktouni Boulevard in Marrakech."),
+               ("Oil change", "A full oil change costs 350 dirhams.")],
+        "ary": [("الوقت ديال الخدمة", "الكراج محلول من الاثنين حتى السبت من 8 حتى 19."),
+                ("العنوان", "الكراج كاين ف 45 شارع الزرقطوني فمراكش."),
+                ("الفيدونج", "الفيدونج كامل ب 350 درهم.")]}[language]
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": title, "text": text} for title, text in documents], language=language)
+    answer, _tools = say(cast.client_a, start(cast.client_a, agent_a, language), question)
+    assert fact in answer, answer
+
+
+def test_it_takes_a_message_or_hands_over_after_saying_it_does_not_know(cast, agent_a, start):
+    conversation = start(cast.client_a, agent_a, "fr")
+    say(cast.client_a, conversation, "Vous faites des cartes cadeaux ?")
+    _answer, tools = say(cast.client_a, conversation, "Un message, s'il vous plaît")
+    assert tools == []
+    tools, _answer = calls(cast.client_a, conversation, "0661234567")
+    assert tools["create_ticket"]["subject"] == "Vous faites des cartes cadeaux ?"
+    assert tools["create_ticket"]["contact"] == "0661234567"
+    other = start(cast.client_a, agent_a, "fr")
+    say(cast.client_a, other, "Vous faites des cartes cadeaux ?")
+    tools, _answer = calls(cast.client_a, other, "oui")
+    assert tools == {"transfer_to_human": {"reason": "Vous faites des cartes cadeaux ?"}}
+
+
+def test_it_does_not_restart_with_the_greeting_on_yes_after_anything_else(cast, agent_a, start):
+    conversation = start(cast.client_a, agent_a, "fr")
+    say(cast.client_a, conversation, "Merci")
+    answer, _tools = say(cast.client_a, conversation, "oui")
+    assert answer == "Avec plaisir : que puis-je faire pour vous ?"
