@@ -59,14 +59,10 @@ from apps.core.ratelimit import rate_limit_hit
 from apps.usage.services import usage_increment
 from apps.voice.audio import SAMPLE_RATE, EndpointDetector, duration_s, resample
 from apps.voice.providers import builtin_speaker, recognizer_for, speaker_for
+from apps.widget.events import event_payload
 from apps.widget.models import WidgetSettings
-from apps.widget.views import (
-    client_rate_hit,
-    conversation_from_token,
-    conversation_open,
-    event_payload,
-    origin_check,
-)
+from apps.widget.selectors import conversation_from_token
+from apps.widget.services import client_rate_hit, conversation_open, origin_check
 
 logger = logging.getLogger(__name__)
 
