@@ -41,8 +41,8 @@ from django.utils.translation import gettext as _
 
 from apps.agents import engine
 from apps.clients.entitlements import client_may, quota_require
-from apps.conversations.models import Conversation, Message
-from apps.conversations.services import message_add
+from apps.conversations.models import Conversation
+from apps.conversations.services import conversation_event_add
 from apps.core.channels_tenancy import client_db
 from apps.core.errors import (
     FeatureNotInPlan,
@@ -90,11 +90,6 @@ def _resume(client: Any, raw_token: str) -> dict[str, Any]:
     if conversation.ended is not None:
         raise InvalidInput(_("This conversation has ended."))
     return {"conversation": conversation.pk, "token": raw_token, "language": conversation.language}
-
-
-def _note(conversation_id: int, text: str) -> None:
-    conversation = Conversation.objects.get(pk=conversation_id)
-    message_add(conversation=conversation, role=Message.Role.EVENT, text=text)
 
 
 def _text(message: dict[str, Any], field: str) -> str:
@@ -365,7 +360,8 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "clear"})
         # A reply cut while generated is stored incomplete by the engine; one stored whole gets a note.
         if was_speaking and self.reply_stored:
-            await client_db(self.client, _note, self.conversation["conversation"], "visitor interrupted the agent")
+            await client_db(self.client, conversation_event_add, conversation_id=self.conversation["conversation"],
+                            text="visitor interrupted the agent")
 
     # --- out -------------------------------------------------------------------------------------------
 
