@@ -61,18 +61,15 @@ def knowledge_progress(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
-    _require_manage(request)
-    services.document_delete(document=get_object_or_404(Document, pk=document_id))
+    services.document_delete(client=request.client, document=get_object_or_404(Document, pk=document_id),  # type: ignore[attr-defined]
+                             actor=request.user, ip=request.META.get("REMOTE_ADDR"))
     messages.success(request, _("Document deleted."))
     return redirect("knowledge")
 
 
 @require_POST
 def document_retry(request: HttpRequest, document_id: int) -> HttpResponse:
-    _require_manage(request)
-    document = get_object_or_404(Document, pk=document_id)
-    from apps.knowledge.tasks import document_ingest_task
-
-    document_ingest_task.delay(document.pk)
+    services.document_retry(client=request.client, document=get_object_or_404(Document, pk=document_id),  # type: ignore[attr-defined]
+                            actor=request.user, ip=request.META.get("REMOTE_ADDR"))
     messages.info(request, _("Processing again."))
     return redirect("knowledge")
