@@ -84,6 +84,8 @@ def agent_review(request: HttpRequest) -> HttpResponse:
 def agent_edit(request: HttpRequest, agent_id: int) -> HttpResponse:
     agent = get_object_or_404(Agent, pk=agent_id)
     form = AgentForm(request.POST or None, instance=agent)
+    if request.method == "POST":
+        _require_manage(request)  # before the form's errors; agent_update checks again
     if request.method == "POST" and form.is_valid():
         agent_update(client=request.client, agent=agent, actor=request.user,  # type: ignore[attr-defined]
                      values=form.agent_values(), texts=form.agent_texts(),

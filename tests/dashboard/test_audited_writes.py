@@ -181,3 +181,26 @@ def test_another_clients_user_finds_no_document(cast, as_user, document, action,
     with tenant_context(cast.client_a):
         assert Document.objects.get(pk=document.pk).status == Document.Status.FAILED
         assert not AuditEvent.objects.filter(action__startswith="knowledge.").exists()
+
+
+# --- the services refuse a member themselves (not only the pages) ---------------------------------------------
+
+
+def test_the_services_refuse_a_member(cast, agent, document):
+    from apps.agents.services import agent_update
+    from apps.clients.services import client_settings_update
+    from apps.core.errors import PermissionDenied
+    from apps.knowledge.services import document_delete, document_retry
+
+    client = cast.client_a
+    with tenant_context(client):
+        calls = [lambda: agent_update(client=client, agent=agent, actor=cast.bob, values={"name": "X"}, api_key="k"),
+                 lambda: client_settings_update(client=client, actor=cast.bob, values={"name": "X"}),
+                 lambda: document_retry(client=client, document=document, actor=cast.bob),
+                 lambda: document_delete(client=client, document=document, actor=cast.bob)]
+        for call in calls:
+            with pytest.raises(PermissionDenied):
+                call()
+        assert Agent.objects.get(pk=agent.pk).name == "Reception" and Document.objects.filter(pk=document.pk).exists()
+        assert not AuditEvent.objects.filter(actor_email="bob@a.test").exists()
+    assert Client.objects.get(pk=client.pk).name != "X"
