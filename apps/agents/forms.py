@@ -122,18 +122,14 @@ class AgentForm(forms.ModelForm):
         data["business_hours"] = hours
         return data
 
-    def save(self, commit: bool = True) -> Agent:
-        agent: Agent = super().save(commit=False)
-        agent.business_hours = self.cleaned_data["business_hours"]
-        texts = dict(agent.texts or {})
-        for code, _name in settings.LANGUAGES:
-            texts[code] = {key: self.cleaned_data.get(f"{key}_{code}", "") for key in
-                           ("instructions", "greeting", "closing")}
-        agent.texts = texts
-        if self.cleaned_data.get("clear_api_key"):
-            agent.api_key = ""
-        elif self.cleaned_data.get("api_key"):
-            agent.api_key = self.cleaned_data["api_key"]
-        if commit:
-            agent.save()
-        return agent
+    def agent_values(self) -> dict[str, Any]:
+        """The cleaned settings for `agent_update(values=…)` (the model fields and the business hours)."""
+        values = {field: self.cleaned_data[field] for field in self._meta.fields if field in self.cleaned_data}
+        values["business_hours"] = self.cleaned_data["business_hours"]
+        return values
+
+    def agent_texts(self) -> dict[str, dict[str, str]]:
+        """The greeting, closing and instructions per language, for `agent_update(texts=…)`."""
+        return {code: {key: self.cleaned_data.get(f"{key}_{code}", "") for key in ("instructions", "greeting",
+                                                                                   "closing")}
+                for code, _name in settings.LANGUAGES}

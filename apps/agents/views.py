@@ -15,6 +15,7 @@ from apps.agents.configurator import BusinessInfo, Detection, Draft, agent_creat
 from apps.agents.forms import AgentForm, BusinessForm, DraftSaveForm
 from apps.agents.models import Agent
 from apps.agents.sectors import sector
+from apps.agents.services import agent_update
 from apps.agents.tools import TOOLS, tool_label
 from apps.clients.entitlements import client_may
 from apps.conversations.models import Conversation
@@ -84,11 +85,14 @@ def agent_edit(request: HttpRequest, agent_id: int) -> HttpResponse:
     agent = get_object_or_404(Agent, pk=agent_id)
     form = AgentForm(request.POST or None, instance=agent)
     if request.method == "POST":
-        _require_manage(request)
-        if form.is_valid():
-            form.save()
-            messages.success(request, _("Agent saved."))
-            return redirect("agent-edit", agent_id=agent.pk)
+        _require_manage(request)  # before the form's errors; agent_update checks again
+    if request.method == "POST" and form.is_valid():
+        agent_update(client=request.client, agent=agent, actor=request.user,  # type: ignore[attr-defined]
+                     values=form.agent_values(), texts=form.agent_texts(),
+                     api_key=form.cleaned_data.get("api_key") or "",
+                     clear_api_key=bool(form.cleaned_data.get("clear_api_key")), ip=request.META.get("REMOTE_ADDR"))
+        messages.success(request, _("Agent saved."))
+        return redirect("agent-edit", agent_id=agent.pk)
     return render(request, "agents/edit.html", {"agent": agent, "form": form, "tools": TOOLS,
                                                 "has_key": bool(agent.api_key)})
 

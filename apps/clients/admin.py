@@ -173,7 +173,7 @@ class ClientAdmin(admin.ModelAdmin):
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict | None = None) -> HttpResponse:
         if request.method == "GET" and str(request.session.get(ANNOUNCE_OWNER_LINK)) == str(object_id):
-            client = Client.objects.filter(pk=object_id).first()
+            client = self.get_object(request, object_id)
             invitation = selectors.client_owner_invitation(client=client) if client else None
             if client is None or selectors.client_owner_joined(client=client):
                 request.session.pop(ANNOUNCE_OWNER_LINK)

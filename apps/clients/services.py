@@ -171,15 +171,39 @@ def client_reactivate(*, client: Client, actor: Any) -> Client:
     return client
 
 
+CLIENT_SETTINGS_FIELDS = ("name", "default_language", "timezone", "currency")
+
+
+def client_settings_update(*, client: Client, actor: Any, values: dict[str, Any], ip: str | None = None) -> Client:
+    """The dashboard's settings (name, language, time zone, currency): owners and admins; audited (old and new
+    values, none of them secret). Call inside the client's context."""
+    manager_require(client=client, actor=actor, message=_("Only owners and admins can do this."))
+    with transaction.atomic():
+        stored = Client.objects.select_for_update().get(pk=client.pk)
+        changed = {field: {"from": getattr(stored, field), "to": values[field]}
+                   for field in CLIENT_SETTINGS_FIELDS if field in values and getattr(stored, field) != values[field]}
+        for field, change in changed.items():
+            setattr(stored, field, change["to"])
+            setattr(client, field, change["to"])
+        if changed:
+            stored.save(update_fields=list(changed))
+            audit_record(action="client.settings_changed", actor=actor, target=client.slug, ip=ip, data=changed)
+    return client
+
+
 # --- keys --------------------------------------------------------------------------------------
 
 
-def _require_manager(*, client: Client, actor: Any) -> None:
+def manager_require(*, client: Client, actor: Any, message: str | None = None) -> None:
+    """PermissionDenied unless `actor` is agency staff or an owner or admin of `client` (for other apps' services)."""
     if getattr(actor, "is_staff", False):
         return
     membership = Membership.objects.filter(user=actor, client=client).first() if actor else None
     if membership is None or not membership.can_manage:
-        raise PermissionDenied()
+        raise PermissionDenied(message)
+
+
+_require_manager = manager_require
 
 
 def _require_owner(*, client: Client, actor: Any, message: str) -> None:

@@ -35,6 +35,13 @@ def message_add(*, conversation: Conversation, role: str, text: str = "", touch:
     return message
 
 
+def conversation_event_add(*, conversation_id: int, text: str) -> Message:
+    """Note an event in a conversation of the current client's schema (the voice socket's "visitor interrupted
+    the agent"); Conversation.DoesNotExist if the schema holds no such conversation."""
+    conversation = Conversation.objects.get(pk=conversation_id)
+    return message_add(conversation=conversation, role=Message.Role.EVENT, text=text)
+
+
 def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> None:
     """Outcomes only move forward: a booked conversation does not fall back to 'answered'.
 

@@ -181,11 +181,12 @@ def client_settings(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     form = ClientSettingsForm(request.POST or None, instance=client)
     if request.method == "POST":
-        _require_manage(request)
-        if form.is_valid():
-            form.save()
-            messages.success(request, _("Settings saved."))
-            return redirect("settings")
+        _require_manage(request)  # before the form's errors; client_settings_update checks again
+    if request.method == "POST" and form.is_valid():
+        services.client_settings_update(client=client, actor=_actor(request), values=form.cleaned_data,
+                                        ip=_client_ip(request))
+        messages.success(request, _("Settings saved."))
+        return redirect("settings")
     return render(request, "dashboard/settings.html", {"form": form})
 
 

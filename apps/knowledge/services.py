@@ -16,6 +16,8 @@ from django.db.models import Value
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from apps.audit.services import audit_record
+from apps.clients.services import manager_require
 from apps.core.errors import InvalidInput, PayloadTooLarge
 from apps.knowledge import text as kb_text
 from apps.knowledge.models import Chunk, Document, Word
@@ -170,9 +172,27 @@ def _vocabulary_add(words: list[str], language: str) -> None:
             [words, language, language, language])
 
 
-def document_delete(*, document: Document) -> None:
-    document.delete()
-    cache.delete(CONFIGS_CACHE_KEY)
+def document_delete(*, client: Any, document: Document, actor: Any, ip: str | None = None) -> None:
+    """Delete a document and its chunks: owners and admins; audited. Call inside the client's schema."""
+    manager_require(client=client, actor=actor, message=_("Only owners and admins can do this."))
+    with transaction.atomic():
+        document_id, title = document.pk, document.title
+        document.delete()
+        cache.delete(CONFIGS_CACHE_KEY)
+        audit_record(action="knowledge.document_deleted", actor=actor, target=title, ip=ip,
+                     data={"document": document_id})
+
+
+def document_retry(*, client: Any, document: Document, actor: Any, ip: str | None = None) -> Document:
+    """Ingest a document again (in Celery, after commit): owners and admins; audited. Call inside its schema."""
+    from apps.knowledge.tasks import document_ingest_task
+
+    manager_require(client=client, actor=actor, message=_("Only owners and admins can do this."))
+    with transaction.atomic():
+        audit_record(action="knowledge.document_retried", actor=actor, target=document.title, ip=ip,
+                     data={"document": document.pk})
+        transaction.on_commit(lambda: document_ingest_task.delay(document.pk))
+    return document
 
 
 def document_agents_set(*, document: Document, agents: list[Any]) -> Document:
@@ -180,7 +200,6 @@ def document_agents_set(*, document: Document, agents: list[Any]) -> Document:
     document.agents.set(agents)
     cache.delete(CONFIGS_CACHE_KEY)
     return document
-
 
 
 def documents_import(*, rows: list[dict[str, Any]], language: str,

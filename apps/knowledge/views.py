@@ -65,7 +65,8 @@ def document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
     _require_manage(request)
     document = get_object_or_404(Document, pk=document_id)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        services.document_delete(document=document)
+        services.document_delete(client=request.client, document=document,  # type: ignore[attr-defined]
+                                 actor=request.user, ip=request.META.get("REMOTE_ADDR"))
         messages.success(request, _("Document deleted."))
         return redirect("knowledge")
     return render(request, "knowledge/delete.html", {"document": document})
@@ -73,10 +74,7 @@ def document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
 
 @require_POST
 def document_retry(request: HttpRequest, document_id: int) -> HttpResponse:
-    _require_manage(request)
-    document = get_object_or_404(Document, pk=document_id)
-    from apps.knowledge.tasks import document_ingest_task
-
-    document_ingest_task.delay(document.pk)
+    services.document_retry(client=request.client, document=get_object_or_404(Document, pk=document_id),  # type: ignore[attr-defined]
+                            actor=request.user, ip=request.META.get("REMOTE_ADDR"))
     messages.info(request, _("Processing again."))
     return redirect("knowledge")

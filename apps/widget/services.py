@@ -1,4 +1,5 @@
-"""Widget settings, sightings and rejections (public schema)."""
+"""Widget settings, sightings and rejections (public schema); who may use the widget (origin, rate); starting a
+widget conversation. Shared by the HTTP API (views.py) and the voice socket (voice.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import tenant_context
 
 from apps.clients.entitlements import quota_require
 from apps.clients.models import Client
 from apps.clients.selectors import client_by_host
-from apps.core.errors import InvalidInput, QuotaExceeded
+from apps.conversations.services import conversation_start
+from apps.core.errors import InvalidInput, OriginNotAllowed, QuotaExceeded
+from apps.core.inputs import object_field, text_field
 from apps.core.platform_cache import MISSING, cache_delete_many, cache_get, cache_set
+from apps.core.ratelimit import rate_limit_hit
 from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
-from apps.widget.origins import DEFAULT_PORTS, InvalidOrigin, normalise_origin
+from apps.widget.origins import DEFAULT_PORTS, InvalidOrigin, normalise_origin, origin_allowed
+from apps.widget.selectors import widget_agent, widget_language
+from apps.widget.tokens import TOKEN_TTL, token_issue
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -139,3 +146,61 @@ def widget_state(client: Client) -> dict[str, Any]:
     sightings = [row for row in WidgetSighting.objects.filter(client=client)[:40] if not origin_is_vocalia(row.origin)]
     return {"sightings": sightings[:20],
             "rejections": list(WidgetRejection.objects.filter(client=client)[:20])}
+
+
+# --- who may use the widget, and starting a conversation (the HTTP API and the voice socket) ------------
+
+
+def client_rate_hit(client: Client) -> None:
+    """Count one widget request against the client's rate (its plan's requests per minute × the multiplier)."""
+    rate_limit_hit(scope="widget", identity=str(client.pk),
+                   limit=client.plan.requests_per_minute * django_settings.WIDGET_RATE_MULTIPLIER)
+
+
+def origin_check(client: Client, origin: str) -> WidgetSettings:
+    """The client's widget settings when `origin` may use its widget; else OriginNotAllowed, recorded.
+
+    Allowed: an origin on the client's list, and the client's own dashboard host (the install page's preview).
+    """
+    settings_row = widget_settings(client)
+    if not origin:
+        raise OriginNotAllowed(_("The widget only answers browsers: the Origin header is missing."))
+    if settings_row.allowed_origins and origin_allowed(origin, settings_row.allowed_origins):
+        return settings_row
+    if _is_own_dashboard(origin, client):
+        return settings_row
+    if not settings_row.allowed_origins:
+        rejection_record(client=client, reason=WidgetRejection.Reason.NO_ALLOWED_ORIGINS, origin=origin)
+        raise OriginNotAllowed(_("No website domain is allowed yet for this widget."))
+    rejection_record(client=client, reason=WidgetRejection.Reason.ORIGIN_NOT_ALLOWED, origin=origin)
+    raise OriginNotAllowed(_("%(origin)s is not on this widget's list of allowed domains.") % {"origin": origin})
+
+
+def _is_own_dashboard(origin: str, client: Client) -> bool:
+    try:
+        host = normalise_origin(origin).split("://", 1)[1].split(":", 1)[0]
+    except InvalidOrigin:
+        return False
+    return client_by_host(host) == client
+
+
+def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: str, body: dict[str, Any],
+                      channel: str) -> dict[str, Any]:
+    """Start a widget conversation (text or voice) within the quota; its id, signed token and language."""
+    visitor = text_field(body, "visitor", limit=80)
+    asked_language, page, context = text_field(body, "language"), text_field(body, "page", limit=500), \
+        object_field(body, "context")
+    with tenant_context(client):
+        try:
+            quota_require(client, "monthly_conversations")
+        except QuotaExceeded:
+            rejection_record(client=client, reason=WidgetRejection.Reason.QUOTA_EXCEEDED, origin=origin)
+            raise
+        agent = widget_agent(settings_row)
+        language = widget_language(client, settings_row, asked_language, agent)
+        metadata = {"origin": origin, "page": page, "greeted": True, "context": context}
+        conversation = conversation_start(agent=agent, channel=channel, language=language,
+                                          visitor_id=visitor, metadata=metadata)
+    token = token_issue(client_id=client.pk, conversation_id=conversation.pk, visitor=visitor)
+    return {"conversation": conversation.pk, "token": token, "language": language,
+            "expires_in": int(TOKEN_TTL.total_seconds())}

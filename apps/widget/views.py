@@ -26,31 +26,27 @@ from django_tenants.utils import tenant_context
 
 from apps.agents import engine
 from apps.agents.models import LANGUAGE_CODES, Agent
-from apps.clients.entitlements import client_may, quota_require
+from apps.clients.entitlements import client_may
 from apps.clients.models import Client
-from apps.clients.selectors import client_by_host, client_by_publishable_key, publishable_key_owner
+from apps.clients.selectors import client_by_publishable_key, publishable_key_owner
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import conversation_start
 from apps.core.errors import (
     ClientUnavailable,
     InvalidInput,
     InvalidKey,
-    NotAuthenticated,
-    OriginNotAllowed,
-    QuotaExceeded,
     RateLimited,
     VocaliaError,
     json_error,
 )
-from apps.core.inputs import body_object, object_field, text_field
+from apps.core.inputs import body_object, text_field
 from apps.core.platform_cache import MISSING, cache_get, cache_set
 from apps.core.ratelimit import rate_limit_hit
 from apps.crm.services import lead_qualify
 from apps.voice.providers import recognised_languages
+from apps.widget.events import event_payload
 from apps.widget.models import WidgetRejection, WidgetSettings
-from apps.widget.origins import InvalidOrigin, normalise_origin, origin_allowed
-from apps.widget.services import rejection_record, sighting_record, widget_settings
-from apps.widget.tokens import TOKEN_TTL, token_issue, token_read
+from apps.widget.selectors import conversation_from_token, widget_agent, widget_language
+from apps.widget.services import client_rate_hit, conversation_open, origin_check, rejection_record, sighting_record
 
 ALLOWED_HEADERS = "Content-Type, X-Vocalia-Key, X-Vocalia-Token, Accept"
 _ECHOABLE = re.compile(r"^[\x21-\x7e]+$")
@@ -128,39 +124,6 @@ def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
     return WidgetCall(client=client, origin=origin, settings=settings_row, body=_body(request))
 
 
-def client_rate_hit(client: Client) -> None:
-    """Count one widget request against the client's rate (its plan's requests per minute × the multiplier)."""
-    rate_limit_hit(scope="widget", identity=str(client.pk),
-                   limit=client.plan.requests_per_minute * settings.WIDGET_RATE_MULTIPLIER)
-
-
-def origin_check(client: Client, origin: str) -> WidgetSettings:
-    """The client's widget settings when `origin` may use its widget; else OriginNotAllowed, recorded.
-
-    Allowed: an origin on the client's list, and the client's own dashboard host (the install page's preview).
-    """
-    settings_row = widget_settings(client)
-    if not origin:
-        raise OriginNotAllowed(_("The widget only answers browsers: the Origin header is missing."))
-    if settings_row.allowed_origins and origin_allowed(origin, settings_row.allowed_origins):
-        return settings_row
-    if _is_own_dashboard(origin, client):
-        return settings_row
-    if not settings_row.allowed_origins:
-        rejection_record(client=client, reason=WidgetRejection.Reason.NO_ALLOWED_ORIGINS, origin=origin)
-        raise OriginNotAllowed(_("No website domain is allowed yet for this widget."))
-    rejection_record(client=client, reason=WidgetRejection.Reason.ORIGIN_NOT_ALLOWED, origin=origin)
-    raise OriginNotAllowed(_("%(origin)s is not on this widget's list of allowed domains.") % {"origin": origin})
-
-
-def _is_own_dashboard(origin: str, client: Client) -> bool:
-    try:
-        host = normalise_origin(origin).split("://", 1)[1].split(":", 1)[0]
-    except InvalidOrigin:
-        return False
-    return client_by_host(host) == client
-
-
 def widget_endpoint(methods: str, *, limit_scope: str = "client") -> Callable[..., Any]:
     """CORS, authorisation and error mapping around a sync widget view `view(request, call)`."""
 
@@ -179,23 +142,6 @@ def widget_endpoint(methods: str, *, limit_scope: str = "client") -> Callable[..
         return wrapper
 
     return decorate
-
-
-def _agent_for(settings_row: WidgetSettings) -> Agent:
-    agents = Agent.objects.filter(status=Agent.Status.ACTIVE)
-    agent = agents.filter(pk=settings_row.agent_id).first() if settings_row.agent_id else None
-    agent = agent or agents.order_by("id").first()
-    if agent is None:
-        raise ClientUnavailable(_("This business has no active agent yet."))
-    return agent
-
-
-def _language(client: Client, settings_row: WidgetSettings, asked: str, agent: Agent) -> str:
-    offered = [code for code in (settings_row.languages or LANGUAGE_CODES) if code in agent.languages] or \
-        agent.languages
-    if asked in offered:
-        return asked
-    return client.default_language if client.default_language in offered else offered[0]
 
 
 @widget_endpoint("GET")
@@ -225,12 +171,12 @@ def _greeting(settings_row: WidgetSettings, agent: Agent, language: str) -> str:
 
 def _config(call: WidgetCall) -> JsonResponse:
     with tenant_context(call.client):
-        agent = _agent_for(call.settings)
+        agent = widget_agent(call.settings)
         languages = [code for code in (call.settings.languages or LANGUAGE_CODES) if code in agent.languages]
         greetings = {code: _greeting(call.settings, agent, code) for code in languages}
     return JsonResponse({
         "client": {"name": call.client.name},
-        "languages": languages, "default_language": _language(call.client, call.settings, "", agent),
+        "languages": languages, "default_language": widget_language(call.client, call.settings, "", agent),
         "theme": {"color": call.settings.color, "position": call.settings.position,
                   "avatar": call.settings.avatar_url},
         "greeting": greetings, "launcher": call.settings.launcher_text,
@@ -240,43 +186,10 @@ def _config(call: WidgetCall) -> JsonResponse:
     })
 
 
-def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: str, body: dict[str, Any],
-                      channel: str) -> dict[str, Any]:
-    """Start a widget conversation (text or voice) within the quota; its id, signed token and language."""
-    visitor = text_field(body, "visitor", limit=80)
-    asked_language, page, context = text_field(body, "language"), text_field(body, "page", limit=500), \
-        object_field(body, "context")
-    with tenant_context(client):
-        try:
-            quota_require(client, "monthly_conversations")
-        except QuotaExceeded:
-            rejection_record(client=client, reason=WidgetRejection.Reason.QUOTA_EXCEEDED, origin=origin)
-            raise
-        agent = _agent_for(settings_row)
-        language = _language(client, settings_row, asked_language, agent)
-        metadata = {"origin": origin, "page": page, "greeted": True, "context": context}
-        conversation = conversation_start(agent=agent, channel=channel, language=language,
-                                          visitor_id=visitor, metadata=metadata)
-    token = token_issue(client_id=client.pk, conversation_id=conversation.pk, visitor=visitor)
-    return {"conversation": conversation.pk, "token": token, "language": language,
-            "expires_in": int(TOKEN_TTL.total_seconds())}
-
-
 @widget_endpoint("POST")
 def conversation_create(request: HttpRequest, call: WidgetCall) -> JsonResponse:
     return JsonResponse(conversation_open(client=call.client, settings_row=call.settings, origin=call.origin,
                                           body=call.body, channel=Conversation.Channel.WIDGET_TEXT), status=201)
-
-
-def conversation_from_token(client: Client, raw_token: str) -> Conversation:
-    """The conversation a widget token names, inside the current client schema; else NotAuthenticated."""
-    token = token_read(raw_token)
-    conversation = None
-    if token is not None and token.client_id == client.pk:
-        conversation = Conversation.objects.select_related("agent").filter(pk=token.conversation_id).first()
-    if conversation is None:
-        raise NotAuthenticated(_("The conversation token is missing, invalid or expired: start a new conversation."))
-    return conversation
 
 
 def _conversation(request: HttpRequest, call: WidgetCall) -> Conversation:
@@ -313,25 +226,6 @@ def lead_capture(request: HttpRequest, call: WidgetCall) -> JsonResponse:
 
 
 # --- messages: JSON, or server-sent events as the reply is generated ----------------------------------------
-
-
-def event_payload(event: Any) -> tuple[str, dict[str, Any]] | None:
-    if isinstance(event, engine.Delta):
-        return "delta", {"text": event.text}
-    if isinstance(event, engine.ToolReturned) and event.ok:
-        if event.name == "book_appointment":
-            # start/end carry the client's offset and `timezone` its IANA zone: the card shows the hour the agent said
-            return "booking", {key: event.result.get(key) for key in ("reference", "start", "end", "name", "timezone")}
-        if event.name == "qualify_lead":
-            return "lead", {"score": event.result.get("score")}
-        return None
-    if isinstance(event, engine.HandOver):
-        return "handover", {"phone": event.phone, "email": event.email}
-    if isinstance(event, engine.Ended):
-        return "end", {}
-    if isinstance(event, engine.TurnDone):
-        return "done", {"message": event.message_id, "text": event.text, "latency_ms": event.latency_ms}
-    return None
 
 
 def _prepare_message(request: HttpRequest) -> tuple[WidgetCall, engine.OpenedTurn]:

@@ -41,8 +41,8 @@ from django.utils.translation import gettext as _
 
 from apps.agents import engine
 from apps.clients.entitlements import client_may, quota_require
-from apps.conversations.models import Conversation, Message
-from apps.conversations.services import message_add
+from apps.conversations.models import Conversation
+from apps.conversations.services import conversation_event_add
 from apps.core.channels_tenancy import client_db
 from apps.core.errors import (
     FeatureNotInPlan,
@@ -56,17 +56,14 @@ from apps.core.errors import (
 )
 from apps.core.inputs import json_parse
 from apps.core.ratelimit import rate_limit_hit
+from apps.integrations.resolver import accounts_enabled
 from apps.usage.services import usage_increment
 from apps.voice.audio import SAMPLE_RATE, EndpointDetector, duration_s, resample
 from apps.voice.providers import builtin_speaker, recognizer_for, speaker_for
+from apps.widget.events import event_payload
 from apps.widget.models import WidgetSettings
-from apps.widget.views import (
-    client_rate_hit,
-    conversation_from_token,
-    conversation_open,
-    event_payload,
-    origin_check,
-)
+from apps.widget.selectors import conversation_from_token
+from apps.widget.services import client_rate_hit, conversation_open, origin_check
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +76,17 @@ SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
 CLOSE_CODES = {OriginNotAllowed: 4403, FeatureNotInPlan: 4402, QuotaExceeded: 4429, RateLimited: 4429}
 
 
-def _admit(client: Any, origin: str) -> WidgetSettings:
-    """Origin allowed, plan with voice, voice minutes left, and the client's request rate: else an error."""
+def _admit(client: Any, origin: str) -> tuple[WidgetSettings, list[Any]]:
+    """Origin allowed, plan with voice, voice minutes left, and the client's request rate: else an error.
+
+    Also the client's enabled connected accounts (its own speech provider, from the Integrations page), in the
+    same database hop: the recogniser and the voice are then chosen on the event loop without the database."""
     settings_row = origin_check(client, origin)
     if not client_may(client, "voice_widget"):
         raise FeatureNotInPlan(_("Voice is not part of this plan: the widget uses the browser's own speech."))
     quota_require(client, "voice_minutes")
     client_rate_hit(client)
-    return settings_row
+    return settings_row, accounts_enabled(client=client)
 
 
 def _resume(client: Any, raw_token: str) -> dict[str, Any]:
@@ -94,11 +94,6 @@ def _resume(client: Any, raw_token: str) -> dict[str, Any]:
     if conversation.ended is not None:
         raise InvalidInput(_("This conversation has ended."))
     return {"conversation": conversation.pk, "token": raw_token, "language": conversation.language}
-
-
-def _note(conversation_id: int, text: str) -> None:
-    conversation = Conversation.objects.get(pk=conversation_id)
-    message_add(conversation=conversation, role=Message.Role.EVENT, text=text)
 
 
 def _text(message: dict[str, Any], field: str) -> str:
@@ -148,13 +143,13 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         self.told_no_recognition = False
         self.reply_stored = False
         try:
-            self.widget = await client_db(self.client, _admit, self.client, self.origin)
+            self.widget, self.accounts = await client_db(self.client, _admit, self.client, self.origin)
         except VocaliaError as error:
             await self.accept()
             await self._error(error)
             await self.close(code=CLOSE_CODES.get(type(error), 4400))
             return
-        self.speaker = speaker_for(self.client)
+        self.speaker = speaker_for(self.client, accounts=self.accounts)
         self.deadline = asyncio.get_running_loop().call_later(settings.VOICE_MAX_SESSION_S, self._expire)
         await self.accept()
 
@@ -235,7 +230,7 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
             self.conversation = await client_db(self.client, _resume, self.client, token)
         else:
             self.conversation = await client_db(self.client, self._open_conversation, message)
-        self.recognizer = recognizer_for(self.conversation["language"])
+        self.recognizer = recognizer_for(self.conversation["language"], client=self.client, accounts=self.accounts)
         await self._send({"type": "ready", **self.conversation, "recognition": self.recognizer is not None})
 
     def _open_conversation(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -369,7 +364,8 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "clear"})
         # A reply cut while generated is stored incomplete by the engine; one stored whole gets a note.
         if was_speaking and self.reply_stored:
-            await client_db(self.client, _note, self.conversation["conversation"], "visitor interrupted the agent")
+            await client_db(self.client, conversation_event_add, conversation_id=self.conversation["conversation"],
+                            text="visitor interrupted the agent")
 
     # --- out -------------------------------------------------------------------------------------------
 
