@@ -152,7 +152,7 @@ def test_it_audits_a_document_retry_and_queues_the_ingestion(cast, as_user, docu
 
 
 def test_it_audits_a_document_deletion(cast, as_user, document):
-    response = as_user(cast.alice, cast.client_a).post(f"/knowledge/{document.pk}/delete/")
+    response = as_user(cast.alice, cast.client_a).post(f"/knowledge/{document.pk}/delete/", {"confirm": "yes"})
     assert response.status_code == 302
     with tenant_context(cast.client_a):
         assert not Document.objects.filter(pk=document.pk).exists()
@@ -164,7 +164,7 @@ def test_it_audits_a_document_deletion(cast, as_user, document):
 def test_a_member_may_not_retry_or_delete_a_document(cast, as_user, document, action,
                                                      django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = as_user(cast.bob, cast.client_a).post(f"/knowledge/{document.pk}/{action}/")
+        response = as_user(cast.bob, cast.client_a).post(f"/knowledge/{document.pk}/{action}/", {"confirm": "yes"})
     assert response.status_code == 403
     assert callbacks == []
     with tenant_context(cast.client_a):
@@ -175,8 +175,10 @@ def test_a_member_may_not_retry_or_delete_a_document(cast, as_user, document, ac
 @pytest.mark.parametrize("action", ["retry", "delete"])
 def test_another_clients_user_finds_no_document(cast, as_user, document, action, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        assert as_user(cast.carol, cast.client_b).post(f"/knowledge/{document.pk}/{action}/").status_code == 404
-        assert as_user(cast.carol, cast.client_a).post(f"/knowledge/{document.pk}/{action}/").status_code == 404
+        response = as_user(cast.carol, cast.client_b).post(f"/knowledge/{document.pk}/{action}/", {"confirm": "yes"})
+        assert response.status_code == 404
+        response = as_user(cast.carol, cast.client_a).post(f"/knowledge/{document.pk}/{action}/", {"confirm": "yes"})
+        assert response.status_code == 404
     assert callbacks == []
     with tenant_context(cast.client_a):
         assert Document.objects.get(pk=document.pk).status == Document.Status.FAILED
