@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from apps.agents.builtin.brain import BuiltinProvider
 from apps.agents.models import LANGUAGE_CODES
-from apps.agents.tools import ToolContext, tools_for
+from apps.agents.tools import ToolContext, tool_effects, tools_for
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import conversation_set_outcome, message_add
 from apps.core.channels_tenancy import client_db
@@ -209,9 +209,10 @@ def _tool_events(client: Any, turn: _Turn, call: ToolCallRequest) -> list[Engine
                                                                                              result)]
     turn.messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name,
                           "content": json.dumps(result, ensure_ascii=False)})
-    if ok and call.name == "transfer_to_human":
+    effects = tool_effects(call.name) if ok else ()
+    if "handover" in effects:
         events.append(HandOver(result.get("reason", ""), result.get("phone", ""), result.get("email", "")))
-    if ok and call.name == "end_conversation":
+    if "end" in effects:
         events.append(Ended())
     return events
 

@@ -42,10 +42,21 @@ class Tool:
     handler: Callable[[ToolContext, dict[str, Any]], dict[str, Any]]
     feature: str | None = None  # the plan feature it needs
     outcome: str | None = None  # the conversation outcome it sets when it succeeds
-    effects: tuple[str, ...] = field(default=())  # "handover", "end": what the channel must do
+    # What a channel does when the tool succeeds, whatever the tool's name: "handover" (a person takes over), "end"
+    # (the conversation is over), "booking" / "lead" (the widget shows that card). See EFFECTS.
+    effects: tuple[str, ...] = field(default=())
 
     def spec(self) -> ToolSpec:
         return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
+
+
+EFFECTS = ("handover", "end", "booking", "lead")
+
+
+def tool_effects(name: str) -> tuple[str, ...]:
+    """What the channels do after a successful call of the tool `name` (nothing for an unknown name)."""
+    tool = TOOLS.get(name)
+    return tool.effects if tool is not None else ()
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -189,7 +200,8 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
     Tool("book_appointment", "Book an appointment at a free start time returned by check_availability.",
          _obj({"start": {"type": "string", "description": "ISO 8601 start time"},
                "name": {"type": "string"}, "phone": _PHONE, "email": _EMAIL, "notes": {"type": "string"}},
-              ["start", "name"]), book_appointment, feature="booking", outcome=Conversation.Outcome.BOOKED),
+              ["start", "name"]), book_appointment, feature="booking", outcome=Conversation.Outcome.BOOKED,
+         effects=("booking",)),
     Tool("cancel_or_reschedule", "Cancel an appointment by its reference, or move it to new_start.",
          _obj({"reference": {"type": "string"}, "new_start": {"type": "string", "description": "ISO 8601"}},
               ["reference"]), cancel_or_reschedule, feature="booking"),
@@ -199,7 +211,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
                "need": {"type": "string"}, "budget": {"type": "number"}, "currency": {"type": "string"},
                "is_decision_maker": {"type": "boolean"}, "timeline": {"type": "string"},
                "timeline_days": {"type": "integer", "minimum": 0}}), qualify_lead, feature="lead_qualification",
-         outcome=Conversation.Outcome.LEAD),
+         outcome=Conversation.Outcome.LEAD, effects=("lead",)),
     Tool("create_ticket", "Open a support ticket for a problem the agent cannot solve.",
          _obj({"subject": {"type": "string"}, "description": {"type": "string"},
                "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},

@@ -161,3 +161,21 @@ def test_it_cancels_and_reschedules_by_reference(cast, agent_a):
 def test_it_scores_bant(budget, authority, need, days, expected):
     assert sum(bant_score(budget=budget, is_decision_maker=authority, need=need, timeline_days=days).values()) \
         == expected
+
+
+def test_each_tool_names_its_effects_and_the_channels_read_them_not_its_name():
+    from apps.agents import engine
+    from apps.agents.tools import EFFECTS, TOOLS, tool_effects
+    from apps.widget.events import CARDS, event_payload
+
+    assert {effect for tool in TOOLS.values() for effect in tool.effects} <= set(EFFECTS)
+    assert tool_effects("transfer_to_human") == ("handover",) and tool_effects("end_conversation") == ("end",)
+    assert tool_effects("book_appointment") == ("booking",) and tool_effects("nonexistent") == ()
+    assert set(CARDS) <= set(EFFECTS)
+    booked = engine.ToolReturned("c1", "book_appointment", True, {"reference": "RDV-1", "start": "s", "end": "e",
+                                                                  "name": "Salma", "timezone": "Africa/Casablanca",
+                                                                  "internal": "x"})
+    assert event_payload(booked) == ("booking", {"reference": "RDV-1", "start": "s", "end": "e", "name": "Salma",
+                                                 "timezone": "Africa/Casablanca"})
+    assert event_payload(engine.ToolReturned("c2", "book_appointment", False, {"error": "taken"})) is None
+    assert event_payload(engine.ToolReturned("c3", "search_knowledge_base", True, {"passages": []})) is None
