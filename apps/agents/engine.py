@@ -221,20 +221,34 @@ def _builtin_rounds(client: Any, turn: _Turn, builtin: BuiltinProvider) -> list[
     """The built-in engine's part of a turn, synchronously: its replies and tool calls, in order."""
     events: list[EngineEvent] = []
     for _round in range(MAX_TOOL_ROUNDS + 1):
-        calls = []
+        calls: list[ToolCallRequest] = []
         for event in builtin.respond(messages=turn.messages, tools=[t.spec() for t in turn.tools]):
-            if isinstance(event, TextDelta) and event.text:
-                turn.reply.append(event.text)
-                events.append(Delta(event.text))
-            elif isinstance(event, ToolCallRequest):
-                calls.append(event)
+            if (delta := _absorb(turn, event, calls)) is not None:
+                events.append(delta)
         if not calls:
             break
-        turn.messages.append({"role": "assistant", "content": "", "tool_calls": [
-            {"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls]})
+        _calls_record(turn, calls, content="")
         for call in calls:
             events.extend(_tool_events(client, turn, call))
     return events
+
+
+# One tool round, shared by both loops (the built-in engine's, synchronous in one database hop, and a language
+# model's, streamed): what a provider event does to the turn, and how the round's tool calls are recorded.
+
+def _absorb(turn: _Turn, event: Any, calls: list[ToolCallRequest]) -> Delta | None:
+    """Text is kept for the reply and passed on; a tool call waits for the end of the round."""
+    if isinstance(event, TextDelta) and event.text:
+        turn.reply.append(event.text)
+        return Delta(event.text)
+    if isinstance(event, ToolCallRequest):
+        calls.append(event)
+    return None
+
+
+def _calls_record(turn: _Turn, calls: list[ToolCallRequest], *, content: str) -> None:
+    turn.messages.append({"role": "assistant", "content": content,
+                          "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls]})
 
 
 def _close(turn: _Turn, provider: str, started: float, fallback: bool,
@@ -311,13 +325,10 @@ async def turn_continue(*, client: Any, opened: OpenedTurn) -> AsyncIterator[Eng
                     async with asyncio.timeout(config.timeout_s if provider is not builtin else None):
                         async for event in provider.stream(config=config, messages=turn.messages,
                                                           tools=[t.spec() for t in turn.tools]):
-                            if isinstance(event, TextDelta) and event.text:
-                                turn.reply.append(event.text)
-                                yield Delta(event.text)
-                            elif isinstance(event, ToolCallRequest):
-                                calls.append(event)
-                            elif isinstance(event, Done):
+                            if isinstance(event, Done):
                                 break
+                            if (delta := _absorb(turn, event, calls)) is not None:
+                                yield delta
                 except (ProviderError, TimeoutError) as exc:
                     if provider is builtin:
                         raise
@@ -327,9 +338,7 @@ async def turn_continue(*, client: Any, opened: OpenedTurn) -> AsyncIterator[Eng
                     continue
                 if not calls:
                     break
-                turn.messages.append({"role": "assistant", "content": "".join(turn.reply),
-                                      "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments}
-                                                     for c in calls]})
+                _calls_record(turn, calls, content="".join(turn.reply))
                 for call in calls:
                     for event in await client_db(client, _tool_events, client, turn, call):
                         ended = ended or isinstance(event, Ended)
