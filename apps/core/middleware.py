@@ -18,11 +18,9 @@ from apps.core.errors import error_response, exception_response, last_resort_res
 logger = logging.getLogger(__name__)
 
 
-class LastResortMiddleware:
-    """The outermost middleware of both handlers: whatever escapes the rest, the 500 page included, becomes a
-    plain 500. Django's ASGI handler returns a request's database connection to the pool when the response
-    is closed; an exception escaping the handler skipped that, and each such request kept a pooled connection
-    until the instance hung (issue 8)."""
+class SyncAndAsyncMiddleware:
+    """A middleware that runs on the event loop under an async handler (no thread hop) and plainly under a sync
+    one: subclasses write `__call__` for the sync case and `__acall__` for the async one."""
 
     sync_capable = True
     async_capable = True
@@ -32,6 +30,13 @@ class LastResortMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+
+
+class LastResortMiddleware(SyncAndAsyncMiddleware):
+    """The outermost middleware of both handlers: whatever escapes the rest, the 500 page included, becomes a
+    plain 500. Django's ASGI handler returns a request's database connection to the pool when the response
+    is closed; an exception escaping the handler skipped that, and each such request kept a pooled connection
+    until the instance hung (issue 8)."""
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if self.is_async:

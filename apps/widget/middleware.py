@@ -8,29 +8,18 @@ and `VocaliaError` → JSON for anything a view did not catch. Async-capable, so
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_urlconf
 from django.utils import translation
 
 from apps.core.errors import exception_response
-from apps.core.middleware import unknown_address_response
+from apps.core.middleware import SyncAndAsyncMiddleware, unknown_address_response
 
 
-class WidgetEntryMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
+class WidgetEntryMiddleware(SyncAndAsyncMiddleware):
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if self.is_async:
             return self.__acall__(request)
