@@ -61,6 +61,7 @@ SHARED_APPS = [
     "apps.dashboard",
     "apps.api",
     "apps.widget",
+    "apps.schedule",
 ]
 TENANT_APPS = [
     "apps.usage",
@@ -193,6 +194,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(env.DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": timedelta(seconds=10)},
+    "notices-sweep": {"task": "apps.messaging.tasks.notices_sweep_task", "schedule": timedelta(seconds=60)},
+    "campaigns-sweep": {"task": "apps.messaging.tasks.campaigns_sweep_task", "schedule": timedelta(seconds=60)},
 }
 HEARTBEAT_MAX_AGE_S = env.get_int("HEARTBEAT_MAX_AGE_S", 45)
 

@@ -118,7 +118,8 @@ def book_appointment(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     appointment = bookings.appointment_book(
         agent=ctx.agent, start=_when(args.get("start")), customer_name=str(args.get("name") or ""),
         customer_phone=str(args.get("phone") or ""), customer_email=str(args.get("email") or ""),
-        notes=str(args.get("notes") or ""), conversation=ctx.conversation)
+        notes=str(args.get("notes") or ""), conversation=ctx.conversation,
+        notify_channel=str(args.get("notify_by") or ""), language=ctx.language)
     return {"reference": appointment.reference, "start": _iso(appointment.start), "end": _iso(appointment.end),
             "name": appointment.customer_name, "timezone": str(bookings.client_zone())}
 
@@ -199,7 +200,9 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
                "days": {"type": "integer", "minimum": 1, "maximum": 14}}), check_availability, feature="booking"),
     Tool("book_appointment", "Book an appointment at a free start time returned by check_availability.",
          _obj({"start": {"type": "string", "description": "ISO 8601 start time"},
-               "name": {"type": "string"}, "phone": _PHONE, "email": _EMAIL, "notes": {"type": "string"}},
+               "name": {"type": "string"}, "phone": _PHONE, "email": _EMAIL, "notes": {"type": "string"},
+               "notify_by": {"type": "string", "enum": ["sms", "whatsapp", "email"],
+                             "description": "How the person wants the confirmation and reminders"}},
               ["start", "name"]), book_appointment, feature="booking", outcome=Conversation.Outcome.BOOKED,
          effects=("booking",)),
     Tool("cancel_or_reschedule", "Cancel an appointment by its reference, or move it to new_start.",

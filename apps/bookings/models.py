@@ -33,6 +33,11 @@ class Appointment(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.BOOKED)
     reference = models.CharField(_("reference"), max_length=12, unique=True)
+    # How the person wants its confirmations and reminders ("" : the conversation's channel, else e-mail, else SMS),
+    # and in which language ("" : the conversation's, else the client's).
+    notify_channel = models.CharField(_("notify by"), max_length=16, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed by the person"), null=True, blank=True)
     created = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

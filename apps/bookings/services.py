@@ -98,7 +98,9 @@ def _reference() -> str:
 
 
 def appointment_book(*, agent: Agent, start: datetime, customer_name: str, customer_phone: str = "",
-                     customer_email: str = "", notes: str = "", conversation: Any = None) -> Appointment:
+                     customer_email: str = "", notes: str = "", conversation: Any = None, notify_channel: str = "",
+                     language: str = "", notice: str = "confirmed") -> Appointment:
+    """Book, and plan the person's notices: the confirmation (or `notice="changed"`) at once, reminders later."""
     if timezone.is_naive(start):
         raise InvalidInput(_("The time must carry its time zone."))
     if start < timezone.now() + MIN_LEAD_TIME or start > timezone.now() + timedelta(days=MAX_DAYS_AHEAD):
@@ -108,16 +110,22 @@ def appointment_book(*, agent: Agent, start: datetime, customer_name: str, custo
     if not customer_name.strip():
         raise InvalidInput(_("A name is needed for the booking."))
     end = start + timedelta(minutes=agent.appointment_minutes)
+    if notify_channel not in {"", "sms", "whatsapp", "email"}:
+        raise InvalidInput(_("Unknown channel."))
     try:
         with transaction.atomic():
-            return Appointment.objects.create(
+            appointment = Appointment.objects.create(
                 agent=agent, start=start, end=end, blocked_until=end + timedelta(minutes=agent.buffer_minutes),
                 customer_name=customer_name.strip()[:120], customer_phone=customer_phone[:32],
                 customer_email=customer_email[:254], notes=notes[:2000], conversation=conversation,
-                reference=_reference(),
+                reference=_reference(), notify_channel=notify_channel, language=language[:8],
             )
     except IntegrityError:
         raise Conflict(_("This time was just taken.")) from None
+    from apps.messaging.notices import notices_plan
+
+    notices_plan(appointment=appointment, event=notice)
+    return appointment
 
 
 def appointment_find(*, reference: str) -> Appointment:
@@ -130,8 +138,12 @@ def appointment_find(*, reference: str) -> Appointment:
 def appointment_cancel(*, reference: str) -> Appointment:
     appointment = appointment_find(reference=reference)
     if appointment.status != Appointment.Status.CANCELLED:
-        appointment.status = Appointment.Status.CANCELLED
-        appointment.save(update_fields=["status"])
+        from apps.messaging.notices import notices_plan
+
+        with transaction.atomic():
+            appointment.status = Appointment.Status.CANCELLED
+            appointment.save(update_fields=["status"])
+            notices_plan(appointment=appointment, event="cancelled")
     return appointment
 
 
@@ -140,9 +152,13 @@ def appointment_reschedule(*, reference: str, start: datetime) -> Appointment:
     old = appointment_find(reference=reference)
     if old.status == Appointment.Status.CANCELLED:
         raise Conflict(_("This appointment was cancelled."))
+    from apps.messaging.notices import notices_plan
+
     with transaction.atomic():
         old.status = Appointment.Status.CANCELLED
         old.save(update_fields=["status"])
+        notices_plan(appointment=old, event="moved")  # its reminders are dropped; the new booking says "changed"
         return appointment_book(agent=old.agent, start=start, customer_name=old.customer_name,
                                 customer_phone=old.customer_phone, customer_email=old.customer_email,
-                                notes=old.notes, conversation=old.conversation)
+                                notes=old.notes, conversation=old.conversation, notify_channel=old.notify_channel,
+                                language=old.language, notice="changed")

@@ -107,9 +107,12 @@ class ProviderError(VocaliaError):
     code = "provider_error"
     default_message = _("An external service did not answer correctly.")
 
-    def __init__(self, message: Any = None, *, permanent: bool = False) -> None:
+    def __init__(self, message: Any = None, *, permanent: bool = False, address_refused: bool = False) -> None:
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent = permanent or address_refused
+        # The recipient's address itself was refused (an SMTP 5xx on RCPT TO, Twilio's 21211 / 21610): recorded on
+        # the person's contact as a bounce, so nothing more is sent there.
+        self.address_refused = address_refused
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -68,6 +68,9 @@ class Delivery(models.Model):
     to = models.CharField(_("to"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("message"))
+    # WhatsApp outside the 24-hour window: an approved template (content SID) and its variables.
+    content_sid = models.CharField(_("template"), max_length=34, blank=True)
+    content_variables = models.JSONField(null=True, blank=True)
     conversation = models.ForeignKey("conversations.Conversation", on_delete=models.SET_NULL, null=True,
                                      blank=True, related_name="deliveries")
     purpose = models.CharField(_("purpose"), max_length=32, blank=True)  # "agent", "test", …

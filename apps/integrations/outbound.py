@@ -19,6 +19,9 @@ class OutboundMessage:
     body: str
     subject: str = ""
     reference: str = ""  # our Delivery's id: providers that accept an idempotency key or a tag get it
+    # A WhatsApp template (outside the 24-hour window): its content SID and variables {"1": "…", "2": "…"}.
+    content_sid: str = ""
+    content_variables: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

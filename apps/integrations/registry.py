@@ -31,9 +31,11 @@ PROVIDERS: dict[str, dict[str, str]] = {
     },
     "sms": {
         "outbox": "apps.integrations.sms.outbox.OutboxSms",
+        "twilio": "apps.integrations.sms.twilio.TwilioSms",
     },
     "whatsapp": {
         "outbox": "apps.integrations.whatsapp.outbox.OutboxWhatsApp",
+        "twilio": "apps.integrations.whatsapp.twilio.TwilioWhatsApp",
     },
     "email": {
         "outbox": "apps.integrations.email.outbox.OutboxEmail",

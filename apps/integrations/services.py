@@ -106,19 +106,37 @@ def accounts_by_provider(*, client: Any) -> dict[tuple[str, str], ConnectedAccou
 
 
 def delivery_queue(*, channel: str, to: str, body: str, subject: str = "", conversation: Any = None,
-                   purpose: str = "agent") -> Delivery:
-    """Record an outbound message as queued; a Celery task sends it after the commit, in this client's schema."""
+                   purpose: str = "agent", content_sid: str = "",
+                   content_variables: dict[str, str] | None = None, send: bool = True) -> Delivery:
+    """Record an outbound message as queued; a Celery task sends it after the commit, in this client's schema.
+    A WhatsApp template message carries `content_sid` (and its variables); `body` is then what it says, for the
+    outbox and the inbox."""
     to = address_check(channel=channel, to=to)
-    if not body.strip():
+    if not body.strip() and not content_sid:
         raise InvalidInput(_("The message is empty."))
     delivery = Delivery.objects.create(channel=channel, to=to, subject=subject.strip()[:200], body=body[:4000],
-                                       conversation=conversation, purpose=purpose[:32])
-    from apps.integrations.tasks import delivery_send_task
+                                       conversation=conversation, purpose=purpose[:32], content_sid=content_sid[:34],
+                                       content_variables=content_variables)
+    if send:
+        from apps.integrations.tasks import delivery_send_task
 
-    schema = connection.schema_name  # the task runs in the schema it was sent from (tenant-schemas-celery)
-    transaction.on_commit(lambda: delivery_send_task.apply_async(args=[delivery.pk],
-                                                                 headers={"_schema_name": schema}))
+        schema = connection.schema_name  # the task runs in the schema it was sent from (tenant-schemas-celery)
+        transaction.on_commit(lambda: delivery_send_task.apply_async(args=[delivery.pk],
+                                                                     headers={"_schema_name": schema}))
     return delivery
+
+
+def deliveries_send_later(delivery_ids: list[int], *, batch: int = 200) -> None:
+    """After the commit, send these queued deliveries in batches (one task per `batch`, in this schema): a sweep
+    that queues thousands of reminders sends a few broker messages, not thousands."""
+    if not delivery_ids:
+        return
+    from apps.integrations.tasks import deliveries_send_task
+
+    schema = connection.schema_name
+    chunks = [delivery_ids[i:i + batch] for i in range(0, len(delivery_ids), batch)]
+    transaction.on_commit(lambda: [deliveries_send_task.apply_async(args=[chunk], headers={"_schema_name": schema})
+                                   for chunk in chunks])
 
 
 def delivery_send(*, delivery_id: int) -> Delivery:
@@ -138,7 +156,8 @@ def delivery_send(*, delivery_id: int) -> Delivery:
     delivery.attempts += 1
     resolved = provider_for(delivery.channel, client=connection.tenant)
     delivery.provider = resolved.name
-    message = OutboundMessage(to=delivery.to, body=delivery.body, subject=delivery.subject, reference=str(delivery.pk))
+    message = OutboundMessage(to=delivery.to, body=delivery.body, subject=delivery.subject, reference=str(delivery.pk),
+                              content_sid=delivery.content_sid, content_variables=delivery.content_variables)
     try:
         result = resolved.provider.send(message)
     except ProviderError as error:
@@ -148,6 +167,10 @@ def delivery_send(*, delivery_id: int) -> Delivery:
         logger.warning("delivery %s via %s failed (attempt %s, permanent=%s): %s", delivery.pk, resolved.name,
                        delivery.attempts, error.permanent, delivery.last_error)
         delivery.save(update_fields=["provider", "last_error", "status", "updated"])
+        if error.address_refused:
+            _on_address_refused(delivery)
+        if delivery.status == Delivery.Status.FAILED:
+            _on_final(delivery)
         return delivery
     now = timezone.now()
     delivery.status = Delivery.Status.DELIVERED if result.status == "delivered" else Delivery.Status.SENT
@@ -157,6 +180,7 @@ def delivery_send(*, delivery_id: int) -> Delivery:
     delivery.last_error = ""
     delivery.save(update_fields=["provider", "status", "provider_message_id", "sent_at", "delivered_at",
                                  "last_error", "updated"])
+    _on_final(delivery)
     return delivery
 
 
@@ -166,7 +190,7 @@ _RANK = {Delivery.Status.QUEUED: 0, Delivery.Status.SENT: 1, Delivery.Status.DEL
 
 
 def delivery_status_update(*, provider: str, provider_message_id: str, status: str,
-                           error: str = "") -> Delivery | None:
+                           error: str = "", error_code: str = "") -> Delivery | None:
     """A provider's status callback (delivered, failed…), for the provider's webhook view. Callbacks arrive out
     of order and more than once: a status never moves backwards. None when the message is not ours."""
     if status not in CALLBACK_STATUSES or not provider_message_id:
@@ -185,7 +209,28 @@ def delivery_status_update(*, provider: str, provider_message_id: str, status: s
         if status == Delivery.Status.FAILED:
             delivery.last_error = error[:MAX_ERROR]
         delivery.save(update_fields=["status", "delivered_at", "last_error", "updated"])
+        if status == Delivery.Status.FAILED and error_code in ADDRESS_REFUSED_CODES:
+            _on_address_refused(delivery)
+        _on_final(delivery)
     return delivery
+
+
+# Twilio error codes that mean "this address will never receive": unreachable, unsubscribed (STOP at the carrier),
+# not a mobile number, not on WhatsApp.
+ADDRESS_REFUSED_CODES = {"21211", "21610", "21614", "30003", "30005", "30006", "63003"}
+
+
+def _on_address_refused(delivery: Delivery) -> None:
+    from apps.messaging.contacts import contact_bounce_record
+
+    contact_bounce_record(channel=delivery.channel, address=delivery.to, reason=delivery.last_error)
+
+
+def _on_final(delivery: Delivery) -> None:
+    """A delivery was sent, delivered or failed: a campaign contact waiting on it follows (or is tried again)."""
+    from apps.messaging.campaigns import recipient_delivery_settled
+
+    recipient_delivery_settled(delivery=delivery)
 
 
 def email_test_queue(*, client: Any, to: str, actor: Any, ip: str | None = None) -> Delivery:

@@ -1,14 +1,23 @@
 """Sending SMS, WhatsApp and e-mail: queue a Delivery; a Celery task sends it through the client's provider
-(apps.integrations), whose offline twin keeps it in the outbox."""
+(apps.integrations), whose offline twin keeps it in the outbox. Through `sending.person_message_send`, so an
+opted-out person gets nothing and WhatsApp's 24-hour rule holds."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from apps.integrations.models import Delivery
-from apps.integrations.services import delivery_queue
+from apps.messaging.sending import person_message_send
 
 
 def message_send(*, channel: str, to: str, body: str, subject: str = "", conversation: Any = None) -> Delivery:
-    """Queue the message and return at once (status `queued`); nothing is sent inline."""
-    return delivery_queue(channel=channel, to=to, body=body, subject=subject, conversation=conversation)
+    """Queue the message and return at once (status `queued`); nothing is sent inline. MessageRefused (an
+    InvalidInput) for an opted-out or bounced address, or WhatsApp outside the window."""
+    from apps.integrations.messages import address_check
+    from apps.messaging.contacts import address_normalise
+
+    address_check(channel=channel, to=to)
+    address_normalise(channel=channel, address=to)
+    return person_message_send(channel=channel, to=to, body=body, subject=subject, purpose="agent",
+                               conversation=conversation,
+                               language=getattr(conversation, "language", "") or "")

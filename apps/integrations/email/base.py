@@ -28,7 +28,8 @@ def mail_error(error: Exception, *, secret: str = "") -> ProviderError:
         permanent = 500 <= error.smtp_code < 600
     if isinstance(error, (socket.timeout, ConnectionError, smtplib.SMTPServerDisconnected)):
         permanent = False
-    return ProviderError(text[:300], permanent=permanent)
+    return ProviderError(text[:300], permanent=permanent,
+                         address_refused=isinstance(error, smtplib.SMTPRecipientsRefused))
 
 
 def from_address(configured: str = "") -> str:

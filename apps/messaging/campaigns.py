@@ -1,0 +1,374 @@
+"""Message campaigns (first version): contacts from a CSV file or a segment of leads → one message each by SMS,
+WhatsApp or e-mail, from a start time, `batch_size` a minute, outside quiet hours; opted-out and bounced people
+skipped; a failed message tried again `retry_minutes` later (doubling) up to `max_attempts`; progress and results per
+contact; pause and resume. Calls come with the telephony issue (a campaign's channel "call" is not offered yet).
+
+Writes check the role (owner or admin; agency staff), run in one transaction and are audited. Call inside the
+client's schema."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.audit.services import audit_record
+from apps.clients.models import Membership
+from apps.core.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
+from apps.core.inputs import text_clean
+from apps.integrations.models import Delivery
+from apps.integrations.services import deliveries_send_later
+from apps.messaging.contacts import address_normalise, contact_for
+from apps.messaging.models import Campaign, CampaignRecipient, Contact, WhatsAppTemplate
+from apps.messaging.notices import LANGUAGES, _zone, messaging_settings, quiet_end
+from apps.messaging.sending import MessageRefused, person_message_send, template_variables
+from apps.schedule.services import clients_due, due_claim, due_note
+
+logger = logging.getLogger(__name__)
+DUE_KIND = "campaigns"
+MAX_CSV_BYTES = 2 * 1024 * 1024
+MAX_RECIPIENTS = 20000
+MAX_BODY = 1600
+TICK = timedelta(minutes=1)
+
+
+def _require_manager(*, client: Any, actor: Any) -> None:
+    if getattr(actor, "is_staff", False):
+        return
+    if actor is None or not Membership.objects.filter(
+            user=actor, client=client, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]).exists():
+        raise PermissionDenied(_("Only an owner or an admin can manage campaigns."))
+
+
+def _bounded(value: Any, *, low: int, high: int, default: int, label: str) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(str(value).strip()[:12])
+    except ValueError:
+        raise InvalidInput(_("%(field)s must be a whole number.") % {"field": label}) from None
+    if not low <= number <= high:
+        raise InvalidInput(_("%(field)s must be between %(low)s and %(high)s.")
+                           % {"field": label, "low": low, "high": high})
+    return number
+
+
+def campaign_create(*, client: Any, actor: Any, name: str, channel: str, body: str = "", subject: str = "",
+                    template_id: int | None = None, start_at: datetime | None = None, max_attempts: Any = None,
+                    retry_minutes: Any = None, batch_size: Any = None, ip: str | None = None) -> Campaign:
+    _require_manager(client=client, actor=actor)
+    name = text_clean(name or "", field="name").strip()[:120]
+    body = text_clean(body or "", field="body").strip()
+    subject = text_clean(subject or "", field="subject").strip()[:200]
+    if not name:
+        raise InvalidInput(_("Give the campaign a name."))
+    if channel not in {"sms", "whatsapp", "email"}:
+        raise InvalidInput(_("Unknown channel."))
+    if len(body) > MAX_BODY:
+        raise PayloadTooLarge(_("The message is too long (%(max)d characters at most).") % {"max": MAX_BODY})
+    template = None
+    if template_id:
+        if channel != "whatsapp":
+            raise InvalidInput(_("Templates are for WhatsApp campaigns."))
+        template = WhatsAppTemplate.objects.filter(pk=template_id, enabled=True).first()
+        if template is None:
+            raise NotFound(_("No such template."))
+    if not body and template is None:
+        raise InvalidInput(_("Write the message (or choose a WhatsApp template)."))
+    if start_at is not None and timezone.is_naive(start_at):
+        raise InvalidInput(_("The time must carry its time zone."))
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            name=name, channel=channel, body=body, subject=subject, template=template,
+            start_at=start_at or timezone.now(),
+            max_attempts=_bounded(max_attempts, low=1, high=10, default=3, label=_("Tries per contact")),
+            retry_minutes=_bounded(retry_minutes, low=1, high=7 * 24 * 60, default=30,
+                                   label=_("Minutes between tries")),
+            batch_size=_bounded(batch_size, low=1, high=1000, default=60, label=_("Messages per minute")))
+        audit_record(action="campaign.created", actor=actor, target=f"campaign:{campaign.pk}", ip=ip,
+                     data={"channel": channel})
+    return campaign
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
+
+
+def _csv_rows(raw: bytes) -> list[dict[str, str]]:
+    if len(raw) > MAX_CSV_BYTES:
+        raise PayloadTooLarge(_("The file is too large (%(mb)d MB at most).") % {"mb": MAX_CSV_BYTES // 1024 // 1024})
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(_("The file must be a CSV file in UTF-8.")) from None
+    if "\x00" in text:
+        raise InvalidInput(_("The file must be a CSV file in UTF-8."))
+    text = text_clean(text, field="file")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    headers = {(name or "").strip().lower() for name in (reader.fieldnames or [])}
+    if not headers & {"phone", "email", "address", "to"}:
+        raise InvalidInput(_("The first line must name the columns: phone (or email), and optionally name and "
+                             "language."))
+    rows = []
+    for row in reader:
+        rows.append({(k or "").strip().lower(): v.strip() if isinstance(v, str) else "" for k, v in row.items()})
+        if len(rows) > MAX_RECIPIENTS:
+            raise PayloadTooLarge(_("At most %(n)d contacts per campaign.") % {"n": MAX_RECIPIENTS})
+    return rows
+
+
+def _add(campaign: Campaign, entries: list[tuple[int, str, str, str]], result: ImportResult) -> None:
+    if CampaignRecipient.objects.filter(campaign=campaign).count() + len(entries) > MAX_RECIPIENTS:
+        raise PayloadTooLarge(_("At most %(n)d contacts per campaign.") % {"n": MAX_RECIPIENTS})
+    seen = set(CampaignRecipient.objects.filter(campaign=campaign).values_list("address", flat=True))
+    fresh = []
+    for line, address, name, language in entries:
+        try:
+            address = address_normalise(channel=campaign.channel, address=address)
+        except InvalidInput as error:
+            result.rejected.append((line, error.message))
+            continue
+        if address in seen:
+            result.duplicates += 1
+            continue
+        seen.add(address)
+        fresh.append(CampaignRecipient(campaign=campaign, address=address, name=name[:120],
+                                       language=language if language in LANGUAGES else ""))
+    CampaignRecipient.objects.bulk_create(fresh)
+    result.added += len(fresh)
+
+
+def campaign_import_csv(*, client: Any, actor: Any, campaign_id: int, raw: bytes, ip: str | None = None
+                        ) -> ImportResult:
+    """Add the file's contacts (columns phone or email, name, language; comma or semicolon); bad lines are reported,
+    the good ones kept."""
+    _require_manager(client=client, actor=actor)
+    rows = _csv_rows(raw)
+    result = ImportResult()
+    with transaction.atomic():
+        campaign = _campaign(campaign_id, lock=True)
+        column = "email" if campaign.channel == "email" else "phone"
+        entries = [(n, row.get(column) or row.get("address") or row.get("to") or "", row.get("name", ""),
+                    row.get("language", "")) for n, row in enumerate(rows, 2)]
+        _add(campaign, entries, result)
+        audit_record(action="campaign.contacts_imported", actor=actor, target=f"campaign:{campaign.pk}", ip=ip,
+                     data={"added": result.added, "rejected": len(result.rejected)})
+    return result
+
+
+def campaign_import_leads(*, client: Any, actor: Any, campaign_id: int, status: str = "",
+                          ip: str | None = None) -> ImportResult:
+    """Add the leads (of one status, or all) that have an address for the campaign's channel."""
+    from apps.crm.models import Lead
+
+    _require_manager(client=client, actor=actor)
+    result = ImportResult()
+    with transaction.atomic():
+        campaign = _campaign(campaign_id, lock=True)
+        leads = Lead.objects.all()
+        if status:
+            if status not in Lead.Status.values:
+                raise InvalidInput(_("Unknown status."))
+            leads = leads.filter(status=status)
+        column = "email" if campaign.channel == "email" else "phone"
+        entries = [(lead.pk, getattr(lead, column), lead.name, "")
+                   for lead in leads.exclude(**{column: ""})[:MAX_RECIPIENTS]]
+        _add(campaign, entries, result)
+        audit_record(action="campaign.contacts_imported", actor=actor, target=f"campaign:{campaign.pk}", ip=ip,
+                     data={"added": result.added, "source": "leads", "status": status})
+    return result
+
+
+def _campaign(campaign_id: Any, *, lock: bool = False) -> Campaign:
+    try:
+        pk = int(campaign_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    rows = Campaign.objects.select_for_update() if lock else Campaign.objects
+    campaign = rows.filter(pk=pk).first() if 0 < pk < 2**63 else None
+    if campaign is None:
+        raise NotFound(_("No such campaign."))
+    return campaign
+
+
+def campaign_set_status(*, client: Any, actor: Any, campaign_id: int, action: str, ip: str | None = None
+                        ) -> Campaign:
+    """"start" (a draft), "pause" (running), "resume" (paused)."""
+    _require_manager(client=client, actor=actor)
+    moves = {"start": (Campaign.Status.DRAFT, Campaign.Status.RUNNING),
+             "pause": (Campaign.Status.RUNNING, Campaign.Status.PAUSED),
+             "resume": (Campaign.Status.PAUSED, Campaign.Status.RUNNING)}
+    if action not in moves:
+        raise InvalidInput(_("Unknown action."))
+    with transaction.atomic():
+        campaign = _campaign(campaign_id, lock=True)
+        before, after = moves[action]
+        if campaign.status != before:
+            raise InvalidInput(_("This campaign cannot do that now."))
+        if action == "start" and not campaign.recipients.exists():
+            raise InvalidInput(_("Add contacts first."))
+        campaign.status = after
+        campaign.save(update_fields=["status", "updated"])
+        if after == Campaign.Status.RUNNING:
+            due_note(client_id=client.pk, kind=DUE_KIND, at=max(campaign.start_at, timezone.now()))
+        audit_record(action=f"campaign.{action}", actor=actor, target=f"campaign:{campaign.pk}", ip=ip, data={})
+    return campaign
+
+
+def _message(campaign: Campaign, recipient: CampaignRecipient) -> str:
+    name = recipient.name or ""
+    try:
+        return campaign.body.replace("{name}", name) if campaign.body else (campaign.template.preview
+                                                                           if campaign.template else "")
+    except (AttributeError, ValueError):
+        return campaign.body
+
+
+def campaign_tick(*, campaign: Campaign, now: datetime) -> tuple[int, datetime | None]:
+    """Send the campaign's next batch (in the caller's transaction); (queued, when it next has work)."""
+    if campaign.status != Campaign.Status.RUNNING:
+        return 0, None
+    if campaign.start_at > now:
+        return 0, campaign.start_at
+    quiet = quiet_end(now, messaging_settings(), _zone())
+    if quiet is not None:
+        return 0, quiet
+    batch = list(CampaignRecipient.objects.select_for_update(skip_locked=True)
+                 .filter(campaign=campaign, status=CampaignRecipient.Status.PENDING)
+                 .exclude(next_at__gt=now).order_by("id")[:campaign.batch_size])
+    deliveries = []
+    for recipient in batch:
+        deliveries.extend(_send_one(campaign, recipient, now))
+    deliveries_send_later(deliveries)
+    _maybe_done(campaign)
+    pending = CampaignRecipient.objects.filter(campaign=campaign, status=CampaignRecipient.Status.PENDING)
+    if not pending.exists():
+        return len(deliveries), None
+    later = pending.aggregate(first=Min("next_at"))["first"]
+    return len(deliveries), max(now + TICK, later or now)
+
+
+def _send_one(campaign: Campaign, recipient: CampaignRecipient, now: datetime) -> list[int]:
+    body = _message(campaign, recipient)
+    try:
+        contact = contact_for(channel=campaign.channel, address=recipient.address, name=recipient.name,
+                              language=recipient.language)
+        if campaign.channel == "whatsapp" and campaign.template is not None:
+            values = {"name": recipient.name}
+            delivery = _template_send(campaign, contact, body, values)
+        else:
+            delivery = person_message_send(channel=campaign.channel, to=recipient.address, body=body,
+                                           subject=campaign.subject, purpose=f"campaign:{campaign.pk}",
+                                           language=recipient.language, template_purpose="campaign",
+                                           values={"name": recipient.name}, send=False, contact=contact)
+    except MessageRefused as refused:
+        recipient.status = (CampaignRecipient.Status.OPTED_OUT if refused.reason in {"opted_out", "bounced"}
+                            else CampaignRecipient.Status.FAILED)
+        recipient.last_error = refused.message[:500]
+        recipient.save(update_fields=["status", "last_error", "updated"])
+        return []
+    except InvalidInput as error:
+        recipient.status, recipient.last_error = CampaignRecipient.Status.FAILED, error.message[:500]
+        recipient.save(update_fields=["status", "last_error", "updated"])
+        return []
+    recipient.status, recipient.delivery, recipient.attempts = CampaignRecipient.Status.QUEUED, delivery, \
+        recipient.attempts + 1
+    recipient.save(update_fields=["status", "delivery", "attempts", "updated"])
+    return [delivery.pk]
+
+
+def _template_send(campaign: Campaign, contact: Any, body: str, values: dict[str, str]) -> Delivery:
+    """A WhatsApp campaign with its template: business-initiated, so the template goes even inside the window."""
+    from apps.integrations.services import delivery_queue
+
+    if contact.opted_out or contact.bounced_at is not None:
+        raise MessageRefused(_("This person asked to receive no more messages."), reason="opted_out")
+    return delivery_queue(channel="whatsapp", to=contact.address, body=body or campaign.template.preview,
+                          purpose=f"campaign:{campaign.pk}", content_sid=campaign.template.content_sid,
+                          content_variables=template_variables(campaign.template, values), send=False)
+
+
+def recipient_delivery_settled(*, delivery: Delivery) -> None:
+    """Called when a delivery is sent, delivered or failed: its campaign contact follows; a failure with tries left
+    goes back to waiting, `retry_minutes` × 2ⁿ later."""
+    if not delivery.purpose.startswith("campaign:"):
+        return
+    recipient = CampaignRecipient.objects.select_related("campaign").filter(delivery=delivery).first()
+    if recipient is None:
+        return
+    campaign = recipient.campaign
+    if delivery.status == Delivery.Status.FAILED:
+        refused = Contact.objects.filter(channel=delivery.channel, address=delivery.to,
+                                         bounced_at__isnull=False).exists()
+        if recipient.attempts < campaign.max_attempts and not refused:
+            recipient.status = CampaignRecipient.Status.PENDING
+            recipient.next_at = timezone.now() + timedelta(minutes=campaign.retry_minutes
+                                                           * 2 ** max(recipient.attempts - 1, 0))
+            due_note(client_id=connection.tenant.pk, kind=DUE_KIND, at=recipient.next_at)
+        else:
+            recipient.status = CampaignRecipient.Status.FAILED
+        recipient.last_error = delivery.last_error[:500]
+    else:
+        recipient.status = (CampaignRecipient.Status.DELIVERED if delivery.status == Delivery.Status.DELIVERED
+                            else CampaignRecipient.Status.SENT)
+        recipient.last_error = ""
+    recipient.save(update_fields=["status", "next_at", "last_error", "updated"])
+    _maybe_done(campaign)
+
+
+def _maybe_done(campaign: Campaign) -> None:
+    open_ = CampaignRecipient.objects.filter(campaign=campaign, status__in=[
+        CampaignRecipient.Status.PENDING, CampaignRecipient.Status.QUEUED]).exists()
+    if not open_ and campaign.status == Campaign.Status.RUNNING:
+        Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.DONE)
+
+
+def campaigns_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    from django_tenants.utils import tenant_context
+
+    now = now or timezone.now()
+    queued = 0
+    for client in clients_due(kind=DUE_KIND, now=now):
+        with tenant_context(client), due_claim(client_id=client.pk, kind=DUE_KIND) as claim:
+            if claim is None:
+                continue
+            nexts = []
+            for campaign in Campaign.objects.filter(status=Campaign.Status.RUNNING):
+                count, following = campaign_tick(campaign=campaign, now=now)
+                queued += count
+                if following is not None:
+                    nexts.append(following)
+            claim.next_at = min(nexts) if nexts else None
+    connection.set_schema_to_public()
+    return {"queued": queued}
+
+
+def campaign_progress(campaign: Campaign) -> dict[str, int]:
+    counts = dict(CampaignRecipient.objects.filter(campaign=campaign).values_list("status")
+                  .annotate(n=Count("id")).values_list("status", "n"))
+    total = sum(counts.values())
+    done = sum(counts.get(s, 0) for s in ("sent", "delivered", "failed", "opted_out"))
+    return {**{s: counts.get(s, 0) for s in CampaignRecipient.Status.values}, "total": total, "done": done,
+            "percent": round(100 * done / total) if total else 0}
+
+
+def campaigns_list() -> Any:
+    return Campaign.objects.all()[:200]
+
+
+def campaign_detail(*, campaign_id: Any) -> tuple[Campaign, dict[str, int], Any]:
+    campaign = _campaign(campaign_id)
+    return campaign, campaign_progress(campaign), campaign.recipients.select_related("delivery")[:500]
