@@ -43,6 +43,7 @@ SHARED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.clients",
+    "apps.telephony",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -341,6 +342,10 @@ WEBSOCKET_MAX_MESSAGE_BYTES = env.get_int("WEBSOCKET_MAX_MESSAGE_BYTES", 1024 * 
 # Outside services (docs/integrations.md). Agency defaults for kinds without their own variables above:
 # {"sms": {"provider": "<registry name>", "settings": {...}}}; a kind left out falls back to its offline twin.
 INTEGRATIONS_DEFAULTS: dict[str, dict[str, object]] = {}
+# The agency's Twilio account (docs/telephony.md): numbers, calls and the signature of every Twilio webhook.
+if env.get("TWILIO_ACCOUNT_SID") and env.get("TWILIO_AUTH_TOKEN"):
+    INTEGRATIONS_DEFAULTS["telephony"] = {"provider": "twilio", "settings": {
+        "account_sid": env.get("TWILIO_ACCOUNT_SID"), "auth_token": env.get("TWILIO_AUTH_TOKEN")}}
 # Looked-up credentials (a phone number, an account SID) are stored as HMAC-SHA256(this key, value).
 INTEGRATIONS_BLIND_INDEX_KEY = env.get("INTEGRATIONS_BLIND_INDEX_KEY", SECRET_KEY)
 # Outbound deliveries: tries before a transient failure becomes `failed`, and the first retry's delay.

@@ -44,6 +44,7 @@ PROVIDERS: dict[str, dict[str, str]] = {
     },
     "telephony": {
         "memory": "apps.integrations.telephony.memory.MemoryTelephony",
+        "twilio": "apps.integrations.telephony.twilio.TwilioTelephony",
     },
     "billing": {
         "memory": "apps.integrations.billing.memory.MemoryBilling",

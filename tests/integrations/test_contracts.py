@@ -207,6 +207,15 @@ NETWORK: dict[tuple[str, str], Network] = {
         lambda result, request: (request.headers["xi-api-key"] == KEY and result.pcm == PCM
                                  and b'"language_code":"ar"' in request.content.replace(b" ", b""))
         or pytest.fail(str(result))),
+    ("telephony", "twilio"): Network(
+        "https://api.twilio.com/2010-04-01/Accounts/value-subaccount_sid/Calls.json",
+        httpx.Response(201, json={"sid": "CA" + "a" * 32, "status": "queued", "to": "+33600000000",
+                                  "from": "+15550100000", "direction": "outbound-api",
+                                  "account_sid": "value-account_sid"}),
+        lambda p: p.call_place(to="+33600000000", from_number="+15550100000", answer_url="https://x.test/v"),
+        lambda result, request: (result.provider_call_id == "CA" + "a" * 32
+                                 and request.headers["Authorization"].startswith("Basic ")
+                                 and b"To=%2B33600000000" in request.content) or pytest.fail(str(result))),
 }
 
 

@@ -1,24 +1,52 @@
-"""Telephony: place and end calls, and tell a genuine webhook from a forged one.
+"""Telephony: numbers (search, buy, import, point at us), calls (place, redirect, end), recordings, and telling
+a genuine webhook from a forged one.
 
-The real provider (Twilio, with its Voice API and `X-Twilio-Signature`) comes with the telephony issue; the
-twin `memory.MemoryTelephony` records calls in memory and signs webhooks the way Twilio does, so the webhook
-views can be written and tested against it first.
+Providers: `twilio.TwilioTelephony` (Twilio's REST API through the twilio library, `X-Twilio-Signature`
+checked with its RequestValidator) and the twin `memory.MemoryTelephony` (numbers and calls kept in memory,
+webhooks signed the way Twilio signs them). Neither touches the ORM: apps.telephony.services stores what
+they return.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
+
+from twilio.request_validator import RequestValidator
 
 
 @dataclass(frozen=True)
 class CallResult:
     provider_call_id: str
     status: str = "queued"  # queued | ringing | in-progress | completed | failed
+
+
+@dataclass(frozen=True)
+class NumberUrls:
+    """Where the provider sends a number's events (absolute public URLs)."""
+
+    voice_url: str
+    status_callback: str
+    sms_url: str = ""
+
+
+@dataclass(frozen=True)
+class AvailableNumber:
+    e164: str
+    friendly_name: str = ""
+    locality: str = ""
+    country: str = ""
+    capabilities: dict[str, bool] = field(default_factory=dict)  # voice / sms / mms
+
+
+@dataclass(frozen=True)
+class OwnedNumber:
+    sid: str
+    e164: str
+    friendly_name: str = ""
+    capabilities: dict[str, bool] = field(default_factory=dict)
+    voice_url: str = ""
 
 
 class Telephony(Protocol):
@@ -28,11 +56,22 @@ class Telephony(Protocol):
 
     def call_hangup(self, *, provider_call_id: str) -> None: ...
 
+    def call_redirect(self, *, provider_call_id: str, twiml: str) -> None: ...
+
     def signature_valid(self, *, url: str, params: Mapping[str, str], signature: str) -> bool: ...
+
+    def numbers_search(self, *, country: str, contains: str = "", limit: int = 10) -> list[AvailableNumber]: ...
+
+    def number_buy(self, *, e164: str, urls: NumberUrls) -> OwnedNumber: ...
+
+    def numbers_owned(self) -> list[OwnedNumber]: ...
+
+    def number_configure(self, *, sid: str, urls: NumberUrls) -> OwnedNumber: ...
+
+    def recording_fetch(self, *, recording_sid: str) -> bytes: ...
 
 
 def twilio_signature(token: str, url: str, params: Mapping[str, str]) -> str:
-    """Base64(HMAC-SHA1(auth token, full URL + each POST parameter's name and value, sorted by name))."""
-    payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
-    digest = hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    """Base64(HMAC-SHA1(auth token, full URL + each POST parameter's name and value, sorted by name)),
+    computed by the twilio library (what Twilio sends as X-Twilio-Signature)."""
+    return RequestValidator(token).compute_signature(url, params)

@@ -1,23 +1,34 @@
-"""The offline twin: calls are recorded in memory, nothing rings."""
+"""The offline twin: numbers handed out from a test range, calls recorded in memory, nothing rings.
+
+It signs and checks webhooks exactly the way Twilio does (twilio's RequestValidator with its signing token),
+so the webhook views, the caller simulator and the tests run the real signature path.
+"""
 
 from __future__ import annotations
 
-import hmac
+import itertools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
+from twilio.request_validator import RequestValidator
 
 from apps.core.errors import ProviderError
 from apps.integrations.base import Field, ProviderBase
-from apps.integrations.telephony.base import CallResult, twilio_signature
+from apps.integrations.telephony.base import AvailableNumber, CallResult, NumberUrls, OwnedNumber
+
+# A range no real subscriber has: +1 555 01xx is reserved for fiction in North America.
+TEST_PREFIX = "+1555010"
+# A short silent WAV: what the twin answers for a recording's audio.
+SILENT_WAV = (b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00@\x1f\x00\x00\x80>\x00\x00\x02\x00"
+              b"\x10\x00data\x00\x00\x00\x00")
 
 
 @dataclass
 class MemoryTelephony(ProviderBase):
-    phone_number: str = "+10000000000"
+    phone_number: str = "+15550100000"
     auth_token: str = "offline-twin"
 
     name: ClassVar = "memory"
@@ -26,6 +37,8 @@ class MemoryTelephony(ProviderBase):
     fields: ClassVar = (Field("phone_number", _("Phone number"), required=False, lookup=True),
                         Field("auth_token", _("Signing token"), secret=True, required=False))
     calls: ClassVar[dict[str, dict[str, str]]] = {}
+    numbers: ClassVar[dict[str, OwnedNumber]] = {}
+    _serial: ClassVar = itertools.count(1)
 
     def call_place(self, *, to: str, from_number: str, answer_url: str) -> CallResult:
         if not to.strip():
@@ -36,10 +49,48 @@ class MemoryTelephony(ProviderBase):
         return CallResult(provider_call_id=call_id)
 
     def call_hangup(self, *, provider_call_id: str) -> None:
-        call = type(self).calls.get(provider_call_id)
-        if call is None:
-            raise ProviderError(f"unknown call {provider_call_id}", permanent=True)
+        call = type(self).calls.setdefault(provider_call_id, {})
         call["status"] = "completed"
 
+    def call_redirect(self, *, provider_call_id: str, twiml: str) -> None:
+        call = type(self).calls.setdefault(provider_call_id, {})
+        call["twiml"] = twiml
+
     def signature_valid(self, *, url: str, params: Mapping[str, str], signature: str) -> bool:
-        return hmac.compare_digest(twilio_signature(self.auth_token, url, params), signature or "")
+        return bool(signature) and RequestValidator(self.auth_token).validate(url, params, signature)
+
+    def numbers_search(self, *, country: str, contains: str = "", limit: int = 10) -> list[AvailableNumber]:
+        digits = "".join(ch for ch in contains if ch.isdigit())[:4]
+        found = []
+        for n in range(100):
+            e164 = f"{TEST_PREFIX}{n:02d}{digits}"[:16]
+            if e164 not in type(self).numbers:
+                found.append(AvailableNumber(e164=e164, friendly_name=e164, country=country.upper() or "US",
+                                             capabilities={"voice": True, "sms": True, "mms": False}))
+            if len(found) >= limit:
+                break
+        return found
+
+    def number_buy(self, *, e164: str, urls: NumberUrls) -> OwnedNumber:
+        if e164 in type(self).numbers:
+            raise ProviderError(f"{e164} is already taken", permanent=True)
+        owned = OwnedNumber(sid=f"PN{uuid.uuid4().hex}", e164=e164, friendly_name=e164,
+                            capabilities={"voice": True, "sms": True}, voice_url=urls.voice_url)
+        type(self).numbers[e164] = owned
+        return owned
+
+    def numbers_owned(self) -> list[OwnedNumber]:
+        return list(type(self).numbers.values())
+
+    def number_configure(self, *, sid: str, urls: NumberUrls) -> OwnedNumber:
+        for e164, owned in type(self).numbers.items():
+            if owned.sid == sid:
+                updated = OwnedNumber(sid=sid, e164=e164, friendly_name=owned.friendly_name,
+                                      capabilities=owned.capabilities, voice_url=urls.voice_url)
+                type(self).numbers[e164] = updated
+                return updated
+        # A twin number handed out without a purchase (the demo's): configured as it is named.
+        return OwnedNumber(sid=sid, e164="", voice_url=urls.voice_url)
+
+    def recording_fetch(self, *, recording_sid: str) -> bytes:
+        return SILENT_WAV
