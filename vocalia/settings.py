@@ -73,6 +73,7 @@ TENANT_APPS = [
     "apps.bookings",
     "apps.crm",
     "apps.messaging",
+    "apps.outbound",
     "apps.integrations",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -197,6 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": timedelta(seconds=10)},
     "notices-sweep": {"task": "apps.messaging.tasks.notices_sweep_task", "schedule": timedelta(seconds=60)},
     "campaigns-sweep": {"task": "apps.messaging.tasks.campaigns_sweep_task", "schedule": timedelta(seconds=60)},
+    "outbound-sweep": {"task": "apps.outbound.tasks.outbound_sweep_task", "schedule": timedelta(seconds=30)},
 }
 HEARTBEAT_MAX_AGE_S = env.get_int("HEARTBEAT_MAX_AGE_S", 45)
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("leads/", crm_views.leads_list, name="leads"),
     path("tickets/", crm_views.tickets_list, name="tickets"),
     path("appointments/", booking_views.appointments, name="appointments"),
+    path("outbound/", include("apps.outbound.urls")),
     path("outbox/", messaging_views.outbox, name="outbox"),
     path("integrations/", include("apps.integrations.urls")),
     path("install/", widget_dashboard.install, name="install"),

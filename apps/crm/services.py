@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,5 +90,10 @@ def callback_schedule(*, phone: str, due_at: datetime, name: str = "", reason: s
         due_at = timezone.now()
     if due_at > timezone.now() + CALLBACK_MAX_AHEAD:
         raise InvalidInput(_("A callback can be planned up to a year ahead."))
-    return Callback.objects.create(phone=phone.strip()[:32], due_at=due_at, name=name[:120], reason=reason[:2000],
-                                   conversation=conversation)
+    from apps.outbound.services import callback_call_plan
+
+    with transaction.atomic():
+        callback = Callback.objects.create(phone=phone.strip()[:32], due_at=due_at, name=name[:120],
+                                           reason=reason[:2000], conversation=conversation)
+        callback_call_plan(callback=callback)  # the agent rings back at that time, where the plan and rules allow
+    return callback

@@ -18,6 +18,7 @@ NAVIGATION = [
     ("leads", _("Leads"), "star"),
     ("appointments", _("Appointments"), "calendar"),
     ("tickets", _("Tickets"), "ticket"),
+    ("outbound", _("Outbound calls"), "phone"),
     ("outbox", _("Outbox"), "send"),
     ("install", _("Install widget"), "code"),
     ("integrations", _("Integrations"), "plug"),
