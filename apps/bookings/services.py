@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from apps.agents.models import WEEKDAYS, Agent
 from apps.bookings.models import Appointment
 from apps.core.errors import Conflict, InvalidInput, NotFound
+from apps.events import payloads
+from apps.events.services import event_record
 
 MIN_LEAD_TIME = timedelta(minutes=30)
 MAX_DAYS_AHEAD = 90
@@ -99,6 +101,16 @@ def _reference() -> str:
 
 def appointment_book(*, agent: Agent, start: datetime, customer_name: str, customer_phone: str = "",
                      customer_email: str = "", notes: str = "", conversation: Any = None) -> Appointment:
+    with transaction.atomic():
+        appointment = _appointment_create(agent=agent, start=start, customer_name=customer_name,
+                                          customer_phone=customer_phone, customer_email=customer_email, notes=notes,
+                                          conversation=conversation)
+        event_record(type="appointment.booked", data=payloads.appointment(appointment))
+    return appointment
+
+
+def _appointment_create(*, agent: Agent, start: datetime, customer_name: str, customer_phone: str,
+                        customer_email: str, notes: str, conversation: Any) -> Appointment:
     if timezone.is_naive(start):
         raise InvalidInput(_("The time must carry its time zone."))
     if start < timezone.now() + MIN_LEAD_TIME or start > timezone.now() + timedelta(days=MAX_DAYS_AHEAD):
@@ -129,9 +141,11 @@ def appointment_find(*, reference: str) -> Appointment:
 
 def appointment_cancel(*, reference: str) -> Appointment:
     appointment = appointment_find(reference=reference)
-    if appointment.status != Appointment.Status.CANCELLED:
-        appointment.status = Appointment.Status.CANCELLED
-        appointment.save(update_fields=["status"])
+    with transaction.atomic():
+        if Appointment.objects.filter(pk=appointment.pk).exclude(status=Appointment.Status.CANCELLED).update(
+                status=Appointment.Status.CANCELLED):
+            appointment.status = Appointment.Status.CANCELLED
+            event_record(type="appointment.cancelled", data=payloads.appointment(appointment))
     return appointment
 
 
@@ -143,6 +157,10 @@ def appointment_reschedule(*, reference: str, start: datetime) -> Appointment:
     with transaction.atomic():
         old.status = Appointment.Status.CANCELLED
         old.save(update_fields=["status"])
-        return appointment_book(agent=old.agent, start=start, customer_name=old.customer_name,
-                                customer_phone=old.customer_phone, customer_email=old.customer_email,
-                                notes=old.notes, conversation=old.conversation)
+        new = _appointment_create(agent=old.agent, start=start, customer_name=old.customer_name,
+                                  customer_phone=old.customer_phone, customer_email=old.customer_email,
+                                  notes=old.notes, conversation=old.conversation)
+        event_record(type="appointment.rescheduled", data={
+            **payloads.appointment(new), "previous_reference": old.reference,
+            "previous_start": old.start.isoformat()})
+    return new
