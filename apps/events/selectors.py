@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -51,3 +52,18 @@ def events_list(*, event_type: str = "", limit: int = 50) -> QuerySet[Event]:
     if event_type:
         found = found.filter(type=event_type)
     return found.order_by("-created", "-id")[:limit]
+
+
+def developers_overview(*, client: Any) -> dict[str, Any]:
+    """Everything the Developers page shows: API keys, endpoints, the auto-disabled banner, the catalogue."""
+    from apps.clients.entitlements import client_may
+    from apps.clients.selectors import client_keys
+
+    return {
+        "keys": client_keys(client=client),
+        "endpoints": list(endpoints_list()),
+        "auto_disabled": list(endpoints_auto_disabled()),
+        "catalogue": [{**entry, "schema_json": json.dumps(entry["schema"], indent=2)} for entry in catalogue()],
+        "subscribable": event_catalogue.SUBSCRIBABLE,
+        "webhooks_allowed": client_may(client, "webhooks"),
+    }

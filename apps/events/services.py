@@ -154,6 +154,7 @@ def webhook_endpoint_update(*, client: Any, actor: Any, endpoint_id: Any, url: s
                             description: str = "", rate_per_second: Any = None, enabled: bool | None = None,
                             ip: str | None = None) -> WebhookEndpoint:
     _require_manage(client=client, actor=actor)
+    endpoint_get(endpoint_id=endpoint_id)
     client_require(client, "webhooks")
     url = _url_clean(url)
     types = _types_clean(event_types)
@@ -218,9 +219,9 @@ def webhook_endpoint_delete(*, client: Any, actor: Any, endpoint_id: Any, ip: st
 def webhook_endpoint_test(*, client: Any, actor: Any, endpoint_id: Any, ip: str | None = None) -> Event:
     """Send a `webhook.test` event to this endpoint only (enabled or not), through the normal outbox."""
     _require_manage(client=client, actor=actor)
+    endpoint = endpoint_get(endpoint_id=endpoint_id)
     client_require(client, "webhooks")
     with transaction.atomic():
-        endpoint = endpoint_get(endpoint_id=endpoint_id)
         event = event_record(type="webhook.test", endpoint=endpoint, data={
             "message": "This is a test event from Vocalia.", "endpoint_id": endpoint.pk})
         audit_record(action="webhook.test_sent", actor=actor, target=f"webhook:{endpoint.pk}", ip=ip,
@@ -257,9 +258,9 @@ def _requeue(queryset: Any) -> list[int]:
 def delivery_replay(*, client: Any, actor: Any, delivery_id: Any, ip: str | None = None) -> WebhookDelivery:
     """Send one delivery again (same `webhook-id`), whatever became of it; a pending one is left as it is."""
     _require_manage(client=client, actor=actor)
+    delivery = delivery_get(delivery_id=delivery_id)
     client_require(client, "webhooks")
     with transaction.atomic():
-        delivery = delivery_get(delivery_id=delivery_id)
         if delivery.status != WebhookDelivery.Status.PENDING:
             _requeue(WebhookDelivery.objects.filter(pk=delivery.pk))
         audit_record(action="webhook.delivery_replayed", actor=actor, target=f"delivery:{delivery.pk}", ip=ip,
@@ -275,6 +276,7 @@ def deliveries_recover(*, client: Any, actor: Any, since: datetime, endpoint_id:
                        ip: str | None = None) -> int:
     """Send again every failed delivery created since `since` (of one endpoint, or all): how many."""
     _require_manage(client=client, actor=actor)
+    endpoint = endpoint_get(endpoint_id=endpoint_id) if endpoint_id not in (None, "") else None
     client_require(client, "webhooks")
     if timezone.is_naive(since):
         raise InvalidInput(_("The time must carry its time zone."))
@@ -282,8 +284,8 @@ def deliveries_recover(*, client: Any, actor: Any, since: datetime, endpoint_id:
         raise InvalidInput(_("Failed deliveries can be recovered for the last 90 days."))
     with transaction.atomic():
         failed = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED, created__gte=since)
-        if endpoint_id not in (None, ""):
-            failed = failed.filter(endpoint=endpoint_get(endpoint_id=endpoint_id))
+        if endpoint is not None:
+            failed = failed.filter(endpoint=endpoint)
         ids = _requeue(failed.order_by("created", "id")[:MAX_RECOVER])
         audit_record(action="webhook.deliveries_recovered", actor=actor, target="webhooks", ip=ip,
                      data={"since": since.isoformat(), "count": len(ids)})
