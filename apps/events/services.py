@@ -217,7 +217,8 @@ def webhook_endpoint_delete(*, client: Any, actor: Any, endpoint_id: Any, ip: st
 
 
 def webhook_endpoint_test(*, client: Any, actor: Any, endpoint_id: Any, ip: str | None = None) -> Event:
-    """Send a `webhook.test` event to this endpoint only (enabled or not), through the normal outbox."""
+    """Send a `webhook.test` event to this endpoint only, through the normal outbox (a disabled endpoint's
+    test fails at once, as any delivery to it would: enable it first)."""
     _require_manage(client=client, actor=actor)
     endpoint = endpoint_get(endpoint_id=endpoint_id)
     client_require(client, "webhooks")
