@@ -80,6 +80,7 @@ def test_it_lets_a_member_see_but_not_manage(cast, as_user):
     bob = as_user(cast.bob, cast.client_a)
     assert bob.get("/team/").status_code == 200
     assert bob.get("/keys/").status_code == 403
+    assert bob.get("/developers/").status_code == 403
     assert bob.post("/keys/rotate/secret/").status_code == 403
     assert bob.post("/team/invite/", {"email": "x@y.test", "role": "owner"}).status_code == 403
     assert not cast.client_a.invitations.filter(email="x@y.test").exists()

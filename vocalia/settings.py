@@ -75,6 +75,7 @@ TENANT_APPS = [
     "apps.messaging",
     "apps.outbound",
     "apps.integrations",
+    "apps.events",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -199,6 +200,8 @@ CELERY_BEAT_SCHEDULE = {
     "notices-sweep": {"task": "apps.messaging.tasks.notices_sweep_task", "schedule": timedelta(seconds=60)},
     "campaigns-sweep": {"task": "apps.messaging.tasks.campaigns_sweep_task", "schedule": timedelta(seconds=60)},
     "outbound-sweep": {"task": "apps.outbound.tasks.outbound_sweep_task", "schedule": timedelta(seconds=30)},
+    "webhooks-sweep": {"task": "apps.events.tasks.webhooks_sweep",
+                       "schedule": timedelta(seconds=env.get_int("WEBHOOK_SWEEP_INTERVAL_S", 5))},
 }
 HEARTBEAT_MAX_AGE_S = env.get_int("HEARTBEAT_MAX_AGE_S", 45)
 
@@ -353,6 +356,23 @@ INTEGRATIONS_BLIND_INDEX_KEY = env.get("INTEGRATIONS_BLIND_INDEX_KEY", SECRET_KE
 # Outbound deliveries: tries before a transient failure becomes `failed`, and the first retry's delay.
 DELIVERY_MAX_ATTEMPTS = env.get_int("DELIVERY_MAX_ATTEMPTS", 5)
 DELIVERY_RETRY_BASE_S = env.get_int("DELIVERY_RETRY_BASE_S", 30)
+
+# Outbound webhooks (docs/webhooks.md). After the immediate try, the waits before each retry (Svix's schedule:
+# 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — about 27 h in all); then the delivery fails.
+WEBHOOK_RETRY_SCHEDULE_S = [int(value) for value in env.get_list(
+    "WEBHOOK_RETRY_SCHEDULE_S", ["5", "300", "1800", "7200", "18000", "36000", "36000"])]
+WEBHOOK_TIMEOUT_S = float(env.get("WEBHOOK_TIMEOUT_S", "15"))
+# A worker's claim on a try; past it (the worker died) the sweeper queues the delivery again. > the timeout.
+WEBHOOK_LEASE_S = env.get_int("WEBHOOK_LEASE_S", 60)
+# A fresh delivery is queued at once on commit; the sweeper looks again after this many seconds.
+WEBHOOK_KICK_GRACE_S = env.get_int("WEBHOOK_KICK_GRACE_S", 10)
+# Deliveries the sweeper queued are looked at again after this many seconds if still pending.
+WEBHOOK_REQUEUE_S = env.get_int("WEBHOOK_REQUEUE_S", 30)
+WEBHOOK_DISABLE_AFTER_DAYS = env.get_int("WEBHOOK_DISABLE_AFTER_DAYS", 5)
+# Test-only / operator setting: let webhooks reach loopback and private addresses (a local receiver). Never on
+# in production: it turns the SSRF guard off.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.get_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+WEBHOOKS_ALLOW_HTTP = env.get_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
 
 # Knowledge-base URL fetching may reach private addresses only in development (SSRF guard).
 KNOWLEDGE_ALLOW_PRIVATE_URLS = env.get_bool("KNOWLEDGE_ALLOW_PRIVATE_URLS", DEBUG)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("keys/<int:key_id>/revoke/", views.key_revoke, name="key-revoke"),
     path("keys/rotate/<str:kind>/", views.key_rotate, name="key-rotate"),
     path("settings/", views.client_settings, name="settings"),
+    path("developers/", include("apps.events.urls")),
     path("agents/", include("apps.agents.urls")),
     path("knowledge/", include("apps.knowledge.urls")),
     path("conversations/", conversation_views.conversations_list, name="conversations"),

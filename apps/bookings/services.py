@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from apps.agents.models import WEEKDAYS, Agent
 from apps.bookings.models import Appointment
 from apps.core.errors import Conflict, InvalidInput, NotFound
+from apps.events import payloads
+from apps.events.services import event_record
 
 MIN_LEAD_TIME = timedelta(minutes=30)
 MAX_DAYS_AHEAD = 90
@@ -112,19 +114,22 @@ def appointment_book(*, agent: Agent, start: datetime, customer_name: str, custo
     end = start + timedelta(minutes=agent.appointment_minutes)
     if notify_channel not in {"", "sms", "whatsapp", "email"}:
         raise InvalidInput(_("Unknown channel."))
-    try:
-        with transaction.atomic():
-            appointment = Appointment.objects.create(
-                agent=agent, start=start, end=end, blocked_until=end + timedelta(minutes=agent.buffer_minutes),
-                customer_name=customer_name.strip()[:120], customer_phone=customer_phone[:32],
-                customer_email=customer_email[:254], notes=notes[:2000], conversation=conversation,
-                reference=_reference(), notify_channel=notify_channel, language=language[:8],
-            )
-    except IntegrityError:
-        raise Conflict(_("This time was just taken.")) from None
     from apps.messaging.notices import notices_plan
 
-    notices_plan(appointment=appointment, event=notice)
+    with transaction.atomic():  # the booking, its notices and its event commit together
+        try:
+            with transaction.atomic():
+                appointment = Appointment.objects.create(
+                    agent=agent, start=start, end=end, blocked_until=end + timedelta(minutes=agent.buffer_minutes),
+                    customer_name=customer_name.strip()[:120], customer_phone=customer_phone[:32],
+                    customer_email=customer_email[:254], notes=notes[:2000], conversation=conversation,
+                    reference=_reference(), notify_channel=notify_channel, language=language[:8],
+                )
+        except IntegrityError:
+            raise Conflict(_("This time was just taken.")) from None
+        notices_plan(appointment=appointment, event=notice)
+        if notice != "changed":  # a move is one appointment.rescheduled event (appointment_reschedule)
+            event_record(type="appointment.booked", data=payloads.appointment(appointment))
     return appointment
 
 
@@ -137,13 +142,14 @@ def appointment_find(*, reference: str) -> Appointment:
 
 def appointment_cancel(*, reference: str) -> Appointment:
     appointment = appointment_find(reference=reference)
-    if appointment.status != Appointment.Status.CANCELLED:
-        from apps.messaging.notices import notices_plan
+    from apps.messaging.notices import notices_plan
 
-        with transaction.atomic():
+    with transaction.atomic():
+        if Appointment.objects.filter(pk=appointment.pk).exclude(status=Appointment.Status.CANCELLED).update(
+                status=Appointment.Status.CANCELLED):
             appointment.status = Appointment.Status.CANCELLED
-            appointment.save(update_fields=["status"])
             notices_plan(appointment=appointment, event="cancelled")
+            event_record(type="appointment.cancelled", data=payloads.appointment(appointment))
     return appointment
 
 
@@ -158,7 +164,11 @@ def appointment_reschedule(*, reference: str, start: datetime) -> Appointment:
         old.status = Appointment.Status.CANCELLED
         old.save(update_fields=["status"])
         notices_plan(appointment=old, event="moved")  # its reminders are dropped; the new booking says "changed"
-        return appointment_book(agent=old.agent, start=start, customer_name=old.customer_name,
-                                customer_phone=old.customer_phone, customer_email=old.customer_email,
-                                notes=old.notes, conversation=old.conversation, notify_channel=old.notify_channel,
-                                language=old.language, notice="changed")
+        new = appointment_book(agent=old.agent, start=start, customer_name=old.customer_name,
+                               customer_phone=old.customer_phone, customer_email=old.customer_email,
+                               notes=old.notes, conversation=old.conversation, notify_channel=old.notify_channel,
+                               language=old.language, notice="changed")
+        event_record(type="appointment.rescheduled", data={
+            **payloads.appointment(new), "previous_reference": old.reference,
+            "previous_start": old.start.isoformat()})
+    return new

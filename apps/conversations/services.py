@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.agents.models import LANGUAGE_CODES, Agent
 from apps.conversations.models import Conversation, Message
 from apps.core.errors import InvalidInput
+from apps.events import payloads
+from apps.events.services import event_record
 from apps.usage.services import usage_increment
 
 
@@ -20,18 +23,24 @@ def conversation_start(*, agent: Agent, channel: str, language: str = "", visito
     language = language or agent.default_language
     if language not in LANGUAGE_CODES:
         raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
-    conversation = Conversation.objects.create(agent=agent, channel=channel, language=language,
-                                               visitor_id=visitor_id[:120], metadata=metadata or {})
-    usage_increment(metric="conversations")
+    with transaction.atomic():
+        conversation = Conversation.objects.create(agent=agent, channel=channel, language=language,
+                                                   visitor_id=visitor_id[:120], metadata=metadata or {})
+        usage_increment(metric="conversations")
+        event_record(type="conversation.started", data=payloads.conversation(conversation))
     return conversation
 
 
 def message_add(*, conversation: Conversation, role: str, text: str = "", touch: bool = True,
                 **fields: Any) -> Message:
-    """Store a message; `touch=False` leaves `last_activity` to the caller (one UPDATE at the end of a turn)."""
-    message = Message.objects.create(conversation=conversation, role=role, text=text, **fields)
-    if touch:
-        Conversation.objects.filter(pk=conversation.pk).update(last_activity=timezone.now())
+    """Store a message; `touch=False` leaves `last_activity` to the caller (one UPDATE at the end of a turn).
+    A visitor's message and an agent's reply are `message.created` events; tool and event rows are internal."""
+    with transaction.atomic():
+        message = Message.objects.create(conversation=conversation, role=role, text=text, **fields)
+        if touch:
+            Conversation.objects.filter(pk=conversation.pk).update(last_activity=timezone.now())
+        if role in (Message.Role.USER, Message.Role.ASSISTANT):
+            event_record(type="message.created", data=payloads.message(message))
     return message
 
 
@@ -54,5 +63,13 @@ def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> Non
         if outcome == Conversation.Outcome.ENDED:
             fields["ended"] = timezone.now()
             fields["outcome"] = current if current not in (None, Conversation.Outcome.OPEN) else outcome
-        Conversation.objects.filter(pk=conversation.pk).update(**fields)
-        conversation.outcome = fields["outcome"]
+        with transaction.atomic():
+            # the first end (and only it) is a conversation.ended event
+            first_end = outcome == Conversation.Outcome.ENDED and Conversation.objects.filter(
+                pk=conversation.pk, ended__isnull=True).update(**fields)
+            if not first_end:
+                Conversation.objects.filter(pk=conversation.pk).update(**fields)
+            conversation.outcome = fields["outcome"]
+            if first_end:
+                conversation.ended = fields["ended"]
+                event_record(type="conversation.ended", data=payloads.conversation(conversation))

@@ -17,3 +17,15 @@ class EncryptionCanary(models.Model):
 
     class Meta:
         verbose_name = "encryption canary"
+
+
+class OutboxDue(models.Model):
+    """The webhook outbox's work index (public schema): one row per client schema that may hold deliveries
+    due at or after `next_due`. Written in the same transaction as the deliveries (apps/events/outbox.py), so
+    the sweeper finds work without walking every schema, and loses none when Redis is flushed."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    next_due = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "outbox due"

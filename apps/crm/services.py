@@ -12,6 +12,10 @@ from django.utils.translation import gettext as _
 
 from apps.core.errors import InvalidInput
 from apps.crm.models import Callback, Lead, Ticket
+from apps.events import payloads
+from apps.events.services import event_record
+
+LEAD_QUALIFIED_SCORE = 50  # lead.qualified fires when a lead's score first reaches this
 
 
 def bant_score(*, budget: Decimal | None, is_decision_maker: bool | None, need: str,
@@ -52,6 +56,7 @@ def lead_qualify(*, conversation: Any = None, name: str = "", email: str = "", p
                            timeline_days=timeline_days)
     lead = Lead.objects.filter(conversation=conversation).first() if conversation is not None else None
     lead = lead or Lead(conversation=conversation)
+    is_new, was_qualified = lead.pk is None, lead.score >= LEAD_QUALIFIED_SCORE
     for field, value in {"name": name, "email": email, "phone": phone, "company": company, "need": need,
                          "timeline": timeline}.items():
         if value:
@@ -63,7 +68,12 @@ def lead_qualify(*, conversation: Any = None, name: str = "", email: str = "", p
     lead.breakdown = bant_score(budget=lead.budget, is_decision_maker=lead.is_decision_maker, need=lead.need,
                                 timeline_days=lead.timeline_days) if lead.pk else breakdown
     lead.score = sum(lead.breakdown.values())
-    lead.save()
+    with transaction.atomic():
+        lead.save()
+        if is_new:
+            event_record(type="lead.created", data=payloads.lead(lead))
+        if lead.score >= LEAD_QUALIFIED_SCORE and (is_new or not was_qualified):
+            event_record(type="lead.qualified", data=payloads.lead(lead))
     return lead
 
 
@@ -73,8 +83,11 @@ def ticket_create(*, subject: str, description: str = "", priority: str = Ticket
         raise InvalidInput(_("A ticket needs a subject."))
     if priority not in Ticket.Priority.values:
         priority = Ticket.Priority.NORMAL
-    return Ticket.objects.create(subject=subject.strip()[:200], description=description[:5000], priority=priority,
-                                 contact=contact[:200], conversation=conversation)
+    with transaction.atomic():
+        ticket = Ticket.objects.create(subject=subject.strip()[:200], description=description[:5000],
+                                       priority=priority, contact=contact[:200], conversation=conversation)
+        event_record(type="ticket.created", data=payloads.ticket(ticket))
+    return ticket
 
 
 CALLBACK_MAX_AHEAD = timedelta(days=365)
@@ -95,5 +108,16 @@ def callback_schedule(*, phone: str, due_at: datetime, name: str = "", reason: s
     with transaction.atomic():
         callback = Callback.objects.create(phone=phone.strip()[:32], due_at=due_at, name=name[:120],
                                            reason=reason[:2000], conversation=conversation)
+        event_record(type="callback.scheduled", data=payloads.callback(callback))
         callback_call_plan(callback=callback)  # the agent rings back at that time, where the plan and rules allow
+    return callback
+
+
+def callback_done(*, callback: Callback) -> Callback:
+    """Mark a planned callback done (once: a second call changes nothing and sends nothing)."""
+    with transaction.atomic():
+        if Callback.objects.filter(pk=callback.pk, status=Callback.Status.PENDING).update(
+                status=Callback.Status.DONE):
+            callback.status = Callback.Status.DONE
+            event_record(type="callback.done", data=payloads.callback(callback))
     return callback

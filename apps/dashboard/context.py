@@ -23,7 +23,7 @@ NAVIGATION = [
     ("install", _("Install widget"), "code"),
     ("integrations", _("Integrations"), "plug"),
     ("team", _("Team"), "users"),
-    ("keys", _("API keys"), "key"),
+    ("developers", _("Developers"), "key"),
     ("settings", _("Settings"), "gear"),
 ]
 

@@ -28,6 +28,8 @@ from apps.core.errors import (
 )
 from apps.dashboard.forms import AcceptInvitationForm, ClientSettingsForm, InviteForm, RoleForm
 from apps.dashboard.selectors import home_usage
+from apps.events.selectors import endpoints_auto_disabled
+from apps.events.views import developers_page
 
 
 def _actor(request: HttpRequest) -> Any:
@@ -53,6 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "keys": client_keys(client=client).filter(revoked_at__isnull=True)[:4],
         "activity": audit_recent(limit=8),
         "members_count": client_members(client=client).count(),
+        "webhooks_disabled": list(endpoints_auto_disabled()),
     }
     return render(request, "dashboard/home.html", context)
 
@@ -131,10 +134,9 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 
 def keys(request: HttpRequest) -> HttpResponse:
+    """API keys moved to the Developers page."""
     _require_manage(request)
-    client = request.client  # type: ignore[attr-defined]
-    return render(request, "dashboard/keys.html", {"keys": client_keys(client=client),
-                                                   "revealed": request.session.pop("revealed_key", None)})
+    return redirect("developers")
 
 
 def _key(request: HttpRequest, key_id: int) -> ApiKey:
@@ -149,9 +151,8 @@ def key_reveal(request: HttpRequest, key_id: int) -> HttpResponse:
         value = services.secret_key_reveal(key=_key(request, key_id), actor=_actor(request))
     except VocaliaError as error:
         messages.error(request, error.message)
-        return redirect("keys")
-    return render(request, "dashboard/keys.html", {"keys": client_keys(client=request.client),  # type: ignore[attr-defined]
-                                                   "revealed": value})
+        return redirect("developers")
+    return developers_page(request, revealed=value)
 
 
 @require_POST
@@ -161,11 +162,11 @@ def key_rotate(request: HttpRequest, kind: str) -> HttpResponse:
     if kind == ApiKey.Kind.SECRET:
         _key_row, value = services.secret_key_rotate(client=client, actor=_actor(request))
         messages.success(request, _("New secret key created. The previous one keeps working for a while."))
-        return render(request, "dashboard/keys.html", {"keys": client_keys(client=client), "revealed": value})
+        return developers_page(request, revealed=value)
     if kind == ApiKey.Kind.PUBLISHABLE:
         services.publishable_key_rotate(client=client, actor=_actor(request))
         messages.success(request, _("New widget key created. Update the snippet on your website."))
-        return redirect("keys")
+        return redirect("developers")
     raise Http404
 
 
@@ -174,7 +175,7 @@ def key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     _require_manage(request)
     services.key_revoke(key=_key(request, key_id), actor=_actor(request))
     messages.success(request, _("Key revoked."))
-    return redirect("keys")
+    return redirect("developers")
 
 
 def client_settings(request: HttpRequest) -> HttpResponse:

@@ -412,10 +412,10 @@ def outbound_status(*, call: OutboundCall, status: str, duration: str = "") -> O
         if status == "completed" and call.status == OutboundCall.Status.ANSWERED:
             call.status, call.next_attempt_at = OutboundCall.Status.DONE, None
             _log(call, "done", duration and f"{duration} s")
-            if call.callback_id:
-                from apps.crm.models import Callback
+            if call.callback is not None:
+                from apps.crm.services import callback_done
 
-                Callback.objects.filter(pk=call.callback_id).update(status=Callback.Status.DONE)
+                callback_done(callback=call.callback)  # its callback.done event with it
         elif status in RETRY_STATUSES and call.status == OutboundCall.Status.DIALING:
             _retry_or_fail(call, policy(), status)
         elif status == "completed" and call.status == OutboundCall.Status.DIALING:

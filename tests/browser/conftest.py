@@ -42,7 +42,8 @@ def _test_database_url() -> str:
 def live_server_url(session_cast: object) -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="vocalia.settings_test", DATABASE_URL=_test_database_url(),
-               PUBLIC_URL=f"http://localhost:{port}")
+               PUBLIC_URL=f"http://localhost:{port}",
+               WEBHOOKS_ALLOW_PRIVATE_URLS="1", WEBHOOKS_ALLOW_HTTP="1")  # test-only: a webhook receiver on loopback
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "daphne.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
@@ -117,7 +118,9 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
     from apps.agents.models import Agent
     from apps.bookings.models import Appointment
     from apps.conversations.models import Conversation
+    from apps.core.models import OutboxDue
     from apps.crm.models import Callback, Lead, Ticket
+    from apps.events.models import Event, WebhookEndpoint
     from apps.integrations.models import Delivery
     from apps.knowledge.models import Document, Word
     from apps.usage.models import UsageCounter
@@ -129,5 +132,9 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
                 public_model.objects.filter(client=client).delete()
             with tenant_context(client):
                 for model in (Appointment, Lead, Ticket, Callback, Delivery, Conversation, Document, Word,
-                              Agent, UsageCounter):
+                              Agent, UsageCounter, Event, WebhookEndpoint):
                     model.objects.all().delete()
+        OutboxDue.objects.all().delete()
+
+
+from tests.receiver import receiver  # noqa: E402,F401 - the webhook receiver fixture

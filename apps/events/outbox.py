@@ -1,0 +1,109 @@
+"""The transactional outbox's work index and its sweeper.
+
+`core.OutboxDue` (public schema) holds, per client schema, a time at or before which that schema's earliest
+pending delivery falls due. Invariant: no pending delivery of a schema is due before its row's `next_due`.
+- every write that makes a delivery due (an event, a retry, a replay) calls `work_add` in its own transaction:
+  `INSERT … ON CONFLICT DO UPDATE SET next_due = LEAST(…)`, committed with the delivery rows;
+- the sweeper (`sweep`, Celery beat) reads only the rows due now, and for each schema queues the deliveries
+  due, then recomputes the row from the schema's pending deliveries while holding the row's lock (a writer's
+  upsert waits for it, then lowers the time again), or deletes it when nothing is pending.
+Redis holds only the tasks: flushing it loses a kick, never a delivery — the sweeper queues it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Min, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from kombu.exceptions import KombuError
+
+from apps.core.models import OutboxDue
+from apps.events.models import WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+
+def work_add(*, due: datetime, schema: str | None = None) -> None:
+    """Note (in the current transaction) that `schema` has a delivery due at `due`."""
+    schema = schema or connection.schema_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO public."{OutboxDue._meta.db_table}" (schema_name, next_due) VALUES (%s, %s) '
+            "ON CONFLICT (schema_name) DO UPDATE SET next_due = LEAST(EXCLUDED.next_due, "
+            f'public."{OutboxDue._meta.db_table}".next_due) '
+            f'WHERE public."{OutboxDue._meta.db_table}".next_due > EXCLUDED.next_due',
+            [schema, due])
+
+
+def kick(delivery_ids: list[int]) -> None:
+    """After the commit, queue one task per delivery in this schema (a lost kick is the sweeper's to redo)."""
+    if not delivery_ids:
+        return
+    from apps.events.tasks import webhook_deliver_task
+
+    schema = connection.schema_name
+
+    def send() -> None:
+        for delivery_id in delivery_ids:
+            try:
+                webhook_deliver_task.apply_async(args=[delivery_id], headers={"_schema_name": schema})
+            except (KombuError, OSError):  # the broker is down: the row is in the outbox, the sweeper sends it
+                logger.warning("could not queue webhook delivery %s in %s; the sweeper will", delivery_id, schema,
+                               exc_info=True)
+                return
+
+    transaction.on_commit(send)
+
+
+def due_filter(now: datetime) -> Q:
+    return Q(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+
+
+def sweep_schema(*, schema: str, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Queue the due deliveries of one schema and recompute its index row; the ids queued."""
+    from apps.events.tasks import webhook_deliver_task
+
+    now = now or timezone.now()
+    requeue = timedelta(seconds=settings.WEBHOOK_REQUEUE_S)
+    with schema_context(schema), transaction.atomic():
+        row = OutboxDue.objects.select_for_update().filter(schema_name=schema).first()
+        if row is None:
+            return []
+        ids = list(WebhookDelivery.objects.filter(due_filter(now)).order_by("next_attempt_at", "id")
+                   .values_list("id", flat=True)[:limit])
+        pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).exclude(id__in=ids)
+        earliest = pending.aggregate(at=Min(Greatest(F("next_attempt_at"), Coalesce(F("lease_until"),
+                                                                                   F("next_attempt_at")))))["at"]
+        if ids:  # queued now: looked at again only if still pending after the requeue delay
+            again = now if len(ids) >= limit else now + requeue
+            earliest = min(earliest, again) if earliest else again
+        if earliest is None:
+            row.delete()
+        else:
+            OutboxDue.objects.filter(pk=row.pk).update(next_due=earliest)
+        for delivery_id in ids:
+            transaction.on_commit(lambda delivery_id=delivery_id: webhook_deliver_task.apply_async(
+                args=[delivery_id], headers={"_schema_name": schema}))
+    return ids
+
+
+def sweep(*, now: datetime | None = None, schemas_per_tick: int = 200) -> int:
+    """One beat tick: the schemas whose index row is due (one indexed query on a small public table), swept."""
+    now = now or timezone.now()
+    with schema_context("public"):
+        schemas = list(OutboxDue.objects.filter(next_due__lte=now).order_by("next_due")
+                       .values_list("schema_name", flat=True)[:schemas_per_tick])
+    queued = 0
+    for schema in schemas:
+        try:
+            queued += len(sweep_schema(schema=schema, now=now))
+        except Exception:  # one broken schema (dropped, mid-migration) must not stop the others
+            logger.exception("webhook sweep failed for schema %s", schema)
+    return queued

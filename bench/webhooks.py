@@ -1,0 +1,202 @@
+"""Outbound webhooks under load: a local receiver, two real Celery workers, the beat's sweeper.
+
+    .venv/bin/python bench/webhooks.py [--events N] [--rate R]
+
+Against the `make run` database and Redis, with a throw-away client and one endpoint pointing at a receiver
+on 127.0.0.1 (a separate process: a threaded HTTP server that logs each webhook-id and when it arrived).
+Phase 1: N events at R a second to a healthy receiver: deliveries per second, event → delivery latency.
+Phase 2: the same with one worker SIGKILLed (its whole process group) mid-way and restarted: events never
+delivered (lost) and deliveries received twice (duplicates: at-least-once, same webhook-id).
+Last line: {"deliveries_per_s": …, "p99_s": …, "lost": …, "duplicates": …, …}
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_URLS", "1")  # the receiver is on loopback: the operator setting
+os.environ.setdefault("WEBHOOKS_ALLOW_HTTP", "1")
+os.environ.setdefault("WEBHOOK_LEASE_S", "5")
+os.environ.setdefault("WEBHOOK_KICK_GRACE_S", "3")
+os.environ.setdefault("WEBHOOK_REQUEUE_S", "10")
+os.environ.setdefault("WEBHOOK_SWEEP_INTERVAL_S", "1")
+
+import _setup  # noqa: E402,F401
+from _clients import bench_client  # noqa: E402
+from _setup import emit, percentile  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django_tenants.utils import tenant_context  # noqa: E402
+
+from apps.events import signing  # noqa: E402
+from apps.events.models import Event, WebhookDelivery, WebhookEndpoint  # noqa: E402
+from apps.events.services import event_record  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RECEIVER = '''
+import sys, time, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+log = open(sys.argv[1], "a", buffering=1)
+lock = threading.Lock()
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        with lock:
+            log.write(f"{self.headers.get('webhook-id')} {time.time():.6f}\\n")
+        self.send_response(200); self.send_header("content-length", "2"); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *a): pass
+ThreadingHTTPServer.daemon_threads = True
+server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+'''
+
+
+def start_worker(name: str, env: dict[str, str], log: object, concurrency: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "vocalia", "worker", "--pool", "prefork", "--concurrency",
+         str(concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
+         "--loglevel", "WARNING"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def start_beat(env: dict[str, str], log: object, directory: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "vocalia", "beat", "--loglevel", "WARNING",
+         "-s", str(Path(directory) / "beat-schedule")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def received(path: Path) -> list[tuple[str, float]]:
+    rows = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            rows.append((parts[0], float(parts[1])))
+    return rows
+
+
+def produce(client: object, count: int, rate: float, label: str, on_half: object = None) -> dict[str, float]:
+    """`count` events at `rate` a second; their ids → creation time (epoch seconds)."""
+    created: dict[str, float] = {}
+    started = time.monotonic()
+    with tenant_context(client):
+        for number in range(count):
+            pause = started + number / rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            event = event_record(type="ticket.created", data={
+                "id": number, "conversation_id": None, "subject": f"{label} {number}", "description": "",
+                "priority": "normal", "status": "open", "contact": "", "created": timezone.now().isoformat()})
+            created[event.public_id] = event.created.timestamp()
+            if on_half is not None and number == count // 2:
+                on_half()
+    return created
+
+
+def wait_for(log_path: Path, ids: set[str], seconds: float) -> list[tuple[str, float]]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        rows = received(log_path)
+        if ids <= {event_id for event_id, _at in rows}:
+            return rows
+        time.sleep(0.5)
+    return received(log_path)
+
+
+def figures(created: dict[str, float], rows: list[tuple[str, float]]) -> dict[str, float]:
+    mine = [(event_id, at) for event_id, at in rows if event_id in created]
+    first: dict[str, float] = {}
+    for event_id, at in mine:
+        first[event_id] = min(at, first.get(event_id, at))
+    latencies = [first[event_id] - created[event_id] for event_id in first]
+    counts = Counter(event_id for event_id, _at in mine)
+    span = max(first.values()) - min(created.values()) if first else float("inf")
+    return {"delivered": len(first), "lost": len(set(created) - set(first)),
+            "duplicates": sum(count - 1 for count in counts.values()),
+            "deliveries_per_s": round(len(first) / span, 1) if span else 0.0,
+            "p50_s": round(percentile(latencies, 50), 3) if latencies else None,
+            "p99_s": round(percentile(latencies, 99), 3) if latencies else None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=250.0)
+    parser.add_argument("--concurrency", type=int, default=4, help="processes per worker")
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="bench-webhooks-")
+    log_path = Path(work) / "received.log"
+    log_path.touch()
+    env = dict(os.environ, DB_POOL_MAX="0")  # workers hold one connection per process (see docs/webhooks.md)
+    with bench_client("bench-webhooks", plan="telephony") as client, open(Path(work) / "processes.log", "w") as log:
+        receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(log_path)], stdout=subprocess.PIPE,
+                                    text=True, start_new_session=True)
+        port = int(receiver.stdout.readline())
+        with tenant_context(client):
+            WebhookEndpoint.objects.create(url=f"http://127.0.0.1:{port}/hook", secret_encrypted=signing.secret_new(),
+                                           rate_per_second=1000)
+        workers = [start_worker(f"bench{n}", env, log, args.concurrency) for n in (1, 2)]
+        beat = start_beat(env, log, work)
+        try:
+            print(f"receiver on 127.0.0.1:{port}; 2 workers × {args.concurrency} processes; beat sweeping every 1 s")
+            warm = produce(client, 50, 50, "warm-up")
+            wait_for(log_path, set(warm), 60)
+
+            print(f"phase 1: {args.events} events at {args.rate:g}/s to a healthy receiver")
+            healthy = produce(client, args.events, args.rate, "healthy")
+            rows = wait_for(log_path, set(healthy), 120)
+            one = figures(healthy, rows)
+            print(f"  delivered {one['delivered']}/{args.events}, {one['deliveries_per_s']}/s, "
+                  f"p50 {one['p50_s']} s, p99 {one['p99_s']} s, lost {one['lost']}, duplicates {one['duplicates']}")
+
+            print(f"phase 2: {args.events} events, worker 1 SIGKILLed half-way and restarted 2 s later")
+
+            def kill_and_restart() -> None:
+                def later() -> None:
+                    os.killpg(workers[0].pid, signal.SIGKILL)
+                    workers[0].wait()
+                    time.sleep(2)
+                    workers[0] = start_worker("bench1b", env, log, args.concurrency)
+                threading.Thread(target=later, daemon=True).start()
+
+            killed = produce(client, args.events, args.rate, "killed", on_half=kill_and_restart)
+            rows = wait_for(log_path, set(killed), 180)
+            two = figures(killed, rows)
+            with tenant_context(client):
+                states = Counter(WebhookDelivery.objects.filter(event__public_id__in=list(killed))
+                                 .values_list("status", flat=True))
+            print(f"  delivered {two['delivered']}/{args.events}, lost {two['lost']}, duplicates "
+                  f"{two['duplicates']}, p99 {two['p99_s']} s (includes the lease running out); rows {dict(states)}")
+        finally:
+            for process in [*workers, beat, receiver]:
+                stop(process)
+            with tenant_context(client):
+                Event.objects.all().delete()
+    emit({"deliveries_per_s": one["deliveries_per_s"], "p99_s": one["p99_s"], "p50_s": one["p50_s"],
+          "lost": two["lost"] + one["lost"], "duplicates": two["duplicates"] + one["duplicates"],
+          "killed_run_p99_s": two["p99_s"], "events_per_phase": args.events,
+          "at": datetime.now().isoformat(timespec="seconds")})
+
+
+if __name__ == "__main__":
+    main()
