@@ -1,6 +1,7 @@
 """The REST API's small base: what every endpoint shares, so a resource is a selector, a serializer and a few lines.
 
-- `ApiView`: secret-key authentication, plan gating on `api_access`, bounded JSON bodies, `RateLimit-*` headers on
+- `ApiView`: secret-key authentication, plan gating on `api_access`, bounded bodies (JSON: DATA_UPLOAD_MAX_MEMORY_SIZE,
+  multipart: the document limit; 413 beyond), `RateLimit-*` headers on
   every answer, `Idempotency-Key` on every POST, one error format (apps/api/errors.py).
 - `ListApi`: a cursor-paginated, created-at-filtered list over one selector; a subclass names its serializer and
   implements `rows(request, **kwargs)` (parse the query, call the selector, return its QuerySet).
@@ -17,6 +18,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
 from django.utils.translation import gettext as _
@@ -30,7 +32,10 @@ from apps.api import idempotency
 from apps.api.authentication import HasApiAccess
 from apps.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, list_params, paginate
 from apps.api.parsers import JSON_PARSERS
-from apps.core.errors import InvalidInput
+from apps.core.errors import InvalidInput, PayloadTooLarge
+from apps.knowledge.services import MAX_DOCUMENT_BYTES
+
+MAX_UPLOAD_BYTES = MAX_DOCUMENT_BYTES + 64 * 1024  # a multipart body: the file and its few form fields
 
 
 class ApiView(APIView):
@@ -43,6 +48,9 @@ class ApiView(APIView):
         length = str(request.META.get("CONTENT_LENGTH") or "0")
         if not (length.isascii() and length.isdigit() and len(length) <= 12):
             raise InvalidInput(_("The Content-Length header is not a number."), param="Content-Length")
+        multipart = str(request.META.get("CONTENT_TYPE", "")).startswith("multipart/")
+        if int(length) > (MAX_UPLOAD_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE):
+            raise PayloadTooLarge()
         key = request.headers.get(idempotency.HEADER)
         if request.method == "POST" and key is not None:
             raw = request._request  # the body is read once here; DRF's parsers then read the same bytes
