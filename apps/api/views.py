@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework import serializers
@@ -53,6 +59,8 @@ class SchemaApi(SpectacularAPIView):
 
     authentication_classes: ClassVar[list[Any]] = []
     permission_classes: ClassVar[list[Any]] = []
+    renderer_classes: ClassVar[list[Any]] = [OpenApiJsonRenderer, OpenApiJsonRenderer2, OpenApiYamlRenderer,
+                                             OpenApiYamlRenderer2]
 
 
 class DocsPage(SpectacularRedocView):
@@ -61,3 +69,4 @@ class DocsPage(SpectacularRedocView):
     authentication_classes: ClassVar[list[Any]] = []
     permission_classes: ClassVar[list[Any]] = []
     url_name = "api-schema"
+    template_name = "api/docs.html"
