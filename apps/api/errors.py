@@ -66,5 +66,5 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
         return Response(error_body(exc.status_code, code, str(exc.detail)), status=exc.status_code, headers=headers)
     logger.exception("the REST API failed on %s", context.get("request") and context["request"].path)
-    return Response(error_body(500, "server_error", "Something went wrong on our side. It has been logged."),
+    return Response(error_body(500, "server_error", _("Something went wrong on our side. It has been logged.")),
                     status=500)

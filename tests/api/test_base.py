@@ -59,14 +59,22 @@ def test_it_answers_an_unexpected_failure_with_a_json_500(cast, api_a, monkeypat
 
 # --- rate limits and plan ---------------------------------------------------------------------------------------
 
-def test_it_sends_rate_limit_headers_on_every_answer(cast, api_a, world):
+@pytest.fixture
+def frozen_window(monkeypatch):
+    """One fixed moment, 20 s into a minute: the counters' window cannot roll over during the test."""
+    from apps.core import ratelimit
+
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_020.0)
+
+
+def test_it_sends_rate_limit_headers_on_every_answer(cast, api_a, world, frozen_window):
     ok, missing, bad = api_a.get("leads"), api_a.get("leads/999999"), api_a.get("leads", {"limit": "x"})
     assert [r.status_code for r in (ok, missing, bad)] == [200, 404, 400]
     assert [int(r["RateLimit-Remaining"]) for r in (ok, missing, bad)] == [59, 58, 57]
-    assert all(r["RateLimit-Limit"] == "60" and 1 <= int(r["RateLimit-Reset"]) <= 60 for r in (ok, missing, bad))
+    assert all(r["RateLimit-Limit"] == "60" and r["RateLimit-Reset"] == "40" for r in (ok, missing, bad))
 
 
-def test_it_answers_429_with_retry_after_past_the_plans_budget(cast, api_b):
+def test_it_answers_429_with_retry_after_past_the_plans_budget(cast, api_b, frozen_window):
     from apps.clients.models import Plan
 
     Plan.objects.filter(code="pro").update(requests_per_minute=3)
@@ -74,7 +82,7 @@ def test_it_answers_429_with_retry_after_past_the_plans_budget(cast, api_b):
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
     error = assert_error(answers[-1], 429, "rate_limited")
     assert error["type"] == "rate_limit_error"
-    assert answers[-1]["RateLimit-Remaining"] == "0" and 1 <= int(answers[-1]["Retry-After"]) <= 60
+    assert answers[-1]["RateLimit-Remaining"] == "0" and answers[-1]["Retry-After"] == "40"
 
 
 def test_it_refuses_a_plan_without_api_access_but_still_answers_me(cast):

@@ -51,7 +51,7 @@ class AppointmentMoveSerializer(serializers.Serializer):
 
 
 APPOINTMENT = {"id": 55, "object": "appointment", "reference": "RDV-K7M2QX", "agent": 1, "conversation": None,
-               "start": "2026-12-03T10:00:00+01:00", "end": "2026-12-03T10:30:00+01:00",
+               "start": "2026-12-03T09:00:00Z", "end": "2026-12-03T09:30:00Z",
                "customer_name": "Marie Dupont", "customer_phone": "+33612345678", "customer_email": "",
                "notes": "Détartrage", "status": "booked", "created": "2026-12-01T09:31:00Z"}
 ONE = [OpenApiExample("One", value=APPOINTMENT, response_only=True)]
@@ -109,7 +109,7 @@ class AppointmentMoveApi(ApiView):
                    examples=[OpenApiExample("Move", request_only=True, value={"start": "2026-12-04T15:00:00+01:00"}),
                              OpenApiExample("Moved", response_only=True, status_codes=["201"], value={
                                  **APPOINTMENT, "id": 56, "reference": "RDV-P3W8ZT",
-                                 "start": "2026-12-04T15:00:00+01:00", "end": "2026-12-04T15:30:00+01:00"})])
+                                 "start": "2026-12-04T14:00:00Z", "end": "2026-12-04T14:30:00Z"})])
     def post(self, request: Request, appointment_id: int) -> Response:
         form = AppointmentMoveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
