@@ -289,6 +289,8 @@ REST_FRAMEWORK = {
 # The REST API's OpenAPI document (apps/api/schema.py). API_WEBHOOK_CATALOGUE: the dotted path of a callable
 # returning the webhook event catalogue, merged into the document's `webhooks:` (empty: none).
 API_WEBHOOK_CATALOGUE = env.get("API_WEBHOOK_CATALOGUE", "")
+# Requests per minute and address to /api/ without a valid key (401s): slows guessing keys down.
+API_UNAUTHENTICATED_PER_MINUTE = env.get_int("API_UNAUTHENTICATED_PER_MINUTE", 300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vocalia REST API",
     "DESCRIPTION": "A client's agents, knowledge base, conversations, leads, appointments, tickets, callbacks and "

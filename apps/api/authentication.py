@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -26,12 +27,15 @@ class SecretKeyAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[ApiActor, Client] | None:
         header = request.headers.get("Authorization", "")
         if not header:
+            self._count_unknown(request)
             raise NotAuthenticated("Send your secret key as `Authorization: Bearer sk_…`.")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
+            self._count_unknown(request)
             raise InvalidKey("Malformed Authorization header: expected `Bearer sk_…`.")
         client = client_by_secret_key(token.strip())
         if client is None:
+            self._count_unknown(request)
             raise InvalidKey()
         if client.status != Client.Status.ACTIVE:
             raise ClientUnavailable()
@@ -40,6 +44,14 @@ class SecretKeyAuthentication(BaseAuthentication):
         connection.set_tenant(client)
         request._request.client = client  # type: ignore[attr-defined]
         return ApiActor(client), client
+
+    @staticmethod
+    def _count_unknown(request: Request) -> None:
+        """A request without a valid key is counted per address (API_UNAUTHENTICATED_PER_MINUTE): guessing keys
+        is slowed down, and its 401 carries `RateLimit-*` headers like every other answer."""
+        request._request.api_rate = rate_limit_take(  # type: ignore[attr-defined]
+            scope="api-anonymous", identity=str(request.META.get("REMOTE_ADDR", "")),
+            limit=settings.API_UNAUTHENTICATED_PER_MINUTE)
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

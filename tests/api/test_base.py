@@ -74,6 +74,17 @@ def test_it_sends_rate_limit_headers_on_every_answer(cast, api_a, world, frozen_
     assert all(r["RateLimit-Limit"] == "60" and r["RateLimit-Reset"] == "40" for r in (ok, missing, bad))
 
 
+def test_it_counts_requests_without_a_valid_key_per_address(cast, settings, frozen_window):
+    from tests.api.conftest import Api
+
+    settings.API_UNAUTHENTICATED_PER_MINUTE = 2
+    guesses = [Api("sk_" + "a" * 12 + "_" + "b" * 40).get("leads") for _ in range(2)]
+    assert [r.status_code for r in guesses] == [401, 401]
+    assert [r["RateLimit-Remaining"] for r in guesses] == ["1", "0"]
+    assert_error(Api(None).get("leads"), 429, "rate_limited")
+    assert Api(cast.sk_a).get("leads").status_code == 200  # a valid key has the plan's own budget
+
+
 def test_it_answers_429_with_retry_after_past_the_plans_budget(cast, api_b, frozen_window):
     from apps.clients.models import Plan
 
