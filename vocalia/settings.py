@@ -56,6 +56,8 @@ SHARED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "djstripe",
     "encrypted_model_fields",
@@ -287,9 +289,45 @@ WHITENOISE_AUTOREFRESH = DEBUG
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.api.authentication.SecretKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apps.api.authentication.HasClient"],
+    "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "apps.api.errors.drf_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The REST API's OpenAPI document (apps/api/schema.py). API_WEBHOOK_CATALOGUE: the dotted path of a callable
+# returning the webhook event catalogue, merged into the document's `webhooks:` (empty: none).
+API_WEBHOOK_CATALOGUE = env.get("API_WEBHOOK_CATALOGUE", "")
+# Requests per minute and address to /api/ without a valid key (401s): slows guessing keys down.
+API_UNAUTHENTICATED_PER_MINUTE = env.get_int("API_UNAUTHENTICATED_PER_MINUTE", 300)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vocalia REST API",
+    "DESCRIPTION": "A client's agents, knowledge base, conversations, leads, appointments, tickets, callbacks and "
+                   "usage. Authenticate with `Authorization: Bearer sk_…` (dashboard → API keys). "
+                   "See docs/api.md for pagination, idempotency, limits and errors.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_URLCONF": "apps.api.schema_urls",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SERVERS": [{"url": "/", "description": "This platform"}],
+    "ENUM_NAME_OVERRIDES": {
+        "AgentStatusEnum": "apps.agents.models.Agent.Status", "LanguageEnum": "apps.agents.models.LANGUAGE_CODES",
+        "DocumentStatusEnum": "apps.knowledge.models.Document.Status",
+        "DocumentKindEnum": "apps.knowledge.models.Document.Kind",
+        "LeadStatusEnum": "apps.crm.models.Lead.Status", "TicketStatusEnum": "apps.crm.models.Ticket.Status",
+        "CallbackStatusEnum": "apps.crm.models.Callback.Status",
+        "AppointmentStatusEnum": "apps.bookings.models.Appointment.Status",
+        "ChannelEnum": "apps.conversations.models.Conversation.Channel",
+        "OutcomeEnum": "apps.conversations.models.Conversation.Outcome",
+        "RoleEnum": "apps.conversations.models.Message.Role",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.api.schema.schema_finish"],
 }
 
 # Keys: how long an old secret key keeps working after rotation.

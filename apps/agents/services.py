@@ -55,3 +55,20 @@ def agent_update(*, client: Client, agent: Agent, actor: Any, values: dict[str, 
             audit_record(action="agent.updated", actor=actor, target=stored.name, ip=ip,
                          data={"agent": stored.pk, **data})
     return stored
+
+
+def agent_change(*, client: Client, agent_id: int, actor: Any, values: dict[str, Any],
+                 texts: dict[str, dict[str, str]] | None = None, ip: str | None = None) -> Agent:
+    """`agent_update` of the agent with this id in the active client's schema (the REST API's PATCH): NotFound for
+    an id the client does not have, PermissionDenied for an actor who may not manage the client. Only AGENT_FIELDS
+    are written; the caller has checked each value's type and range. `texts` are merged per language and key."""
+    from apps.agents.selectors import agent_get
+
+    unknown = set(values) - set(AGENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not agent fields: {sorted(unknown)}")
+    manager_require(client=client, actor=actor, message=_("Only owners and admins can do this."))
+    agent = agent_get(agent_id=agent_id)
+    if texts is not None:  # per language, the keys sent replace the stored ones; the others stay
+        texts = {code: {**((agent.texts or {}).get(code) or {}), **values_of} for code, values_of in texts.items()}
+    return agent_update(client=client, agent=agent, actor=actor, values=values, texts=texts, ip=ip)

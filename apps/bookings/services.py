@@ -133,15 +133,29 @@ def appointment_book(*, agent: Agent, start: datetime, customer_name: str, custo
     return appointment
 
 
-def appointment_find(*, reference: str) -> Appointment:
-    appointment = Appointment.objects.filter(reference__iexact=reference.strip()).first()
+def appointment_create(*, agent_id: int, start: datetime, customer_name: str, customer_phone: str = "",
+                       customer_email: str = "", notes: str = "") -> Appointment:
+    """`appointment_book` for the agent with this id in the active client's schema (the REST API's booking: the
+    same rules as the agent's own — opening hours, lead time, 90 days ahead, no overlap)."""
+    from apps.agents.selectors import agent_get
+
+    return appointment_book(agent=agent_get(agent_id=agent_id), start=start, customer_name=customer_name,
+                            customer_phone=customer_phone, customer_email=customer_email, notes=notes)
+
+
+def appointment_find(*, reference: str = "", appointment_id: int | None = None) -> Appointment:
+    """The appointment by its reference (what a caller says) or its id (the REST API's)."""
+    if appointment_id is not None:
+        appointment = Appointment.objects.filter(pk=appointment_id).first()
+    else:
+        appointment = Appointment.objects.filter(reference__iexact=reference.strip()).first() if reference else None
     if appointment is None:
         raise NotFound(_("No appointment with this reference."))
     return appointment
 
 
-def appointment_cancel(*, reference: str) -> Appointment:
-    appointment = appointment_find(reference=reference)
+def appointment_cancel(*, reference: str = "", appointment_id: int | None = None) -> Appointment:
+    appointment = appointment_find(reference=reference, appointment_id=appointment_id)
     from apps.messaging.notices import notices_plan
 
     with transaction.atomic():
@@ -153,9 +167,10 @@ def appointment_cancel(*, reference: str) -> Appointment:
     return appointment
 
 
-def appointment_reschedule(*, reference: str, start: datetime) -> Appointment:
+def appointment_reschedule(*, start: datetime, reference: str = "", appointment_id: int | None = None
+                           ) -> Appointment:
     """Cancel and book in one transaction: if the new time fails, the old booking stays."""
-    old = appointment_find(reference=reference)
+    old = appointment_find(reference=reference, appointment_id=appointment_id)
     if old.status == Appointment.Status.CANCELLED:
         raise Conflict(_("This appointment was cancelled."))
     from apps.messaging.notices import notices_plan

@@ -24,6 +24,7 @@ from django_tenants.utils import tenant_context
 from apps.audit.services import audit_record
 from apps.clients import keys, provisioning, regional, slugs
 from apps.clients.models import ApiKey, Client, Domain, Invitation, Membership, Plan, StaffAccessGrant
+from apps.clients.principals import ApiActor
 from apps.clients.selectors import client_primary_host
 from apps.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
@@ -198,6 +199,10 @@ def manager_require(*, client: Client, actor: Any, message: str | None = None) -
     """PermissionDenied unless `actor` is agency staff or an owner or admin of `client` (for other apps' services)."""
     if getattr(actor, "is_staff", False):
         return
+    if isinstance(actor, ApiActor):  # a secret key manages its own client, never another
+        if actor.manages(client):
+            return
+        raise PermissionDenied(message)
     membership = Membership.objects.filter(user=actor, client=client).first() if actor else None
     if membership is None or not membership.can_manage:
         raise PermissionDenied(message)

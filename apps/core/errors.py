@@ -1,7 +1,7 @@
 """One exception hierarchy, mapped to HTTP answers in one place.
 
 Services raise these; entry points never build error responses by hand.
-JSON surfaces (`/api/`, `/widget/`, `/telephony/`) get `{"error": {"code", "message"}}`;
+JSON surfaces (`/api/`, `/widget/`, `/telephony/`) get `{"error": {"type", "code", "message", "param"}}`;
 dashboard pages get a rendered page in the visitor's language.
 """
 
@@ -23,9 +23,11 @@ class VocaliaError(Exception):
     code = "bad_request"
     default_message = _("The request could not be processed.")
 
-    def __init__(self, message: Any = None, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, message: Any = None, *, headers: dict[str, str] | None = None, param: str | None = None
+                 ) -> None:
         self.message = str(message if message is not None else self.default_message)
         self.headers = headers or {}
+        self.param = param  # the request parameter at fault (a field, a query parameter, a header), if one is
         super().__init__(self.message)
 
 
@@ -75,6 +77,12 @@ class Conflict(VocaliaError):
     default_message = _("The request conflicts with the current state.")
 
 
+class Unprocessable(VocaliaError):
+    status = 422
+    code = "unprocessable"
+    default_message = _("The request is well formed but cannot be processed.")
+
+
 class PayloadTooLarge(VocaliaError):
     status = 413
     code = "payload_too_large"
@@ -119,8 +127,24 @@ def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith(JSON_PREFIXES) or "application/json" in request.headers.get("Accept", "")
 
 
-def json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": str(message)}}, status=status)
+# The `type` of an error answer: the family a client's code branches on (Stripe-like); `code` is the precise reason.
+ERROR_TYPES = {400: "invalid_request", 401: "authentication_error", 403: "permission_error", 404: "not_found",
+               405: "invalid_request", 406: "invalid_request", 409: "conflict", 413: "invalid_request",
+               415: "invalid_request", 422: "invalid_request", 429: "rate_limit_error"}
+
+
+def error_type(status: int) -> str:
+    return ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request")
+
+
+def error_body(status: int, code: str, message: str, param: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The one error shape of every JSON surface: `{"error": {"type", "code", "message", "param"}}`."""
+    return {"error": {"type": error_type(status), "code": code, "message": str(message), "param": param, **extra}}
+
+
+def json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+               param: str | None = None) -> JsonResponse:
+    response = JsonResponse(error_body(status, code, message, param), status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -128,7 +152,7 @@ def json_error(status: int, code: str, message: str, headers: dict[str, str] | N
 
 def error_response(request: HttpRequest, error: VocaliaError) -> HttpResponse:
     if wants_json(request):
-        return json_error(error.status, error.code, error.message, error.headers)
+        return json_error(error.status, error.code, error.message, error.headers, error.param)
     response = render(
         request, "errors/error.html", {"status": error.status, "message": error.message}, status=error.status
     )
@@ -164,7 +188,7 @@ def last_resort_response(request: HttpRequest) -> HttpResponse:
     """A 500 that cannot fail: no template, no request data, only the path's prefix is looked at."""
     message = "Something went wrong on our side. It has been logged."
     if str(getattr(request, "path", "")).startswith(JSON_PREFIXES):
-        return JsonResponse({"error": {"code": "server_error", "message": message}}, status=500)
+        return JsonResponse(error_body(500, "server_error", message), status=500)
     return HttpResponse(message, status=500, content_type="text/plain; charset=utf-8")
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.errors import NotFound
 from apps.knowledge.models import Chunk, Document, Word
 from apps.knowledge.text import COMMON_WORDS, TS_CONFIGS, normalise, query_terms
 
@@ -288,3 +289,20 @@ def _languages_for(language: str, present: set[str]) -> list[str]:
         return []
     family = ["ar", "ary"] if language in {"ar", "ary"} else [language]
     return family if present & set(family) else []
+
+
+def documents_list(*, status: str = "", kind: str = "") -> QuerySet[Document]:
+    """The client's documents (the REST API's list), newest first."""
+    rows = Document.objects.defer("raw_text", "raw_bytes").prefetch_related("agents")
+    if status:
+        rows = rows.filter(status=status)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return rows
+
+
+def document_get(*, document_id: int) -> Document:
+    document = Document.objects.defer("raw_bytes").filter(pk=document_id).first()
+    if document is None:
+        raise NotFound(_("No document with this id."))
+    return document

@@ -211,3 +211,35 @@ def documents_import(*, rows: list[dict[str, Any]], language: str,
                                    text=row["text"], ingest=False, agents=agents)
         created.append(document_ingest(document_id=document.pk))
     return created
+
+
+def document_upload(*, client: Any, actor: Any, title: str, kind: str, language: str, text: str = "",
+                    data: bytes | None = None, url: str = "", agent_ids: list[int] | None = None,
+                    ip: str | None = None) -> Document:
+    """Add a document as an owner, an admin or the client's secret key (the REST API's upload): the plan's document
+    quota first, agents by id (an id the client does not have is refused), then `document_create`; audited.
+    Call inside the client's schema."""
+    from apps.agents.models import Agent
+    from apps.clients.entitlements import quota_require
+
+    manager_require(client=client, actor=actor, message=_("Only owners and admins can do this."))
+    quota_require(client, "knowledge_documents", used=Document.objects.count())
+    agents: list[Any] = []
+    if agent_ids:
+        agents = list(Agent.objects.filter(pk__in=agent_ids))
+        if len(agents) != len(set(agent_ids)):
+            raise InvalidInput(_("No agent with this id."), param="agents")
+    with transaction.atomic():
+        document = document_create(title=title, kind=kind, language=language, text=text, data=data, url=url,
+                                   agents=agents)
+        audit_record(action="knowledge.document_added", actor=actor, target=document.title, ip=ip,
+                     data={"document": document.pk, "kind": kind})
+    return document
+
+
+def document_remove(*, client: Any, actor: Any, document_id: int, ip: str | None = None) -> None:
+    """`document_delete` of the document with this id in the active client's schema; NotFound otherwise."""
+    from apps.knowledge.selectors import document_get
+
+    manager_require(client=client, actor=actor, message=_("Only owners and admins can do this."))
+    document_delete(client=client, document=document_get(document_id=document_id), actor=actor, ip=ip)
