@@ -12,6 +12,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("apps.api.urls")),
     path("widget/v1/", include("apps.widget.urls")),
+    # Stripe's webhooks (dj-stripe: /stripe/webhook/<uuid>/, the public schema; apps/billing/webhooks.py)
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
 ]
 
 handler404 = "apps.dashboard.views.not_found"

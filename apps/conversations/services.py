@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from apps.agents.models import LANGUAGE_CODES, Agent
 from apps.conversations.models import Conversation, Message
 from apps.core.errors import InvalidInput
-from apps.usage.services import usage_increment
 
 
 def conversation_start(*, agent: Agent, channel: str, language: str = "", visitor_id: str = "",
@@ -22,7 +21,9 @@ def conversation_start(*, agent: Agent, channel: str, language: str = "", visito
         raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
     conversation = Conversation.objects.create(agent=agent, channel=channel, language=language,
                                                visitor_id=visitor_id[:120], metadata=metadata or {})
-    usage_increment(metric="conversations")
+    from apps.billing.usage import usage_record
+
+    usage_record(kind="conversation", quantity=1, key=f"conversation:{conversation.pk}")
     return conversation
 
 
