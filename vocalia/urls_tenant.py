@@ -30,6 +30,7 @@ urlpatterns = [
     path("appointments/", booking_views.appointments, name="appointments"),
     path("outbox/", messaging_views.outbox, name="outbox"),
     path("integrations/", include("apps.integrations.urls")),
+    path("billing/", include("apps.billing.urls")),
     path("install/", widget_dashboard.install, name="install"),
     path("install/origins/", widget_dashboard.origins_update, name="install-origins"),
     path("install/appearance/", widget_dashboard.appearance_update, name="install-appearance"),

@@ -56,6 +56,12 @@ def billing_provider(client: Client) -> Any:
     return provider_for("billing", client=client)
 
 
+def gate_rebuild_for(client: Client) -> None:
+    """Rebuild the client's cap mirror now, from the database."""
+    with _schema(client):
+        gate_rebuild(client)
+
+
 def _rebuild_after_commit(client: Client) -> None:
     def rebuild() -> None:
         with _schema(client):
