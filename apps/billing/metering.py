@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.billing.usage import account_for
@@ -32,6 +33,7 @@ def meter_send(*, client: Any, batch: int | None = None, max_batches: int = 100,
     size = batch or settings.BILLING_METER_BATCH
     sent = 0
     for _round in range(max_batches):
+        failure: ProviderError | None = None
         with transaction.atomic():
             rows = list(UsageRecord.objects.select_for_update(skip_locked=True)
                         .filter(metered_at__isnull=True, overage_micros__gt=0).order_by("occurred")[:size])
@@ -42,21 +44,18 @@ def meter_send(*, client: Any, batch: int | None = None, max_batches: int = 100,
             try:
                 accepted = set(provider.meter_events_send(events))
             except ProviderError as error:
-                UsageRecord.objects.filter(pk__in=[row.pk for row in rows]).update(
-                    meter_attempts=models_f_plus("meter_attempts"), meter_error=error.message[:300])
-                logger.warning("meter events for client %s not sent: %s", client.pk, error.message)
-                if error.permanent:
-                    break
-                raise
+                failure, accepted = error, set()
             done = [row.pk for row in rows if row.key in accepted]
             UsageRecord.objects.filter(pk__in=done).update(metered_at=timezone.now(), meter_error="")
+            if failure is not None:
+                UsageRecord.objects.filter(pk__in=[row.pk for row in rows if row.pk not in done]).update(
+                    meter_attempts=F("meter_attempts") + 1, meter_error=failure.message[:300])
             sent += len(done)
-            if len(rows) < size:
+        if failure is not None:
+            logger.warning("meter events for client %s not sent: %s", client.pk, failure.message)
+            if failure.permanent:
                 break
+            raise failure
+        if len(rows) < size:
+            break
     return sent
-
-
-def models_f_plus(field: str) -> Any:
-    from django.db.models import F
-
-    return F(field) + 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -449,7 +449,7 @@ def invoice_from_stripe(*, client: Client, data: dict[str, Any]) -> Invoice:
     status = data.get("status") or Invoice.Status.OPEN
     if status not in Invoice.Status.values:
         status = Invoice.Status.OPEN
-    created = datetime.fromtimestamp(int(data.get("created") or timezone.now().timestamp()), tz=timezone.utc)
+    created = datetime.fromtimestamp(int(data.get("created") or timezone.now().timestamp()), tz=UTC)
     lines = [{"label": str(line.get("description") or "")[:200], "amount_cents": int(line.get("amount") or 0)}
              for line in ((data.get("lines") or {}).get("data") or [])[:50]]
     invoice, _created = Invoice.objects.update_or_create(

@@ -7,12 +7,11 @@ and answers 500, so Stripe retries it."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.dispatch import receiver
-from django.utils import timezone
 from djstripe.signals import WEBHOOK_SIGNALS
 
 from apps.billing import services
@@ -66,7 +65,7 @@ def subscription_event(data: dict[str, Any], event_type: str) -> None:
     services.subscription_apply(
         client=client, status=status, plan=plan, customer_id=_customer_id(data), subscription_id=str(data["id"]),
         card=True if data.get("default_payment_method") else None,
-        trial_ends=datetime.fromtimestamp(int(trial_end), tz=timezone.utc) if trial_end else None)
+        trial_ends=datetime.fromtimestamp(int(trial_end), tz=UTC) if trial_end else None)
 
 
 @receiver(WEBHOOK_SIGNALS["checkout.session.completed"])

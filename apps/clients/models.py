@@ -86,6 +86,11 @@ class Client(TenantMixin):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    @property
+    def email(self) -> str:
+        """dj-stripe links a Stripe customer to its subscriber (the client) and asks for an e-mail address."""
+        return self.owner_email
+
 
 class Domain(DomainMixin):
     created = models.DateTimeField(_("created"), default=dj_timezone.now)

@@ -120,14 +120,14 @@ class StripeBilling(ProviderBase):
 
     # --- the agency's catalogue (apps/billing/stripe_sync.py) -------------------------------------------------
 
-    def product_upsert(self, *, code: str, name: str, product_id: str) -> dict[str, Any]:
+    def product_upsert(self, *, code: str, name: str, product_id: str) -> Any:  # a StripeObject (dj-stripe syncs it)
         if product_id:
-            return dict(self._call(self.client.v1.products.update, product_id, {"name": name}))
-        return dict(self._call(self.client.v1.products.create, {"name": name, "metadata": {"vocalia_plan": code}},
-                               {"idempotency_key": f"product-{code}"}))
+            return self._call(self.client.v1.products.update, product_id, {"name": name})
+        return self._call(self.client.v1.products.create, {"name": name, "metadata": {"vocalia_plan": code}},
+                          {"idempotency_key": f"product-{code}"})
 
-    def price_create(self, *, product_id: str, amount_cents: int, currency: str, code: str) -> dict[str, Any]:
-        return dict(self._call(self.client.v1.prices.create, {
+    def price_create(self, *, product_id: str, amount_cents: int, currency: str, code: str) -> Any:
+        return self._call(self.client.v1.prices.create, {
             "product": product_id, "unit_amount": amount_cents, "currency": currency.lower(),
             "recurring": {"interval": "month"}, "metadata": {"vocalia_plan": code}},
-            {"idempotency_key": f"price-{code}-{amount_cents}-{currency.lower()}"}))
+            {"idempotency_key": f"price-{code}-{amount_cents}-{currency.lower()}"})
