@@ -166,7 +166,7 @@ def agency_report(*, months: int = 6) -> dict[str, Any]:
         started = month_start(timezone.localdate(client.created))
         for month in span:
             metrics = counters.get(month, {})
-            billed = month >= started and account.status != BillingAccount.Status.CANCELED
+            billed = (month >= started or bool(metrics)) and account.status != BillingAccount.Status.CANCELED
             rows.append(ClientMonth(
                 client=client, month=month, fee=client.plan.monthly_price_eur if billed else Decimal(0),
                 overage=_eur(sum(r.overage_micros for r in metrics.values())), packs=_eur(packs.get(month, 0)),

@@ -120,14 +120,15 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
     from apps.crm.models import Callback, Lead, Ticket
     from apps.integrations.models import Delivery
     from apps.knowledge.models import Document, Word
-    from apps.usage.models import UsageCounter
+    from apps.billing.models import BillingAccount, Invoice
+    from apps.usage.models import UsageCounter, UsageRecord, Wallet, WalletEntry
     from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         for client in (session_cast.client_a, session_cast.client_b):  # type: ignore[attr-defined]
-            for public_model in (WidgetSighting, WidgetRejection, WidgetSettings):
+            for public_model in (WidgetSighting, WidgetRejection, WidgetSettings, BillingAccount, Invoice):
                 public_model.objects.filter(client=client).delete()
             with tenant_context(client):
                 for model in (Appointment, Lead, Ticket, Callback, Delivery, Conversation, Document, Word,
-                              Agent, UsageCounter):
+                              Agent, UsageCounter, UsageRecord, Wallet, WalletEntry):
                     model.objects.all().delete()
