@@ -115,12 +115,12 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
     from django_tenants.utils import tenant_context
 
     from apps.agents.models import Agent
+    from apps.billing.models import BillingAccount, Invoice
     from apps.bookings.models import Appointment
     from apps.conversations.models import Conversation
     from apps.crm.models import Callback, Lead, Ticket
     from apps.integrations.models import Delivery
     from apps.knowledge.models import Document, Word
-    from apps.billing.models import BillingAccount, Invoice
     from apps.usage.models import UsageCounter, UsageRecord, Wallet, WalletEntry
     from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
 
