@@ -318,6 +318,7 @@ BILLING_GRACE_DAYS = env.get_int("BILLING_GRACE_DAYS", 7)
 BILLING_MINUTE_PACKS = [int(n) for n in env.get_list("BILLING_MINUTE_PACKS", ["100", "500", "1000"])]
 BILLING_METER_EVENT_NAME = env.get("BILLING_METER_EVENT_NAME", "vocalia_overage")
 BILLING_METER_BATCH = env.get_int("BILLING_METER_BATCH", 500)
+BILLING_METER_CONCURRENCY = env.get_int("BILLING_METER_CONCURRENCY", 8)  # meter-event requests in flight
 BILLING_GATE_TTL_S = env.get_int("BILLING_GATE_TTL_S", 3600)
 # The metered price (Stripe) attached to the meter above: 1 unit = 1 micro of the currency (0.0001 cent).
 BILLING_STRIPE_OVERAGE_PRICE = env.get("BILLING_STRIPE_OVERAGE_PRICE", "")

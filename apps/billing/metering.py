@@ -44,7 +44,7 @@ def meter_send(*, client: Any, batch: int | None = None, max_batches: int = 100,
             try:
                 accepted = set(provider.meter_events_send(events))
             except ProviderError as error:
-                failure, accepted = error, set()
+                failure, accepted = error, set(getattr(provider, "accepted", ()) or ())
             done = [row.pk for row in rows if row.key in accepted]
             UsageRecord.objects.filter(pk__in=done).update(metered_at=timezone.now(), meter_error="")
             if failure is not None:

@@ -253,3 +253,63 @@ def test_the_mirror_is_rebuilt_from_the_database_when_missing(cast):
     gate.gate_clear(cast.client_a.pk)
     assert usage_allowed(client=cast.client_a, kind="chat_turn", refresh=False)  # an event loop: allowed
     assert not usage_allowed(client=cast.client_a, kind="chat_turn")  # rebuilt: refused
+
+
+# --- the voice session (widget) -------------------------------------------------------------------------------
+
+
+def _voice_refusal(cast):
+    from asgiref.sync import async_to_sync
+
+    from apps.widget.services import widget_origins_set
+    from tests.agents.conftest import make_agent
+    from tests.widget.test_voice import receive, socket
+
+    widget_origins_set(client=cast.client_a, origins=[SHOP])
+    make_agent(cast.client_a)
+
+    async def scenario():
+        comm = socket(cast.pk_a)
+        connected, _ = await comm.connect()
+        assert connected
+        error = await receive(comm)
+        closed = await receive(comm)
+        return error, closed
+
+    return async_to_sync(scenario)()
+
+
+def test_a_voice_session_is_refused_when_the_minutes_are_used_up(cast):
+    fill(cast.client_a, "voice_minutes", cast.client_a.plan.voice_minutes)
+    error, closed = _voice_refusal(cast)
+    assert error["type"] == "error" and error["code"] == "quota_exceeded"
+    assert "voice minutes are used up" in error["message"] and closed == {"type": "closed", "code": 4429}
+
+
+def test_a_voice_session_is_refused_politely_when_billing_is_suspended(cast):
+    services.subscription_apply(client=cast.client_a, status="suspended", source="test")
+    services.gate_rebuild_for(cast.client_a)
+    error, closed = _voice_refusal(cast)
+    assert error["code"] == "service_paused" and closed["code"] == 4403
+
+
+def test_a_voice_session_records_its_minutes_once_in_the_ledger(cast):
+    from asgiref.sync import async_to_sync
+
+    from apps.widget.services import widget_origins_set
+    from tests.agents.conftest import make_agent
+    from tests.widget.test_voice import started, socket
+
+    widget_origins_set(client=cast.client_a, origins=[SHOP])
+    make_agent(cast.client_a)
+
+    async def scenario():
+        comm = socket(cast.pk_a)
+        ready = await started(comm, language="en")
+        await comm.disconnect()
+        return ready
+
+    ready = async_to_sync(scenario)()
+    with tenant_context(cast.client_a):
+        rows = list(UsageRecord.objects.filter(kind="voice_minute"))
+    assert len(rows) == 1 and rows[0].quantity == 1 and rows[0].key.startswith(f"widget-voice:{ready['conversation']}:")

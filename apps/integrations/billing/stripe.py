@@ -58,10 +58,14 @@ class StripeBilling(ProviderBase):
         return ChargeResult(provider_id=idempotency_key)
 
     def meter_events_send(self, events: list[MeterEvent]) -> list[str]:
-        import stripe
+        """One `POST /v1/billing/meter_events` per event (the v1 API takes one), up to
+        BILLING_METER_CONCURRENCY at a time; the identifiers Stripe accepted. If any failed, the first error is
+        raised after the others were sent: the caller marks the accepted ones and the rest are sent again."""
+        from concurrent.futures import ThreadPoolExecutor
 
-        sent: list[str] = []
-        for event in events:
+        self.accepted: list[str] = []
+
+        def send(event: MeterEvent) -> str | ProviderError:
             params: dict[str, Any] = {"event_name": settings.BILLING_METER_EVENT_NAME, "identifier": event.identifier,
                                       "payload": {"stripe_customer_id": event.customer, "value": str(event.value)}}
             if event.timestamp:
@@ -69,11 +73,24 @@ class StripeBilling(ProviderBase):
             try:
                 # the identifier de-duplicates in Stripe's meter; the same key as Idempotency-Key replays the
                 # first answer to a resent request
-                self.client.v1.billing.meter_events.create(params, {"idempotency_key": f"meter-{event.identifier}"})
-            except stripe.StripeError as error:
-                raise _error(error) from None
-            sent.append(event.identifier)
-        return sent
+                self._call(self.client.v1.billing.meter_events.create, params,
+                           {"idempotency_key": f"meter-{event.identifier}"})
+            except ProviderError as error:
+                return error
+            return event.identifier
+
+        workers = max(1, min(settings.BILLING_METER_CONCURRENCY, len(events)))
+        if workers == 1:
+            results = [send(event) for event in events]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(send, events))
+        accepted = [result for result in results if isinstance(result, str)]
+        failures = [result for result in results if isinstance(result, ProviderError)]
+        if failures:
+            self.accepted = accepted  # what went through before the failure, for the caller to mark
+            raise failures[0]
+        return accepted
 
     def charge(self, *, customer: str, amount_cents: int, currency: str, description: str,
                idempotency_key: str) -> ChargeResult:
