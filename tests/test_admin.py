@@ -94,11 +94,11 @@ def test_it_lists_the_agencys_own_pages_first_and_folds_stripe_last(cast):
     assert response.status_code == 200
     apps = response.context["app_list"]
     labels = [app["app_label"] for app in apps]
-    assert labels[:4] == ["clients", "accounts", "account", "mfa"]
+    assert labels[:5] == ["clients", "billing", "accounts", "account", "mfa"]
     assert labels[-1] == "djstripe"
     assert [model["object_name"] for model in apps[0]["models"]] == [
         "Client", "Invitation", "Plan", "Membership", "Domain", "StaffAccessGrant"]
-    assert apps[0]["name"] == "Clients" and apps[1]["name"] == "People"
+    assert apps[0]["name"] == "Clients" and apps[1]["name"] == "Billing" and apps[2]["name"] == "People"
     stripe = apps[-1]
     assert stripe["name"] == "Stripe (synced data)" and stripe["folded"] is True and len(stripe["models"]) > 30
     content = response.content.decode()

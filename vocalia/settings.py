@@ -65,6 +65,7 @@ SHARED_APPS = [
     "apps.api",
     "apps.widget",
     "apps.schedule",
+    "apps.billing",
 ]
 TENANT_APPS = [
     "apps.usage",
@@ -204,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbound-sweep": {"task": "apps.outbound.tasks.outbound_sweep_task", "schedule": timedelta(seconds=30)},
     "webhooks-sweep": {"task": "apps.events.tasks.webhooks_sweep",
                        "schedule": timedelta(seconds=env.get_int("WEBHOOK_SWEEP_INTERVAL_S", 5))},
+    "billing-meter-sweep": {"task": "apps.billing.tasks.meter_sweep", "schedule": timedelta(minutes=5)},
+    "billing-grace-sweep": {"task": "apps.billing.tasks.grace_sweep", "schedule": timedelta(hours=1)},
 }
 HEARTBEAT_MAX_AGE_S = env.get_int("HEARTBEAT_MAX_AGE_S", 45)
 
@@ -345,8 +348,29 @@ if not DEBUG and _DEV_FIELD_KEY in FIELD_ENCRYPTION_KEY:
 
 STRIPE_LIVE_MODE = env.get_bool("STRIPE_LIVE_MODE", False)
 STRIPE_TEST_SECRET_KEY = env.get("STRIPE_TEST_SECRET_KEY", "")
+STRIPE_LIVE_SECRET_KEY = env.get("STRIPE_LIVE_SECRET_KEY", "")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+DJSTRIPE_SUBSCRIBER_MODEL = "clients.Client"
+DJSTRIPE_SUBSCRIBER_CUSTOMER_KEY = "vocalia_client"
+
+# Billing (docs/billing.md). The agency's own cost per unit, by pool (EUR): what margins are computed against.
+BILLING_UNIT_COSTS = {
+    "voice_minutes": env.get("BILLING_COST_MINUTE", "0.06"),
+    "messages": env.get("BILLING_COST_MESSAGE", "0.02"),
+    "chat_turns": env.get("BILLING_COST_CHAT_TURN", "0.002"),
+    "llm_tokens": env.get("BILLING_COST_TOKEN", "0.000002"),
+}
+BILLING_GRACE_DAYS = env.get_int("BILLING_GRACE_DAYS", 7)
+BILLING_MINUTE_PACKS = [int(n) for n in env.get_list("BILLING_MINUTE_PACKS", ["100", "500", "1000"])]
+BILLING_METER_EVENT_NAME = env.get("BILLING_METER_EVENT_NAME", "vocalia_overage")
+BILLING_METER_BATCH = env.get_int("BILLING_METER_BATCH", 500)
+BILLING_METER_CONCURRENCY = env.get_int("BILLING_METER_CONCURRENCY", 8)  # meter-event requests in flight
+BILLING_GATE_TTL_S = env.get_int("BILLING_GATE_TTL_S", 3600)
+# The metered price (Stripe) attached to the meter above: 1 unit = 1 micro of the currency (0.0001 cent).
+BILLING_STRIPE_OVERAGE_PRICE = env.get("BILLING_STRIPE_OVERAGE_PRICE", "")
+# Who at the agency hears that a client's usage stopped (wallet empty, no card); empty: the admin only shows it.
+BILLING_AGENCY_EMAIL = env.get("BILLING_AGENCY_EMAIL", "")
 
 # Language models: the agency's defaults; a client may store its own key on an agent (encrypted).
 LLM_DEFAULTS = {

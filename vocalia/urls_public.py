@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/v1/", include("apps.api.urls")),
     path("widget/v1/", include("apps.widget.urls")),
     path("telephony/twilio/outbound/", include("apps.outbound.urls_twilio")),
+    # Stripe's webhooks (dj-stripe: /stripe/webhook/<uuid>/, the public schema; apps/billing/webhooks.py)
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
 ]
 
 handler404 = "apps.dashboard.views.not_found"

@@ -32,6 +32,7 @@ urlpatterns = [
     path("outbound/", include("apps.outbound.urls")),
     path("outbox/", messaging_views.outbox, name="outbox"),
     path("integrations/", include("apps.integrations.urls")),
+    path("billing/", include("apps.billing.urls")),
     path("install/", widget_dashboard.install, name="install"),
     path("install/origins/", widget_dashboard.origins_update, name="install-origins"),
     path("install/appearance/", widget_dashboard.appearance_update, name="install-appearance"),

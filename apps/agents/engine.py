@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from apps.agents.builtin.brain import BuiltinProvider
 from apps.agents.models import LANGUAGE_CODES
 from apps.agents.tools import ToolContext, tool_effects, tools_for
+from apps.billing.usage import usage_record, usage_require
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import conversation_set_outcome, message_add
 from apps.core.channels_tenancy import client_db
@@ -95,6 +96,7 @@ class _Turn:
     messages: list[dict[str, Any]]
     tools: list[Any]
     reply: list[str] = field(default_factory=list)
+    tokens: int = 0  # the language model's tokens, when the agency pays for it (billed as llm_token)
 
 
 def _validate(text: str) -> str:
@@ -256,6 +258,10 @@ def _close(turn: _Turn, provider: str, started: float, fallback: bool,
     reply = "".join(turn.reply).strip()
     latency = round((time.perf_counter() - started) * 1000)
     message_id = _finish(turn, reply, provider, latency, True)
+    if turn.conversation.channel == Conversation.Channel.WIDGET_TEXT:
+        usage_record(kind="chat_turn", quantity=1, key=f"turn:{message_id}")
+    if turn.tokens:
+        usage_record(kind="llm_token", quantity=turn.tokens, key=f"tokens:{message_id}")
     if any(isinstance(event, Ended) for event in events):
         conversation_set_outcome(conversation=turn.conversation, outcome=Conversation.Outcome.ENDED)
     return [TurnDone(message_id=message_id, text=reply, latency_ms=latency, provider=provider, fallback=fallback)]
@@ -267,6 +273,8 @@ def _open(client: Any, conversation: Conversation, text: str, started: float) ->
     The visitor's message is committed whatever happens: a language model's turn goes on after this commit,
     and a built-in turn that fails is rolled back to a savepoint taken after the message."""
     failure: Exception | None = None
+    if conversation.channel == Conversation.Channel.WIDGET_TEXT:
+        usage_require(client=client, kind="chat_turn")  # the cap, before anything is stored or generated
     with transaction.atomic():
         turn = _begin(client, conversation, text)
         chosen = llm_for(client=client, agent=turn.agent)
@@ -326,6 +334,8 @@ async def turn_continue(*, client: Any, opened: OpenedTurn) -> AsyncIterator[Eng
                         async for event in provider.stream(config=config, messages=turn.messages,
                                                           tools=[t.spec() for t in turn.tools]):
                             if isinstance(event, Done):
+                                if config.agency_pays:
+                                    turn.tokens += sum(int(n) for n in event.usage.values())
                                 break
                             if (delta := _absorb(turn, event, calls)) is not None:
                                 yield delta

@@ -253,8 +253,16 @@ class ClientAdmin(admin.ModelAdmin):
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "monthly_price_eur", "requests_per_minute", "monthly_conversations",
-                    "voice_minutes", "knowledge_documents", "allowed_origins", "is_public")
+                    "voice_minutes", "chat_turns", "included_messages", "overage_minute_eur", "trial_days",
+                    "stripe_price_id", "is_public")
     ordering = ("sort_order",)
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        from apps.billing.admin import plans_stripe_sync
+
+        actions = super().get_actions(request)
+        actions["plans_stripe_sync"] = (plans_stripe_sync, "plans_stripe_sync", plans_stripe_sync.short_description)
+        return actions
 
 
 @admin.register(Domain)

@@ -44,3 +44,13 @@ CONVERSATIONS = {
 # `make site` serves a page on another origin than the platform, with both demo clients' widgets.
 DEMO_SITE_PORT = 8001
 DEMO_SITE_ORIGINS = (f"http://localhost:{DEMO_SITE_PORT}", f"http://127.0.0.1:{DEMO_SITE_PORT}")
+
+# Billing in the demo (offline twin): what the agency set for each client and a few months of usage, so the
+# Billing page and the admin's margin report have something to show. Usage per day: (chat replies, voice
+# minutes, messages); the days of the last three months cycle through the pattern.
+BILLING = {
+    "demo": {"card": True, "prices": {"voice_minutes": "0.30"}, "markup_percent": None, "pack_minutes": 100,
+             "pattern": [(14, 6, 1), (22, 9, 2), (9, 3, 0), (30, 12, 3), (18, 7, 1)]},
+    "atlas": {"card": False, "prices": {}, "markup_percent": "150", "pack_minutes": 0,
+              "pattern": [(40, 25, 4), (55, 31, 6), (35, 18, 2)]},
+}

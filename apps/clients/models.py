@@ -25,6 +25,18 @@ class Plan(models.Model):
     voice_minutes = models.PositiveIntegerField(_("voice minutes per month"), default=0)
     knowledge_documents = models.PositiveIntegerField(_("knowledge-base documents"), default=20)
     allowed_origins = models.PositiveIntegerField(_("allowed website domains"), default=1)
+    # Billing (docs/billing.md): what the monthly fee includes, the price of what goes beyond, the trial.
+    included_messages = models.PositiveIntegerField(_("messages included per month"), default=0)
+    chat_turns = models.PositiveIntegerField(_("chat replies included per month"), default=0)
+    overage_minute_eur = models.DecimalField(_("price per extra voice minute"), max_digits=10, decimal_places=4,
+                                             default=0)
+    overage_message_eur = models.DecimalField(_("price per extra message"), max_digits=10, decimal_places=4,
+                                              default=0)
+    overage_chat_turn_eur = models.DecimalField(_("price per extra chat reply"), max_digits=10, decimal_places=4,
+                                                default=0)
+    trial_days = models.PositiveSmallIntegerField(_("trial days"), default=0)
+    trial_minutes = models.PositiveIntegerField(_("trial minutes"), default=0)
+    stripe_product_id = models.CharField(_("Stripe product id"), max_length=64, blank=True)
     stripe_price_id = models.CharField(_("Stripe price id"), max_length=64, blank=True)
     is_public = models.BooleanField(_("offered at sign-up"), default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -73,6 +85,11 @@ class Client(TenantMixin):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def email(self) -> str:
+        """dj-stripe links a Stripe customer to its subscriber (the client) and asks for an e-mail address."""
+        return self.owner_email
 
 
 class Domain(DomainMixin):

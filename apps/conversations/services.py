@@ -13,7 +13,6 @@ from apps.conversations.models import Conversation, Message
 from apps.core.errors import InvalidInput
 from apps.events import payloads
 from apps.events.services import event_record
-from apps.usage.services import usage_increment
 
 
 def conversation_start(*, agent: Agent, channel: str, language: str = "", visitor_id: str = "",
@@ -23,10 +22,12 @@ def conversation_start(*, agent: Agent, channel: str, language: str = "", visito
     language = language or agent.default_language
     if language not in LANGUAGE_CODES:
         raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
+    from apps.billing.usage import usage_record
+
     with transaction.atomic():
         conversation = Conversation.objects.create(agent=agent, channel=channel, language=language,
                                                    visitor_id=visitor_id[:120], metadata=metadata or {})
-        usage_increment(metric="conversations")
+        usage_record(kind="conversation", quantity=1, key=f"conversation:{conversation.pk}")
         event_record(type="conversation.started", data=payloads.conversation(conversation))
     return conversation
 

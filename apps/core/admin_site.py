@@ -23,6 +23,7 @@ def user_has_mfa(user: object) -> bool:
 # (templates/admin/app_list.html); they stay reachable there and at /admin/djstripe/.
 SECTIONS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("clients", _("Clients"), ("Client", "Invitation", "Plan", "Membership", "Domain", "StaffAccessGrant")),
+    ("billing", _("Billing"), ("BillingAccount", "Invoice")),
     ("accounts", _("People"), ("User",)),
     ("account", _("Sign-in e-mail addresses"), ()),
     ("mfa", _("Two-factor authentication"), ()),

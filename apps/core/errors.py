@@ -110,6 +110,14 @@ class ClientUnavailable(VocaliaError):
     default_message = _("This account is not available.")
 
 
+class ServicePaused(VocaliaError):
+    """Billing suspended the client (unpaid past its grace period): data kept, the service waits for payment."""
+
+    status = 403
+    code = "service_paused"
+    default_message = _("This service is paused for now. Please contact the business directly.")
+
+
 class ProviderError(VocaliaError):
     status = 502
     code = "provider_error"

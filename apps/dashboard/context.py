@@ -22,6 +22,7 @@ NAVIGATION = [
     ("outbox", _("Outbox"), "send"),
     ("install", _("Install widget"), "code"),
     ("integrations", _("Integrations"), "plug"),
+    ("billing", _("Billing"), "card"),
     ("team", _("Team"), "users"),
     ("developers", _("Developers"), "key"),
     ("settings", _("Settings"), "gear"),
@@ -35,6 +36,14 @@ def _navigation(path: str) -> list[dict[str, Any]]:
         active = path == url or (url != "/" and path.startswith(url))
         items.append({"url": url, "label": label, "icon": icon, "active": active})
     return items
+
+
+def _billing_banner(client: Any, request: HttpRequest) -> dict[str, Any] | None:
+    if client is None or not getattr(request, "user", None) or not request.user.is_authenticated:
+        return None
+    from apps.billing.selectors import billing_banner
+
+    return billing_banner(client=client)
 
 
 def dashboard(request: HttpRequest) -> dict[str, Any]:
@@ -51,5 +60,6 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
         "staff_access": getattr(request, "staff_access", False),
         "can_manage": bool(getattr(request, "staff_access", False) or (membership and membership.can_manage)),
         "navigation": _navigation(request.path) if client else [],
+        "billing_banner": _billing_banner(client, request),
         "vocalia_languages": settings.LANGUAGES,
     }

@@ -48,6 +48,7 @@ PROVIDERS: dict[str, dict[str, str]] = {
     },
     "billing": {
         "memory": "apps.integrations.billing.memory.MemoryBilling",
+        "stripe": "apps.integrations.billing.stripe.StripeBilling",
     },
 }
 

@@ -65,6 +65,9 @@ def agency_default(kind: str) -> tuple[str, dict[str, Any]] | None:
         return None
     if kind == "email":
         return "agency", {}  # Django's EMAIL_* settings (console by default)
+    if kind == "billing":
+        key = settings.STRIPE_LIVE_SECRET_KEY if settings.STRIPE_LIVE_MODE else settings.STRIPE_TEST_SECRET_KEY
+        return ("stripe", {"api_key": key}) if key else None
     configured = settings.INTEGRATIONS_DEFAULTS.get(kind)
     if configured and configured.get("provider") in PROVIDERS[kind]:
         return configured["provider"], dict(configured.get("settings") or {})
@@ -159,8 +162,10 @@ def llm_for(*, client: Any, agent: Any, accounts: Iterable[Any] | None = None
     api_key, base_url = pick("api_key"), pick("base_url")
     if not api_key and not (name == "openai_compatible" and base_url):
         return None
+    agency_pays = bool(api_key) and not (getattr(agent, "api_key", "") or own.get("api_key"))
     config = ProviderConfig(model=pick("model"), api_key=api_key, base_url=base_url,
-                            temperature=float(getattr(agent, "temperature", 0.3)), timeout_s=settings.LLM_TIMEOUT_S)
+                            temperature=float(getattr(agent, "temperature", 0.3)), timeout_s=settings.LLM_TIMEOUT_S,
+                            agency_pays=agency_pays)
     return provider_class("llm", name).from_settings({}), config
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
+from apps.billing.usage import usage_require
 from apps.clients.entitlements import quota_require
 from apps.clients.models import Client
 from apps.clients.selectors import client_by_host
@@ -192,7 +193,7 @@ def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: s
         object_field(body, "context")
     with tenant_context(client):
         try:
-            quota_require(client, "monthly_conversations")
+            usage_require(client=client, kind="conversation")  # the month's conversations, or billing paused
         except QuotaExceeded:
             rejection_record(client=client, reason=WidgetRejection.Reason.QUOTA_EXCEEDED, origin=origin)
             raise

@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import re
+import uuid
 from collections.abc import Coroutine
 from typing import Any
 
@@ -40,7 +41,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from apps.agents import engine
-from apps.clients.entitlements import client_may, quota_require
+from apps.billing.usage import usage_record, usage_require
+from apps.clients.entitlements import client_may
 from apps.conversations.models import Conversation
 from apps.conversations.services import conversation_event_add
 from apps.core.channels_tenancy import client_db
@@ -52,12 +54,12 @@ from apps.core.errors import (
     ProviderError,
     QuotaExceeded,
     RateLimited,
+    ServicePaused,
     VocaliaError,
 )
 from apps.core.inputs import json_parse
 from apps.core.ratelimit import rate_limit_hit
 from apps.integrations.resolver import accounts_enabled
-from apps.usage.services import usage_increment
 from apps.voice.audio import SAMPLE_RATE, EndpointDetector, duration_s, resample
 from apps.voice.providers import builtin_speaker, recognizer_for, speaker_for
 from apps.widget.events import event_payload
@@ -73,7 +75,8 @@ MIN_UTTERANCE_S = 0.25
 CHUNK_S = 0.5  # speech is sent in frames of this length
 MAX_BAD_MESSAGES = 10
 SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
-CLOSE_CODES = {OriginNotAllowed: 4403, FeatureNotInPlan: 4402, QuotaExceeded: 4429, RateLimited: 4429}
+CLOSE_CODES = {OriginNotAllowed: 4403, FeatureNotInPlan: 4402, QuotaExceeded: 4429, RateLimited: 4429,
+               ServicePaused: 4403}
 
 
 def _admit(client: Any, origin: str) -> tuple[WidgetSettings, list[Any]]:
@@ -84,7 +87,7 @@ def _admit(client: Any, origin: str) -> tuple[WidgetSettings, list[Any]]:
     settings_row = origin_check(client, origin)
     if not client_may(client, "voice_widget"):
         raise FeatureNotInPlan(_("Voice is not part of this plan: the widget uses the browser's own speech."))
-    quota_require(client, "voice_minutes")
+    usage_require(client=client, kind="voice_minute")  # minutes left (plan, wallet, card), or paused: refused
     client_rate_hit(client)
     return settings_row, accounts_enabled(client=client)
 
@@ -139,6 +142,7 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         self.input_rate = SAMPLE_RATE
         self.speaking_until = 0.0
         self.opened = asyncio.get_running_loop().time()
+        self.session = uuid.uuid4().hex
         self.bad_messages = 0
         self.told_no_recognition = False
         self.reply_stored = False
@@ -172,7 +176,8 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         await self._cancel_turn()
         if self.conversation is not None:
             minutes = math.ceil((asyncio.get_running_loop().time() - self.opened) / 60)
-            await client_db(self.client, usage_increment, metric="voice_minutes", amount=minutes)
+            await client_db(self.client, usage_record, kind="voice_minute", quantity=minutes,
+                            key=f"widget-voice:{self.conversation['conversation']}:{self.session}")
 
     # --- in ----------------------------------------------------------------------------------------------
 
@@ -272,6 +277,9 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
                 await self._barge_in()
             rate_limit_hit(scope="widget-visitor", identity=f"{self.client.pk}:{self.conversation['conversation']}",
                            limit=settings.WIDGET_VISITOR_MESSAGES_PER_MINUTE)
+            # the minutes this session has used so far must still be covered (the Redis mirror: no database here)
+            elapsed = math.ceil((asyncio.get_running_loop().time() - self.opened) / 60)
+            usage_require(client=self.client, kind="voice_minute", quantity=elapsed, refresh=False)
         except BaseException:
             work.close()
             raise

@@ -116,6 +116,7 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
     from django_tenants.utils import tenant_context
 
     from apps.agents.models import Agent
+    from apps.billing.models import BillingAccount, Invoice
     from apps.bookings.models import Appointment
     from apps.conversations.models import Conversation
     from apps.core.models import OutboxDue
@@ -123,16 +124,16 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
     from apps.events.models import Event, WebhookEndpoint
     from apps.integrations.models import Delivery
     from apps.knowledge.models import Document, Word
-    from apps.usage.models import UsageCounter
+    from apps.usage.models import UsageCounter, UsageRecord, Wallet, WalletEntry
     from apps.widget.models import WidgetRejection, WidgetSettings, WidgetSighting
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         for client in (session_cast.client_a, session_cast.client_b):  # type: ignore[attr-defined]
-            for public_model in (WidgetSighting, WidgetRejection, WidgetSettings):
+            for public_model in (WidgetSighting, WidgetRejection, WidgetSettings, BillingAccount, Invoice):
                 public_model.objects.filter(client=client).delete()
             with tenant_context(client):
                 for model in (Appointment, Lead, Ticket, Callback, Delivery, Conversation, Document, Word,
-                              Agent, UsageCounter, Event, WebhookEndpoint):
+                              Agent, UsageCounter, UsageRecord, Wallet, WalletEntry, Event, WebhookEndpoint):
                     model.objects.all().delete()
         OutboxDue.objects.all().delete()
 

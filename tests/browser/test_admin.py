@@ -53,7 +53,7 @@ def test_it_puts_the_agencys_pages_first_and_folds_stripe(page, live_server_url,
     staff_sign_in(page, base)
     main = page.locator("#content-main")
     captions = [text.strip() for text in main.locator("caption a.section").all_text_contents()]
-    assert captions[:2] == ["Clients", "People"]
+    assert captions[:3] == ["Clients", "Billing", "People"]
     stripe = main.locator("details.app-folded-djstripe")
     assert stripe.get_attribute("open") is None and not stripe.locator("table").is_visible()
     assert main.locator(".app-clients").bounding_box()["y"] < stripe.bounding_box()["y"]

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 PAGES = ["/", "/agents/", "/agents/new/", "/agents/{agent}/", "/knowledge/", "/conversations/",
          "/conversations/{conversation}/", "/leads/", "/tickets/", "/outbound/", "/appointments/", "/outbox/",
-         "/install/", "/team/", "/developers/", "/settings/", "/no-such-page/"]
+         "/install/", "/team/", "/developers/", "/settings/", "/billing/", "/no-such-page/"]
 WIDTHS = {"desktop": (1280, 860), "phone": (390, 844)}
 # Pages that answer with the product's error page: bravo's Starter plan has room for one agent only.
 STATUS = {("alpha", "/no-such-page/"): 404, ("bravo", "/no-such-page/"): 404, ("bravo", "/agents/new/"): 403}

@@ -19,6 +19,7 @@ import respx
 from apps.core.errors import ProviderError
 from apps.integrations import registry
 from apps.integrations.base import KINDS, Field
+from apps.integrations.billing.base import MeterEvent
 from apps.integrations.llm.base import Done, ProviderConfig, TextDelta
 from apps.integrations.outbound import OutboundMessage, SendResult
 from apps.integrations.resolver import provider_for
@@ -216,6 +217,19 @@ NETWORK: dict[tuple[str, str], Network] = {
         lambda result, request: (result.provider_call_id == "CA" + "a" * 32
                                  and request.headers["Authorization"].startswith("Basic ")
                                  and b"To=%2B33600000000" in request.content) or pytest.fail(str(result))),
+    ("billing", "stripe"): Network(  # docs.stripe.com/api/billing/meter-event/create
+        "https://api.stripe.com/v1/billing/meter_events",
+        httpx.Response(200, json={"object": "billing.meter_event", "created": 1704824589, "event_name":
+                                  "vocalia_overage", "identifier": "turn:7", "livemode": False,
+                                  "payload": {"value": "20000", "stripe_customer_id": "cus_NciAYcXfLnqBoz"},
+                                  "timestamp": 1704824500}),
+        lambda p: p.meter_events_send([MeterEvent(identifier="turn:7", customer="cus_NciAYcXfLnqBoz", value=20000,
+                                                  timestamp=1704824500)]),
+        lambda result, request: (result == ["turn:7"] and request.headers["Authorization"] == f"Bearer {KEY}"
+                                 and b"identifier=turn%3A7" in request.content
+                                 and b"payload[value]=20000" in request.content
+                                 and request.headers["Idempotency-Key"] == "meter-turn:7")
+        or pytest.fail(str(result))),
 }
 
 

@@ -61,6 +61,7 @@ class ProviderConfig:
     temperature: float = 0.3
     timeout_s: float = 20.0
     max_tokens: int = 800
+    agency_pays: bool = False  # the agency's own key: its tokens are billed to the client (llm_token)
 
 
 class HttpLLMProvider(ProviderBase):

@@ -14,7 +14,15 @@ from apps.accounts.models import User
 from apps.agents.configurator import BusinessInfo, agent_create_from_draft, configure
 from apps.agents.models import Agent
 from apps.clients import services
-from apps.clients.demo import CLIENTS, CONVERSATIONS, DEMO_SITE_ORIGINS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
+from apps.clients.demo import (
+    BILLING,
+    CLIENTS,
+    CONVERSATIONS,
+    DEMO_SITE_ORIGINS,
+    PASSWORD,
+    STAFF_EMAIL,
+    STAFF_TOTP_SECRET,
+)
 from apps.clients.models import Client, Membership, Plan
 from apps.clients.plans import plans_sync
 from apps.conversations.models import Conversation
@@ -71,6 +79,10 @@ class Command(BaseCommand):
                     agent_create_from_draft(draft=draft, languages=draft.languages, tools=tools)
                 if not Conversation.objects.exists():
                     _conversations(Agent.objects.order_by("id").first(), spec)
+            if spec["slug"] in BILLING:
+                from apps.billing.demo import demo_billing
+
+                demo_billing(client=client, spec=BILLING[spec["slug"]], staff=staff)
             if spec["member"]:
                 member = _user(spec["member"])
                 Membership.objects.get_or_create(user=member, client=client,
