@@ -386,6 +386,8 @@ AGENT_MAX_TURN_CHARS = env.get_int("AGENT_MAX_TURN_CHARS", 4000)
 # Widget rate limits: per client, the plan's requests per minute times this; per visitor, messages a minute.
 WIDGET_RATE_MULTIPLIER = env.get_int("WIDGET_RATE_MULTIPLIER", 10)
 WIDGET_VISITOR_MESSAGES_PER_MINUTE = env.get_int("WIDGET_VISITOR_MESSAGES_PER_MINUTE", 20)
+# GET /widget/v1/updates, per conversation: the widget polls every 3 s while a person answers, 15 s otherwise
+WIDGET_POLLS_PER_MINUTE = env.get_int("WIDGET_POLLS_PER_MINUTE", 40)
 
 # Voice: speech-to-text and text-to-speech providers (offline twins by default; docs/operations.md).
 VOICE_STT = env.get("VOICE_STT", "builtin")  # builtin | deepgram | openai

@@ -32,7 +32,12 @@ from apps.agents.models import LANGUAGE_CODES
 from apps.agents.tools import ToolContext, tool_effects, tools_for
 from apps.billing.usage import usage_record, usage_require
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import conversation_set_outcome, message_add
+from apps.conversations.services import (
+    conversation_human_answering,
+    conversation_set_outcome,
+    message_add,
+    visitor_message_add,
+)
 from apps.core.channels_tenancy import client_db
 from apps.core.errors import InvalidInput, PayloadTooLarge, ProviderError, VocaliaError
 from apps.integrations.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest
@@ -78,6 +83,12 @@ class Ended:
 
 
 @dataclass(frozen=True)
+class HumanAnswering:
+    """A person of the team has taken the conversation over: the agent stays silent (the visitor's message is
+    stored and shown in the inbox; the person's reply reaches the visitor on the conversation's channel)."""
+
+
+@dataclass(frozen=True)
 class TurnDone:
     message_id: int
     text: str
@@ -86,7 +97,7 @@ class TurnDone:
     fallback: bool = False
 
 
-EngineEvent = Delta | ToolCalled | ToolReturned | HandOver | Ended | TurnDone
+EngineEvent = Delta | ToolCalled | ToolReturned | HandOver | Ended | HumanAnswering | TurnDone
 
 
 @dataclass
@@ -129,7 +140,7 @@ def _history(conversation: Conversation) -> list[dict[str, Any]]:
     for row in rows:
         if row.role == Message.Role.USER:
             messages.append({"role": "user", "content": row.text})
-        elif row.role == Message.Role.ASSISTANT:
+        elif row.role in (Message.Role.ASSISTANT, Message.Role.MEMBER):  # what the team said, after a hand-back
             messages.append({"role": "assistant", "content": row.text})
         elif row.role == Message.Role.TOOL:
             call = {"id": row.tool_call_id or f"call_{row.pk}", "name": row.tool_name, "arguments": row.tool_args or {}}
@@ -154,7 +165,7 @@ def _begin(client: Any, conversation: Conversation, text: str) -> _Turn:
         raise InvalidInput(_("This conversation has ended."))
     if conversation.language not in LANGUAGE_CODES:
         raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
-    message_add(conversation=conversation, role=Message.Role.USER, text=text)
+    visitor_message_add(conversation=conversation, text=text)
     agent = conversation.agent
     messages = [{"role": "system", "content": _system_prompt(agent, conversation, client)}, *_history(conversation)]
     return _Turn(conversation=conversation, agent=agent, messages=messages, tools=tools_for(agent=agent, client=client))
@@ -273,6 +284,8 @@ def _open(client: Any, conversation: Conversation, text: str, started: float) ->
     The visitor's message is committed whatever happens: a language model's turn goes on after this commit,
     and a built-in turn that fails is rolled back to a savepoint taken after the message."""
     failure: Exception | None = None
+    if conversation_human_answering(conversation):
+        return _silent(conversation, text, started)
     if conversation.channel == Conversation.Channel.WIDGET_TEXT:
         usage_require(client=client, kind="chat_turn")  # the cap, before anything is stored or generated
     with transaction.atomic():
@@ -288,6 +301,18 @@ def _open(client: Any, conversation: Conversation, text: str, started: float) ->
         except Exception as error:  # noqa: BLE001 - re-raised below, once the visitor's message is committed
             failure = error
     raise failure
+
+
+def _silent(conversation: Conversation, text: str, started: float) -> tuple[_Turn, Any, list[EngineEvent]]:
+    """A person answers this conversation: store the visitor's message, and the agent says nothing."""
+    if conversation.ended is not None:
+        raise InvalidInput(_("This conversation has ended."))
+    with transaction.atomic():
+        message = visitor_message_add(conversation=conversation, text=text)
+    latency = round((time.perf_counter() - started) * 1000)
+    turn = _Turn(conversation=conversation, agent=conversation.agent, messages=[], tools=[])
+    return turn, None, [HumanAnswering(), TurnDone(message_id=message.pk, text="", latency_ms=latency,
+                                                   provider="human")]
 
 
 @dataclass

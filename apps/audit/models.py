@@ -23,6 +23,12 @@ ACTION_LABELS = {
     "integration.connected": _("Integration connected"),
     "integration.disconnected": _("Integration removed"),
     "integration.test_sent": _("Test e-mail sent"),
+    "conversation.assigned": _("Conversation assigned"),
+    "conversation.status_changed": _("Conversation status changed"),
+    "conversation.taken_over": _("Conversation taken over"),
+    "conversation.handed_back": _("Conversation handed back to the agent"),
+    "conversation.replied": _("Reply sent from the inbox"),
+    "conversation.note_added": _("Private note added"),
 }
 
 

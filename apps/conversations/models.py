@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,14 @@ class Conversation(models.Model):
         HANDOVER = "handover", _("Handed over")
         ENDED = "ended", _("Ended")
 
+    class Status(models.TextChoices):
+        """The inbox's status (Chatwoot's): pending while the agent handles it alone, open when a person is
+        needed or answering, resolved when done. A visitor's new message reopens a resolved conversation."""
+
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        RESOLVED = "resolved", _("Resolved")
+
     agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="conversations",
                               verbose_name=_("agent"))
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
@@ -41,11 +50,21 @@ class Conversation(models.Model):
     started = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
     last_activity = models.DateTimeField(_("last activity"), default=timezone.now)
     ended = models.DateTimeField(_("ended"), null=True, blank=True)
+    # The inbox. Users live in the public schema: no database constraint across schemas, and deleting a user
+    # leaves the id (DO_NOTHING) rather than reaching into every client's schema.
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                                 null=True, blank=True, related_name="+", verbose_name=_("assigned to"))
+    taken_over_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                                      null=True, blank=True, related_name="+", verbose_name=_("answered by"))
+    taken_over_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started", "-id"]
         verbose_name = _("conversation")
         verbose_name_plural = _("conversations")
+        indexes = [models.Index(fields=["-last_activity", "-id"], name="conversation_inbox_order")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.channel} {self.language}"
@@ -57,6 +76,8 @@ class Message(models.Model):
         ASSISTANT = "assistant", _("Agent")
         TOOL = "tool", _("Tool")
         EVENT = "event", _("Event")
+        MEMBER = "member", _("Team member")  # a person of the client's team, answering from the inbox
+        NOTICE = "notice", _("Notice")  # told to the visitor: a person joined or left
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=16, choices=Role.choices)
@@ -68,7 +89,36 @@ class Message(models.Model):
     provider = models.CharField(max_length=32, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     complete = models.BooleanField(default=True)  # False while a reply is being streamed
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                               null=True, blank=True, related_name="+")  # the member, for role "member"
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["conversation_id", "id"]
+        indexes = [models.Index(fields=["conversation", "role", "id"], name="message_conversation_role")]
+
+
+class Note(models.Model):
+    """A private note of the team on a conversation: never shown to the visitor, never given to the agent."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                               null=True, related_name="+")
+    text = models.TextField(_("note"))
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["conversation_id", "id"]
+
+
+class ConversationRead(models.Model):
+    """How far a member has read a conversation: the last message id they saw (the unread counts)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                             related_name="+")
+    last_message_id = models.BigIntegerField(default=0)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "user"], name="conversation_read_once")]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 # (url name, label, icon)
 NAVIGATION = [
     ("home", _("Home"), "home"),
+    ("inbox", _("Inbox"), "inbox"),
     ("agents", _("Agents"), "bot"),
     ("knowledge", _("Knowledge base"), "book"),
     ("conversations", _("Conversations"), "chat"),
@@ -29,13 +30,23 @@ NAVIGATION = [
 ]
 
 
-def _navigation(path: str) -> list[dict[str, Any]]:
+def _navigation(path: str, unread: int | None) -> list[dict[str, Any]]:
     items = []
     for url_name, label, icon in NAVIGATION:
         url = reverse(url_name)
         active = path == url or (url != "/" and path.startswith(url))
-        items.append({"url": url, "label": label, "icon": icon, "active": active})
+        items.append({"url": url, "label": label, "icon": icon, "active": active,
+                      "badge": unread if url_name == "inbox" else None})
     return items
+
+
+def _unread(request: HttpRequest, membership: Any) -> int | None:
+    """The member's inbox badge (one query); None for agency staff, who are nobody's assignee."""
+    if membership is None:
+        return None
+    from apps.conversations.selectors import inbox_unread_count
+
+    return inbox_unread_count(user_id=membership.user_id)
 
 
 def _billing_banner(client: Any, request: HttpRequest) -> dict[str, Any] | None:
@@ -59,7 +70,7 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
         "membership": membership,
         "staff_access": getattr(request, "staff_access", False),
         "can_manage": bool(getattr(request, "staff_access", False) or (membership and membership.can_manage)),
-        "navigation": _navigation(request.path) if client else [],
+        "navigation": _navigation(request.path, _unread(request, membership)) if client else [],
         "billing_banner": _billing_banner(client, request),
         "vocalia_languages": settings.LANGUAGES,
     }

@@ -24,6 +24,8 @@ def event_payload(event: Any) -> tuple[str, dict[str, Any]] | None:
         return "handover", {"phone": event.phone, "email": event.email}
     if isinstance(event, engine.Ended):
         return "end", {}
+    if isinstance(event, engine.HumanAnswering):
+        return "human", {"active": True}
     if isinstance(event, engine.TurnDone):
         return "done", {"message": event.message_id, "text": event.text, "latency_ms": event.latency_ms}
     return None

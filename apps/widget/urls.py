@@ -7,6 +7,7 @@ urlpatterns = [
     path("conversations", views.conversation_create, name="widget-conversations"),
     path("messages", views.message_create, name="widget-messages"),
     path("history", views.history, name="widget-history"),
+    path("updates", views.updates, name="widget-updates"),
     path("seen", views.seen, name="widget-seen"),
     path("leads", views.lead_capture, name="widget-leads"),
 ]

@@ -30,6 +30,8 @@ from apps.clients.entitlements import client_may
 from apps.clients.models import Client
 from apps.clients.selectors import client_by_publishable_key, publishable_key_owner
 from apps.conversations.models import Conversation, Message
+from apps.conversations.selectors import widget_updates
+from apps.conversations.services import conversation_human_answering
 from apps.core.errors import (
     ClientUnavailable,
     InvalidInput,
@@ -38,7 +40,7 @@ from apps.core.errors import (
     VocaliaError,
     json_error,
 )
-from apps.core.inputs import body_object, text_field
+from apps.core.inputs import body_object, int_field, text_field
 from apps.core.platform_cache import MISSING, cache_get, cache_set
 from apps.core.ratelimit import rate_limit_hit
 from apps.crm.services import lead_qualify
@@ -113,7 +115,11 @@ def _authorise(request: HttpRequest, *, limit_scope: str) -> WidgetCall:
         raise ClientUnavailable()
     settings_row = origin_check(client, origin)
     try:
-        client_rate_hit(client)
+        if limit_scope == "poll":  # the widget asking for the team's replies: per conversation, not the client's rate
+            token = request.headers.get("X-Vocalia-Token", "")[:40]
+            rate_limit_hit(scope="widget-poll", identity=f"{client.pk}:{token}", limit=settings.WIDGET_POLLS_PER_MINUTE)
+        else:
+            client_rate_hit(client)
         if limit_scope == "visitor":
             visitor = request.headers.get("X-Vocalia-Token", "")[:40] or request.META.get("REMOTE_ADDR", "")
             rate_limit_hit(scope="widget-visitor", identity=f"{client.pk}:{visitor}",
@@ -200,10 +206,34 @@ def _conversation(request: HttpRequest, call: WidgetCall) -> Conversation:
 def history(request: HttpRequest, call: WidgetCall) -> JsonResponse:
     with tenant_context(call.client):
         conversation = _conversation(request, call)
-        rows = conversation.messages.filter(role__in=[Message.Role.USER, Message.Role.ASSISTANT]).order_by("id")
-        messages = [{"role": row.role, "text": row.text, "at": row.created.isoformat()} for row in rows[:200]]
+        rows = conversation.messages.filter(role__in=VISITOR_ROLES).select_related("author").order_by("id")
+        messages = [_shown(row) for row in rows[:200]]
+        human = conversation_human_answering(conversation)
     return JsonResponse({"conversation": conversation.pk, "language": conversation.language,
-                         "ended": conversation.ended is not None, "messages": messages})
+                         "ended": conversation.ended is not None, "human": human, "messages": messages})
+
+
+VISITOR_ROLES = [Message.Role.USER, Message.Role.ASSISTANT, Message.Role.MEMBER, Message.Role.NOTICE]
+
+
+def _shown(row: Message) -> dict[str, Any]:
+    """A message as the visitor sees it: a team member by first name only, never their e-mail address."""
+    shown = {"id": row.pk, "role": row.role, "text": row.text, "at": row.created.isoformat()}
+    if row.role == Message.Role.MEMBER:
+        shown["name"] = (row.author.first_name if row.author_id and row.author else "") or ""
+    return shown
+
+
+@widget_endpoint("GET", limit_scope="poll")
+def updates(request: HttpRequest, call: WidgetCall) -> JsonResponse:
+    """The team's replies and notices after message `after` (the widget polls while a person answers)."""
+    after = int_field(request.GET, "after") or 0
+    with tenant_context(call.client):
+        conversation = _conversation(request, call)
+        rows = widget_updates(conversation=conversation, after=after)
+        human = conversation_human_answering(conversation)
+    return JsonResponse({"human": human, "ended": conversation.ended is not None,
+                         "messages": [_shown(row) for row in rows]})
 
 
 @widget_endpoint("POST")

@@ -19,7 +19,8 @@
   };
 
   var state = { config: null, open: false, language: null, token: null, conversation: null, busy: false,
-                identity: {}, context: {}, host: null, root: null, els: {} };
+                identity: {}, context: {}, host: null, root: null, els: {}, lastId: 0, human: false, poller: null };
+  var POLL_HUMAN_MS = 3000, POLL_IDLE_MS = 15000;
   var listenersBound = false;
 
   function emit(name, detail) {
@@ -93,7 +94,8 @@
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f7f7fb}" +
     ".m{max-inline-size:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word}" +
     ".m.u{align-self:flex-end;background:var(--vocalia-primary);color:#fff}.m.a{align-self:flex-start;background:#fff;border:1px solid #e5e7eb}" +
-    ".m.s{align-self:center;background:transparent;color:#6b7280;font-size:13px}" +
+    ".m.s{align-self:center;background:transparent;color:#6b7280;font-size:13px;text-align:center}" +
+    ".m.h{align-self:flex-start;background:#fdf2f8;border:1px solid #fbcfe8}.m.h b{display:block;font-size:12px;opacity:.75}" +
     ".card{align-self:stretch;border:1px solid #c7d2fe;background:#eef2ff;border-radius:12px;padding:10px 12px}" +
     ".card b{display:block}" +
     ".status{padding:0 12px;font-size:13px;color:#6b7280;background:#f7f7fb;min-block-size:0}.status:not(:empty){padding-block:4px}" +
@@ -216,13 +218,45 @@
     catch (e) { return iso; }
   }
 
+  function humanBubble(m) {
+    var node = bubble("h", "");
+    if (m.name) node.appendChild(el("b", { dir: "auto" }, m.name));
+    node.appendChild(document.createTextNode(m.text));
+    return node;
+  }
+
+  function show(m) {  // a stored message, as the visitor sees it
+    if (m.id > state.lastId) state.lastId = m.id;
+    if (m.role === "member") { humanBubble(m); emit("message", { role: "member", text: m.text }); }
+    else if (m.role === "notice") bubble("s", m.text);
+    else bubble(m.role === "user" ? "u" : "a", m.text);
+  }
+
+  // While a person of the team answers, their replies arrive by polling (every 3 s; every 15 s otherwise).
+  function schedulePoll(ms) {
+    clearTimeout(state.poller);
+    if (!state.token) return;
+    state.poller = setTimeout(poll, ms != null ? ms : (state.human ? POLL_HUMAN_MS : POLL_IDLE_MS));
+  }
+  function poll() {
+    if (!state.token) return;
+    if (document.hidden) return schedulePoll();
+    request("GET", "updates?after=" + state.lastId).then(function (r) { return r.json(); }).then(function (data) {
+      data.messages.forEach(show);
+      state.human = !!data.human;
+      if (data.ended) { state.token = null; save(); }
+    }).catch(function () { /* try again later */ }).then(function () { schedulePoll(); });
+  }
+
   function startConversation() {
     return request("POST", "conversations", { language: state.language, visitor: state.identity.id || "",
                                               page: location.href, context: state.context })
       .then(function (r) { return r.json(); })
       .then(function (data) {
         state.token = data.token; state.conversation = data.conversation; state.language = data.language;
+        state.lastId = 0; state.human = false;
         save();
+        schedulePoll();
         var greeting = state.config.greeting[state.language];
         if (greeting) bubble("a", greeting);
       });
@@ -231,8 +265,10 @@
   function restore() {
     return request("GET", "history").then(function (r) { return r.json(); }).then(function (data) {
       state.els.log.textContent = "";
-      data.messages.forEach(function (m) { bubble(m.role === "user" ? "u" : "a", m.text); });
-      if (data.ended) { state.token = null; save(); }
+      state.lastId = 0;
+      data.messages.forEach(show);
+      state.human = !!data.human;
+      if (data.ended) { state.token = null; save(); } else schedulePoll();
     }).catch(function () { state.token = null; save(); });
   }
 
@@ -243,10 +279,12 @@
       emit("booking", data);
     } else if (type === "lead") { card(t("lead"), []); emit("lead", data); }
     else if (type === "handover") bubble("s", t("human"));
+    else if (type === "human") { state.human = true; schedulePoll(500); }
     else if (type === "end") { state.token = null; save(); }
     else if (type === "done") {
       if (!target.text && data.text) { target.node.textContent = data.text; }
       target.node.classList.remove("typing");
+      if (!target.text && !data.text) { target.node.remove(); return; }  // a person answers: the agent is silent
       emit("message", { role: "assistant", text: data.text || target.text });
     } else if (type === "error") throw Object.assign(new Error(data.message), { code: data.code });
     state.els.log.scrollTop = state.els.log.scrollHeight;
@@ -358,7 +396,7 @@
       if (typeof event.data !== "string") return play(v, new Int16Array(event.data));
       var m = JSON.parse(event.data);
       if (m.type === "ready") {
-        state.token = m.token; state.conversation = m.conversation; save();
+        state.token = m.token; state.conversation = m.conversation; save(); schedulePoll();
         if (m.recognition) capture(v); else browserEars(v);
         voiceState("listening");
       } else if (m.type === "transcript") {
@@ -468,7 +506,7 @@
     toggle: function () { state.open ? api.close() : api.open(); },
     setLanguage: function (code) {
       if (!state.config || state.config.languages.indexOf(code) < 0) return fail("language not offered: " + code, "invalid_language");
-      if (code !== state.language) { state.language = code; state.token = null; save(); state.els.log.textContent = ""; }
+      if (code !== state.language) { state.language = code; state.token = null; save(); state.els.log.textContent = ""; clearTimeout(state.poller); }
       applyTheme();
     },
     identify: function (person) { state.identity = Object.assign({}, state.identity, person || {}); },
@@ -476,6 +514,7 @@
     send: function (text) { return submit(text); },
     shutdown: function () {
       voiceStop();
+      clearTimeout(state.poller);
       state.token = null; save();
       if (state.host && state.host.parentNode) state.host.parentNode.removeChild(state.host);
       state.els = {}; state.open = false;
