@@ -23,7 +23,7 @@ from apps.core.errors import InvalidInput
 from apps.crm import services as crm
 from apps.integrations.llm.base import ToolSpec
 from apps.knowledge.selectors import MIN_CONFIDENCE, knowledge_search
-from apps.messaging.services import message_send
+from apps.messaging.services import booking_confirmation_send, message_send
 
 
 @dataclass
@@ -120,7 +120,26 @@ def book_appointment(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
         customer_phone=str(args.get("phone") or ""), customer_email=str(args.get("email") or ""),
         notes=str(args.get("notes") or ""), conversation=ctx.conversation)
     return {"reference": appointment.reference, "start": _iso(appointment.start), "end": _iso(appointment.end),
-            "name": appointment.customer_name, "timezone": str(bookings.client_zone())}
+            "name": appointment.customer_name, "timezone": str(bookings.client_zone()),
+            "confirmation": _confirm(ctx, appointment)}
+
+
+def _confirm(ctx: ToolContext, appointment: Any) -> str:
+    """The SMS confirmation the agent promises: queued when the agent may send messages, the plan has SMS and the
+    customer gave a phone number. Its channel ("sms"), or "" when none leaves. The engine never asked for a
+    separate send_message call after a booking, so the promised confirmation never left: the booking sends it."""
+    from apps.clients.entitlements import client_may
+
+    if not appointment.customer_phone or "send_message" not in (ctx.agent.tools or []) \
+            or not client_may(ctx.client, CHANNEL_FEATURES["sms"]):
+        return ""
+    try:
+        booking_confirmation_send(appointment=appointment, language=ctx.language, zone=bookings.client_zone(),
+                                  business_name=str((ctx.agent.business or {}).get("business_name") or ""),
+                                  conversation=ctx.conversation)
+    except InvalidInput:  # a phone that cannot take an SMS: the booking stands, no confirmation is promised
+        return ""
+    return "sms"
 
 
 def cancel_or_reschedule(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
