@@ -21,8 +21,8 @@ Week = dict[str, list[list[str]]]
 
 # Day names after `_fold` (lower case, no Latin accents, Arabic letters unified).
 _DAYS = {
-    "mon": ["lundi", "lundis", "monday", "mondays", "lunes", "الاثنين", "الإثنين", "اثنين", "الاتنين", "التنين", "لتنين",
-            "الثنين", "ثنين"],
+    "mon": ["lundi", "lundis", "monday", "mondays", "lunes", "الاثنين", "الإثنين", "اثنين", "الاتنين", "التنين",
+            "لتنين", "الثنين", "ثنين"],
     "tue": ["mardi", "mardis", "tuesday", "tuesdays", "martes", "الثلاثاء", "الثلاثا", "الثلات", "الثلاث", "التلات",
             "ثلاثاء", "ثلاثا", "الثلاتاء"],
     "wed": ["mercredi", "mercredis", "wednesday", "wednesdays", "miercoles", "الأربعاء", "الاربعاء", "الاربعا",
@@ -410,7 +410,8 @@ class Price:
 _CURRENCIES = {"€": "€", "eur": "€", "euro": "€", "euros": "€", "$": "$", "usd": "$", "dollars": "$", "dollar": "$",
                "£": "£", "gbp": "£", "dh": "MAD", "dhs": "MAD", "mad": "MAD", "dirham": "MAD", "dirhams": "MAD",
                "درهم": "MAD", "دراهم": "MAD", "د.م": "MAD", "درهما": "MAD", "ريال": "MAD"}
-_CURRENCY = r"(?:€|\$|£|(?<![^\W\d_])eur(?:os?)?\b|(?<![^\W\d_])(?:usd|dollars?|gbp|dhs?|mad|dirhams?)\b|درهما|درهم|دراهم|د\.م|ريال)"
+_CURRENCY = (r"(?:€|\$|£|(?<![^\W\d_])eur(?:os?)?\b|(?<![^\W\d_])(?:usd|dollars?|gbp|dhs?|mad|dirhams?)\b"
+             r"|درهما|درهم|دراهم|د\.م|ريال)")
 _AMOUNT = r"(\d{1,6}(?:[.,]\d{1,2})?)"
 _PRICE = re.compile(rf"(?:(?P<pre>{_CURRENCY})\s?{_AMOUNT.replace('(', '(?P<a1>', 1)}"
                     rf"|{_AMOUNT.replace('(', '(?P<a2>', 1)}\s?(?P<post>{_CURRENCY}))", re.IGNORECASE)
