@@ -8,10 +8,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from apps.agents.builtin.nlu import normalise
 from apps.agents.models import LANGUAGE_CODES, Agent
+from apps.agents.reading import hours_read, hours_say, prices_read, prices_say
 from apps.agents.sectors import sector, sectors
 from apps.core.errors import InvalidInput
 
@@ -35,6 +37,10 @@ SECTOR_HOURS = {
     "real_estate": _week(_WEEK[:6], [["09:30", "12:30"], ["14:00", "19:00"]]),
     "ecommerce": _week(_WEEK[:5], [["09:00", "18:00"]]),
     "professional_services": _week(_WEEK[:5], [["09:00", "12:30"], ["14:00", "18:30"]]),
+    "legal_accounting": _week(_WEEK[:5], [["09:00", "12:30"], ["14:00", "18:30"]]),
+    "hotel": _week(_WEEK, [["00:00", "24:00"]]),  # a reception desk, every day
+    "car_repair": _week(_WEEK[:5], [["08:00", "12:30"], ["14:00", "18:30"]]) | {"sat": [["08:30", "12:30"]]},
+    "fitness": _week(_WEEK[:5], [["06:30", "22:00"]]) | {"sat": [["08:00", "20:00"]], "sun": [["09:00", "14:00"]]},
     "general": _week(_WEEK[:5], [["09:00", "18:00"]]),
 }
 
@@ -80,6 +86,9 @@ class Draft:
     buffer_minutes: int
     business_hours: dict[str, list[list[str]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # What was read from what the user typed: "hours" ("typed" or "sector"), "prices" ([label, amount] said).
+    hours_source: str = "sector"
+    prices: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,12 +98,14 @@ _ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    word = normalise(keyword)
+    exact = keyword.endswith("=")  # "رياض=": no suffix ("رياضي" is sporty, not a riad)
+    word = normalise(keyword.rstrip("="))
     if _ARABIC.search(word):
         # Arabic and Darija glue clitics to words: و (and), ف (in), ب (with), ل (for), ك (like), ال (the).
         bare = word[2:] if word.startswith("ال") and len(word) > 4 else word
         # …and suffixes (ة, ات, ين, ي…): up to two more letters after the keyword
-        return re.compile(rf"(^|\W)(?:[وفبلك])?(?:ال)?{re.escape(bare)}\w{{0,2}}($|\W)")
+        suffix = "" if exact else r"\w{0,2}"
+        return re.compile(rf"(^|\W)(?:[وفبلك])?(?:ال)?{re.escape(bare)}{suffix}($|\W)")
     return re.compile(rf"(^|\W){re.escape(word)}($|\W)")
 
 
@@ -119,8 +130,8 @@ def detect_sector(info: BusinessInfo) -> Detection:
             if pattern.search(text):
                 weight = (1.0 if language == info.language else 0.6) * (1.5 if " " in keyword.strip() else 1.0)
                 scores[code] = scores.get(code, 0.0) + weight
-                if keyword not in matched.setdefault(code, []):
-                    matched[code].append(keyword)
+                if keyword.rstrip("=") not in matched.setdefault(code, []):
+                    matched[code].append(keyword.rstrip("="))
     ranked = sorted(scores.items(), key=lambda item: -item[1])
     specific = [(code, score) for code, score in ranked if code != "general"]
     if not specific:
@@ -138,21 +149,52 @@ def _fill(text: str, values: dict[str, str]) -> str:
         return text
 
 
-def configure(info: BusinessInfo) -> Draft:
+def _price_faq(template: dict[str, Any], code: str, prices: str) -> dict[str, str]:
+    """The sector's own price question, answered with the prices typed; a generic question if it has none."""
+    for item in template["languages"][code]["faq"]:
+        if item.get("kind") == "prices":
+            question = item["q"]
+            break
+    else:
+        with translation.override(code):
+            question = _("What are your prices?")
+    with translation.override(code):
+        return {"q": question, "a": _("Our prices: %(prices)s.") % {"prices": prices}, "kind": "prices"}
+
+
+def configure(info: BusinessInfo, *, sector_code: str = "") -> Draft:
+    """The draft agent for `info`: its sector detected from the description (or `sector_code`, chosen by the
+    user on the review step), the sector's template filled in every language, the hours and prices typed in the
+    description read (they win over the sector's usual ones), tools and voice with their reasons."""
     if not info.name.strip():
         raise InvalidInput(_("The business name is required."))
     if info.language not in LANGUAGE_CODES:
         raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
+    if sector_code and sector_code not in sectors():
+        raise InvalidInput(_("Unknown sector."))
     detection = detect_sector(info)
+    if sector_code and sector_code != detection.sector:
+        detection = Detection(sector_code, 1.0, [], detection.scores)  # the user's choice: no evidence needed
     template = sector(detection.sector)
+    usual = SECTOR_HOURS.get(detection.sector, SECTOR_HOURS["general"])
+    open_days = [day for day, intervals in usual.items() if intervals]
+    week = hours_read(info.hours, open_days=open_days) or hours_read(info.description, open_days=open_days) \
+        or hours_read(info.services, open_days=open_days)
+    prices = prices_read("\n".join([info.services, info.description]))
     values = info.placeholders()
     languages = [info.language] + [code for code in LANGUAGE_CODES if code != info.language]
     texts, faq, policy = {}, {}, {}
     for code in languages:
         block = template["languages"][code]
-        texts[code] = {key: _fill(block[key], values) for key in ("instructions", "greeting", "closing")}
-        faq[code] = [{"q": _fill(item["q"], values), "a": _fill(item["a"], values)} for item in block["faq"]]
-        policy[code] = _fill(block["booking_policy"], values)
+        local = dict(values)
+        if week and not (code == info.language and info.hours.strip()):  # the hours read, said in this language
+            local["hours"] = hours_say(week, code)
+        texts[code] = {key: _fill(block[key], local) for key in ("instructions", "greeting", "closing")}
+        faq[code] = [{"q": _fill(item["q"], local), "a": _fill(item["a"], local)} for item in block["faq"]
+                     if not (prices and item.get("kind") == "prices")]
+        if prices:
+            faq[code].insert(0, _price_faq(template, code, prices_say(prices, code)))
+        policy[code] = _fill(block["booking_policy"], local)
     tools = [{"name": name, "reason": template["tool_reasons"].get(name, {}).get(info.language, "")}
              for name in template["recommended_tools"]]
     voice = template["voice"]
@@ -162,14 +204,15 @@ def configure(info: BusinessInfo) -> Draft:
     if detection.confidence < 0.4:
         warnings.append(_("The sector is uncertain: check it before saving."))
     for key, label in (("hours", _("opening hours")), ("address", _("address")), ("phone", _("phone"))):
-        if not values[key]:
+        if not values[key] and not (key == "hours" and week):
             warnings.append(_("No %(field)s given: the agent will say it does not know.") % {"field": label})
     return Draft(business=info, detection=detection, name=info.name, languages=languages,
                  default_language=info.language, texts=texts, faq=faq, booking_policy=policy, tools=tools,
                  voices=voices, voice_reason=voice["reason"].get(info.language, ""),
                  appointment_minutes=int(template.get("appointment_minutes", 30)),
                  buffer_minutes=int(template.get("buffer_minutes", 10)),
-                 business_hours=SECTOR_HOURS.get(detection.sector, SECTOR_HOURS["general"]), warnings=warnings)
+                 business_hours=week or usual, warnings=warnings, hours_source="typed" if week else "sector",
+                 prices=[price.say() for price in prices])
 
 
 def agent_create_from_draft(*, draft: Draft, name: str = "", tools: list[str] | None = None,

@@ -11,8 +11,9 @@ from typing import Any
 from django.utils.translation import get_language
 
 SECTORS_DIR = Path(__file__).resolve().parent / "sectors"
-ORDER = ["dental", "restaurant", "beauty", "home_services", "real_estate", "ecommerce", "professional_services",
-         "general"]
+# A tie goes to the earlier: a riad with a restaurant is a hotel.
+ORDER = ["dental", "hotel", "restaurant", "beauty", "fitness", "car_repair", "home_services", "real_estate",
+         "ecommerce", "legal_accounting", "professional_services", "general"]
 
 
 @lru_cache(maxsize=1)

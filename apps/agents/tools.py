@@ -121,7 +121,19 @@ def book_appointment(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
         notes=str(args.get("notes") or ""), conversation=ctx.conversation,
         notify_channel=str(args.get("notify_by") or ""), language=ctx.language)
     return {"reference": appointment.reference, "start": _iso(appointment.start), "end": _iso(appointment.end),
-            "name": appointment.customer_name, "timezone": str(bookings.client_zone())}
+            "name": appointment.customer_name, "timezone": str(bookings.client_zone()),
+            "confirmation": _confirm(ctx, appointment)}
+
+
+def _confirm(ctx: ToolContext, appointment: Any) -> str:
+    """The confirmation the agent promises is the booking's own notice, planned by `appointment_book`
+    (apps.messaging.notices: on the channel the person chose, else e-mail, else SMS; in their language and the
+    client's time zone, reminders after it). Its channel when one was queued, "" when none leaves."""
+    from apps.messaging.models import Notice
+
+    notice = (Notice.objects.filter(appointment=appointment, kind__in=(Notice.Kind.CONFIRMED, Notice.Kind.CHANGED))
+              .exclude(status=Notice.Status.SKIPPED).first())
+    return notice.channel if notice is not None else ""
 
 
 def cancel_or_reschedule(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from apps.integrations.models import Delivery
 from apps.messaging.sending import person_message_send
 
 
-def message_send(*, channel: str, to: str, body: str, subject: str = "", conversation: Any = None) -> Delivery:
+def message_send(*, channel: str, to: str, body: str, subject: str = "", conversation: Any = None,
+                 purpose: str = "agent") -> Delivery:
     """Queue the message and return at once (status `queued`); nothing is sent inline. MessageRefused (an
     InvalidInput) for an opted-out or bounced address, or WhatsApp outside the window. Billed as one `channel`
     unit (sms, whatsapp, email: the plan's messages, then the wallet, then overage); refused at the cap."""
@@ -24,7 +25,7 @@ def message_send(*, channel: str, to: str, body: str, subject: str = "", convers
     billed = channel in KIND_METRIC
     if billed:
         usage_require(kind=channel)
-    delivery = person_message_send(channel=channel, to=to, body=body, subject=subject, purpose="agent",
+    delivery = person_message_send(channel=channel, to=to, body=body, subject=subject, purpose=purpose,
                                    conversation=conversation, language=getattr(conversation, "language", "") or "")
     if billed:
         usage_record(kind=channel, quantity=1, key=f"delivery:{delivery.pk}")

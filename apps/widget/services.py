@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
@@ -17,7 +17,8 @@ from apps.billing.usage import usage_require
 from apps.clients.entitlements import quota_require
 from apps.clients.models import Client
 from apps.clients.selectors import client_by_host
-from apps.conversations.services import conversation_start
+from apps.conversations.models import Conversation, Message
+from apps.conversations.services import conversation_start, message_add
 from apps.core.errors import InvalidInput, OriginNotAllowed, QuotaExceeded
 from apps.core.inputs import object_field, text_field
 from apps.core.platform_cache import MISSING, cache_delete_many, cache_get, cache_set
@@ -185,6 +186,21 @@ def _is_own_dashboard(origin: str, client: Client) -> bool:
     return client_by_host(host) == client
 
 
+def widget_greeting(settings_row: WidgetSettings, agent: Any, language: str) -> str:
+    """The install page's greeting, else the agent's own in that language, else a plain one in that language —
+    never another language's (an Arabic visitor was greeted in French when the agent had no Arabic text)."""
+    if settings_row.greeting.get(language):
+        return str(settings_row.greeting[language])
+    own = (agent.texts.get(language) or {}).get("greeting")
+    if own:
+        try:
+            return str(own).format_map({key: value or "" for key, value in agent.placeholders().items()})
+        except (KeyError, ValueError, IndexError):
+            return str(own)
+    with translation.override(language):
+        return _("Hello! How can I help you?")
+
+
 def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: str, body: dict[str, Any],
                       channel: str) -> dict[str, Any]:
     """Start a widget conversation (text or voice) within the quota; its id, signed token and language."""
@@ -202,6 +218,9 @@ def conversation_open(*, client: Client, settings_row: WidgetSettings, origin: s
         metadata = {"origin": origin, "page": page, "greeted": True, "context": context}
         conversation = conversation_start(agent=agent, channel=channel, language=language,
                                           visitor_id=visitor, metadata=metadata)
+        if channel == Conversation.Channel.WIDGET_TEXT:  # the greeting the widget shows first, kept for a reload
+            message_add(conversation=conversation, role=Message.Role.ASSISTANT, provider="greeting",
+                        text=widget_greeting(settings_row, agent, language))
     token = token_issue(client_id=client.pk, conversation_id=conversation.pk, visitor=visitor)
     return {"conversation": conversation.pk, "token": token, "language": language,
             "expires_in": int(TOKEN_TTL.total_seconds())}

@@ -19,13 +19,12 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_tenants.utils import tenant_context
 
 from apps.agents import engine
-from apps.agents.models import LANGUAGE_CODES, Agent
+from apps.agents.models import LANGUAGE_CODES
 from apps.clients.entitlements import client_may
 from apps.clients.models import Client
 from apps.clients.selectors import client_by_publishable_key, publishable_key_owner
@@ -48,7 +47,14 @@ from apps.voice.providers import recognised_languages
 from apps.widget.events import event_payload
 from apps.widget.models import WidgetRejection, WidgetSettings
 from apps.widget.selectors import conversation_from_token, widget_agent, widget_language
-from apps.widget.services import client_rate_hit, conversation_open, origin_check, rejection_record, sighting_record
+from apps.widget.services import (
+    client_rate_hit,
+    conversation_open,
+    origin_check,
+    rejection_record,
+    sighting_record,
+    widget_greeting,
+)
 
 ALLOWED_HEADERS = "Content-Type, X-Vocalia-Key, X-Vocalia-Token, Accept"
 _ECHOABLE = re.compile(r"^[\x21-\x7e]+$")
@@ -160,26 +166,11 @@ def config(request: HttpRequest, call: WidgetCall) -> HttpResponse:
     return response
 
 
-def _greeting(settings_row: WidgetSettings, agent: Agent, language: str) -> str:
-    """The install page's greeting, else the agent's own in that language, else a plain one in that language —
-    never another language's (an Arabic visitor was greeted in French when the agent had no Arabic text)."""
-    if settings_row.greeting.get(language):
-        return str(settings_row.greeting[language])
-    own = (agent.texts.get(language) or {}).get("greeting")
-    if own:
-        try:
-            return str(own).format_map({key: value or "" for key, value in agent.placeholders().items()})
-        except (KeyError, ValueError, IndexError):
-            return str(own)
-    with translation.override(language):
-        return _("Hello! How can I help you?")
-
-
 def _config(call: WidgetCall) -> JsonResponse:
     with tenant_context(call.client):
         agent = widget_agent(call.settings)
         languages = [code for code in (call.settings.languages or LANGUAGE_CODES) if code in agent.languages]
-        greetings = {code: _greeting(call.settings, agent, code) for code in languages}
+        greetings = {code: widget_greeting(call.settings, agent, code) for code in languages}
     return JsonResponse({
         "client": {"name": call.client.name},
         "languages": languages, "default_language": widget_language(call.client, call.settings, "", agent),

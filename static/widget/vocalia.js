@@ -255,11 +255,14 @@
       .then(function (data) {
         state.token = data.token; state.conversation = data.conversation; state.language = data.language;
         state.lastId = 0; state.human = false;
-        save();
+        save();  // the server keeps the greeting as the conversation's first message: a reload shows it again
         schedulePoll();
-        var greeting = state.config.greeting[state.language];
-        if (greeting) bubble("a", greeting);
       });
+  }
+
+  function greet() {  // shown at once, first, before the visitor types: no conversation is started for it
+    var greeting = state.config && state.config.greeting[state.language];
+    if (greeting && !state.token && state.els.log && !state.els.log.firstChild) bubble("a", greeting);
   }
 
   function restore() {
@@ -508,6 +511,7 @@
       if (!state.config || state.config.languages.indexOf(code) < 0) return fail("language not offered: " + code, "invalid_language");
       if (code !== state.language) { state.language = code; state.token = null; save(); state.els.log.textContent = ""; clearTimeout(state.poller); }
       applyTheme();
+      greet();
     },
     identify: function (person) { state.identity = Object.assign({}, state.identity, person || {}); },
     sendContext: function (context) { state.context = Object.assign({}, state.context, context || {}); },
@@ -555,6 +559,7 @@
       var ready = saved && saved.token ? (state.token = saved.token, state.conversation = saved.conversation, restore())
                                         : Promise.resolve();
       return ready.then(function () {
+        greet();
         var calls = pending.splice(0);
         calls.forEach(function (call) { command.apply(null, call); });
         emit("ready", { language: state.language });

@@ -22,7 +22,7 @@ DESCRIPTIONS = [
     ("ar", "سباك وكهربائي لإصلاح الأعطال وصيانة التكييف في المنازل", "home_services"),
     ("ary", "وكالة عقارية فالدار البيضاء: كرا وبيع الشقق والديور", "real_estate"),
     ("fr", "Boutique en ligne de cosmétiques naturels, livraison en 48h", "ecommerce"),
-    ("en", "Accounting firm and tax advice for small companies", "professional_services"),
+    ("en", "Accounting firm and tax advice for small companies", "legal_accounting"),  # no longer professional
 ]
 
 

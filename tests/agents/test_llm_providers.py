@@ -686,3 +686,16 @@ async def test_it_raises_on_an_anthropic_error_event(kind: str, permanent: bool,
     assert error.permanent is permanent
     assert "Overloaded" in str(error)
 
+
+
+def test_anthropic_gets_a_user_turn_first_when_the_widget_greeted():
+    """The widget keeps its greeting as the conversation's first (assistant) message; the Messages API refuses an
+    assistant turn first, so the greeting goes to the system prompt."""
+    from apps.integrations.llm.anthropic import convert_messages
+
+    system, turns = convert_messages([{"role": "system", "content": "Be brief."},
+                                      {"role": "assistant", "content": "Bonjour, bienvenue chez Alpha !"},
+                                      {"role": "user", "content": "Vos horaires ?"},
+                                      {"role": "assistant", "content": "9h-18h."}])
+    assert "Bonjour, bienvenue chez Alpha !" in system and system.startswith("Be brief.")
+    assert [turn["role"] for turn in turns] == ["user", "assistant"]

@@ -96,6 +96,27 @@ def test_it_chats_from_a_foreign_origin(page, site):
     assert page.evaluate("document.getElementById('vocalia-widget').shadowRoot !== null")
 
 
+def test_the_greeting_shows_at_once_first_and_survives_a_reload(page, site):
+    """Seen: the greeting appeared only after the visitor's first message, below it, and was gone after a reload."""
+    page.goto(f"{site['allowed']}/index.html")
+    open_widget(page)
+    page.wait_for_selector(".m.a")  # before anything is typed
+    assert page.locator(".m").count() == 1 and "Alpha" in page.locator(".m.a").first.inner_text()
+    reply = say(page, "Quels sont vos horaires ?")
+    kinds = page.evaluate("""() => [...document.querySelector('#vocalia-widget').shadowRoot
+                                     .querySelectorAll('.m')].map(n => n.className.replace('m ', ''))""")
+    assert kinds == ["a", "u", "a"]
+    page.screenshot(path=str(ARTIFACTS / "widget-greeting-before-reload.png"))
+    page.reload()
+    open_widget(page)
+    page.wait_for_function("() => document.querySelector('#vocalia-widget').shadowRoot"
+                           ".querySelectorAll('.m').length >= 3", timeout=10_000)
+    texts = page.locator(".m").all_inner_texts()
+    assert "Alpha" in texts[0] and texts[1] == "Quels sont vos horaires ?" and texts[2] == reply
+    assert len(texts) == 3  # the same conversation, restored: the greeting once, first
+    page.screenshot(path=str(ARTIFACTS / "widget-greeting-after-reload.png"))
+
+
 def test_it_books_an_appointment_through_the_widget(page, site, session_cast, django_db_blocker):
     page.goto(f"{site['allowed']}/index.html")
     open_widget(page)

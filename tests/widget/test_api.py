@@ -128,7 +128,9 @@ def test_it_chats_in_json(widget):
         assert body["reply"] == translation.gettext("Hello! How can I help you?")
     assert body["events"][-1]["type"] == "done"
     history = call("GET", "history", widget.pk_a, token=conversation["token"]).json()
-    assert [m["role"] for m in history["messages"]] == ["user", "assistant"]
+    # the greeting the widget showed first is the conversation's first message: a reload shows it again, first
+    assert [m["role"] for m in history["messages"]] == ["assistant", "user", "assistant"]
+    assert history["messages"][0]["text"] == "Bonjour, bienvenue chez Alpha !"
 
 
 def test_it_streams_server_sent_events(widget):
@@ -175,7 +177,8 @@ def test_it_refuses_bad_messages(widget, raw, status, code):
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
     with tenant_context(widget.client_a):
-        assert not Message.objects.filter(conversation_id=conversation["conversation"]).exists()
+        kept = Message.objects.filter(conversation_id=conversation["conversation"])
+        assert [(m.role, m.provider) for m in kept] == [("assistant", "greeting")]  # only the greeting it opened with
 
 
 def test_it_refuses_missing_forged_expired_and_foreign_tokens(widget, monkeypatch):

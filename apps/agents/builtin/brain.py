@@ -331,6 +331,11 @@ class BuiltinProvider:
                 return [TextDelta(_("I'm sorry, that time is no longer free (%(reason)s). Which other day suits you?")
                                   % {"reason": error})]
             self._done_flow()
+            if result.get("confirmation") == "sms":
+                return [TextDelta(_("It's booked: %(when)s, under the name %(name)s. Your reference is "
+                                    "%(reference)s. A confirmation SMS is on its way. Anything else I can do for you?")
+                                  % {"when": self._say(result["start"]), "name": result["name"],
+                                     "reference": result["reference"]})]
             return [TextDelta(_("It's booked: %(when)s, under the name %(name)s. Your reference is %(reference)s. "
                                 "Anything else I can do for you?")
                               % {"when": self._say(result["start"]), "name": result["name"],

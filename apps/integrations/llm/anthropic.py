@@ -65,7 +65,9 @@ def convert_messages(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str
                 {"type": "tool_use", "id": call["id"], "name": call["name"], "input": call.get("arguments") or {}}
                 for call in message.get("tool_calls") or []
             ]
-            if blocks:  # the API refuses empty text blocks and empty turns
+            if blocks and not turns and not message.get("tool_calls"):  # the API wants a user turn first: the
+                system.append(f"You opened the conversation with: {content}")  # widget's greeting goes there
+            elif blocks:  # the API refuses empty text blocks and empty turns
                 _append(turns, "assistant", blocks)
         else:
             _append(turns, "user", content)
