@@ -68,6 +68,9 @@ class Message(models.Model):
     provider = models.CharField(max_length=32, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     complete = models.BooleanField(default=True)  # False while a reply is being streamed
+    # An agent's reply: the passages it could quote ("sources") and the one it answered from ("source"),
+    # each {"document", "document_id", "chunk_id"} (+ "text" for the source), for the dashboard.
+    metadata = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
