@@ -1,162 +1,73 @@
-"""Answer quality of the built-in engine, through the widget's HTTP API (issue 10).
+"""Answer quality of the agent, through the widget's HTTP API (issue 10).
 
-    .venv/bin/python bench/answers.py
+    .venv/bin/python bench/answers.py [--split all|dev|heldout] [--provider builtin|openai_compatible] [-v]
 
-Three throw-away clients of different sectors (a dental clinic, a hair salon, a car repair shop),
-each with its own documents written by hand in fr, en, es, ar and ary, and a daphne serving the
-widget API. Each question is labelled with the fact its answer must hold, or with none when the
-documents cannot answer it (the agent must say it does not know). Booking: a request for the next
-day at a free hour, then the name and phone in one message; success when a reference comes back.
+Three throw-away clients of different sectors (bench/data/answers/: a riad, a hair salon, a car repair
+shop), each with its own documents written by hand in fr, en, es, ar and ary (Darija in Arabic script),
+and a daphne serving the widget API; the widget opens the client's one agent, whatever the page's
+language. Each question (48 a language: paraphrases, typos, a greeting first, another language than the
+page, questions the documents cannot answer) is labelled with the fact its reply must hold, or with none
+when the documents cannot answer it (the agent must say it does not know).
+A reply counts as correct when it holds the fact and is written in the question's script (an Arabic
+question answered with French passages is not); as wrong when it is neither correct nor an honest
+"I don't know". Booking: six phrasings a language (days and times in digits and in words, a date in
+words), then the name and phone in one message and, when offered times, the first; a success is a booking
+card at the day and time asked for.
 
-First version: 4 answerable and 2 unanswerable questions per business and language (18 a language)
-and one booking per business and language — fewer than the issue's 40 a language.
+The held-out half (every second question and phrasing of each list) is not looked at when tuning the
+built-in engine: `--split dev` / `--split heldout` measure one half; the readable lines show both.
+With `--provider openai_compatible`, the agents use a language model: BENCH_LLM_API_KEY (or
+OPENAI_API_KEY), BENCH_LLM_MODEL (default gpt-4o-mini) and BENCH_LLM_BASE_URL (default OpenAI's); its
+"I don't know" is recognised by the phrases in DONT_KNOW_CUES.
+
 Last line: {"accuracy": {…}, "wrong": {…}, "honest_miss": {…}, "booking": {…}, "p99_ms": …}
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
 import os
+import re
 import subprocess
+import sys
 import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import _setup  # noqa: F401
 from _clients import bench_client
 from _setup import emit, percentile
 from cryptography.fernet import Fernet
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 from widget import ORIGIN, free_port
 
 from apps.agents.models import WEEKDAYS, Agent
 from apps.agents.tools import TOOLS
+from apps.bookings.models import Appointment
 from apps.clients.models import ApiKey
 from apps.knowledge.services import documents_import
 from apps.widget.services import widget_origins_set
 from scripts.web import listen, start_daphne
 
 LANGUAGES = ["fr", "en", "es", "ar", "ary"]
-
-# business -> language -> (documents [(title, text)], questions [(question, fact or None)])
-BUSINESSES: dict[str, dict[str, tuple[list[tuple[str, str]], list[tuple[str, str | None]]]]] = {
-    "dental": {
-        "fr": ([("Horaires du cabinet", "Le cabinet est ouvert du lundi au vendredi de 8h30 à 17h30."),
-                ("Tarifs", "Un détartrage coûte 400 dirhams et une consultation 250 dirhams."),
-                ("Adresse", "Le cabinet se trouve 14 avenue Hassan II à Rabat."),
-                ("Paiement", "Nous acceptons les espèces et les cartes bancaires, pas les chèques.")],
-               [("Quels sont vos horaires ?", "17h30"), ("Combien coûte un détartrage ?", "400"),
-                ("Quelle est votre adresse ?", "Hassan II"), ("Je peux payer par carte bancaire ?", "cartes bancaires"),
-                ("Vous faites des cartes cadeaux ?", None), ("Vous vendez des lunettes ?", None)]),
-        "en": ([("Clinic hours", "The clinic is open Monday to Friday from 8:30am to 5:30pm."),
-                ("Prices", "A scale and polish costs 400 dirhams and a consultation 250 dirhams."),
-                ("Address", "The clinic is at 14 Hassan II Avenue in Rabat."),
-                ("Payment", "We accept cash and bank cards, not cheques.")],
-               [("What are your opening hours?", "5:30pm"), ("How much does a consultation cost?", "250"),
-                ("What is your address?", "Hassan II"), ("Can I pay by card?", "bank cards"),
-                ("Do you sell gift cards?", None), ("Do you offer teeth whitening kits for pets?", None)]),
-        "es": ([("Horario de la clínica", "La clínica abre de lunes a viernes de 8:30 a 17:30."),
-                ("Precios", "Una limpieza cuesta 400 dírhams y una consulta 250 dírhams."),
-                ("Dirección", "La clínica está en la avenida Hassan II 14, en Rabat."),
-                ("Pago", "Aceptamos efectivo y tarjetas bancarias, no cheques.")],
-               [("¿Cuál es el horario?", "17:30"), ("¿Cuánto cuesta una consulta?", "250"),
-                ("¿Cuál es la dirección?", "Hassan II"), ("¿Puedo pagar con tarjeta?", "tarjetas"),
-                ("¿Venden tarjetas regalo?", None), ("¿Tienen servicio de guardería?", None)]),
-        "ar": ([("أوقات العمل", "العيادة مفتوحة من الاثنين إلى الجمعة من الساعة 8:30 إلى 17:30."),
-                ("الأسعار", "تنظيف الأسنان بـ 400 درهم والاستشارة بـ 250 درهما."),
-                ("العنوان", "توجد العيادة في 14 شارع الحسن الثاني بالرباط."),
-                ("الدفع", "نقبل الدفع نقدا وبالبطاقات البنكية، ولا نقبل الشيكات.")],
-               [("ما هي أوقات العمل؟", "17:30"), ("كم سعر الاستشارة؟", "250"), ("ما هو عنوان العيادة؟", "الحسن الثاني"),
-                ("هل يمكنني الدفع بالبطاقة؟", "البطاقات البنكية"), ("هل تبيعون بطاقات الهدايا؟", None),
-                ("هل لديكم خدمة توصيل الأدوية؟", None)]),
-        "ary": ([("الوقت ديال الخدمة", "العيادة محلولة من الاثنين حتى الجمعة من 8:30 حتى 17:30."),
-                 ("الأثمنة", "التنظيف ديال السنان ب 400 درهم والكونسلطاسيون ب 250 درهم."),
-                 ("العنوان", "العيادة كاينة ف 14 شارع الحسن الثاني فالرباط."),
-                 ("الخلاص", "كنقبلو الكاش والكارط البنكية، ماكنقبلوش الشيك.")],
-                [("امتى كتحلو؟", "17:30"), ("شحال الكونسلطاسيون؟", "250"), ("فين كاينة العيادة؟", "الحسن الثاني"),
-                 ("واش نقدر نخلص بالكارط؟", "الكارط"), ("واش كتبيعو كارطات ديال الكادو؟", None),
-                 ("واش عندكم الباركينغ ديال الطوموبيلات الكبار؟", None)]),
-    },
-    "salon": {
-        "fr": ([("Horaires", "Le salon est ouvert du mardi au samedi de 10h à 20h."),
-                ("Prix", "Une coupe femme coûte 180 dirhams, une coupe homme 90 dirhams."),
-                ("Adresse", "Le salon est au 3 rue Ibn Battouta à Casablanca."),
-                ("Produits", "Nous utilisons des produits sans sulfate.")],
-               [("Vous êtes ouverts à quelle heure ?", "10h"), ("Combien coûte une coupe homme ?", "90"),
-                ("Où se trouve le salon ?", "Ibn Battouta"), ("Quels produits utilisez-vous ?", "sans sulfate"),
-                ("Vous faites des tatouages ?", None), ("Vous avez une piscine ?", None)]),
-        "en": ([("Opening hours", "The salon is open Tuesday to Saturday from 10am to 8pm."),
-                ("Prices", "A women's haircut costs 180 dirhams, a men's haircut 90 dirhams."),
-                ("Address", "The salon is at 3 Ibn Battouta Street in Casablanca."),
-                ("Products", "We use sulfate-free products.")],
-               [("When are you open?", "10am"), ("How much is a men's haircut?", "90"),
-                ("Where is the salon?", "Ibn Battouta"), ("What products do you use?", "sulfate-free"),
-                ("Do you do tattoos?", None), ("Do you have a swimming pool?", None)]),
-        "es": ([("Horario", "El salón abre de martes a sábado de 10 a 20 h."),
-                ("Precios", "Un corte de mujer cuesta 180 dírhams, un corte de hombre 90 dírhams."),
-                ("Dirección", "El salón está en la calle Ibn Battouta 3, en Casablanca."),
-                ("Productos", "Usamos productos sin sulfatos.")],
-               [("¿Qué horario tienen?", "10 a 20"), ("¿Cuánto cuesta un corte de hombre?", "90"),
-                ("¿Dónde está el salón?", "Ibn Battouta"), ("¿Qué productos usan?", "sin sulfatos"),
-                ("¿Hacen tatuajes?", None), ("¿Tienen piscina?", None)]),
-        "ar": ([("أوقات العمل", "الصالون مفتوح من الثلاثاء إلى السبت من الساعة 10 إلى الساعة 20."),
-                ("الأسعار", "قصة الشعر للنساء بـ 180 درهما وللرجال بـ 90 درهما."),
-                ("العنوان", "يقع الصالون في 3 شارع ابن بطوطة بالدار البيضاء."),
-                ("المنتجات", "نستعمل منتجات خالية من السلفات.")],
-               [("ما هي أوقات العمل؟", "20"), ("كم سعر قصة الشعر للرجال؟", "90"), ("أين يقع الصالون؟", "ابن بطوطة"),
-                ("ما هي المنتجات التي تستعملونها؟", "السلفات"), ("هل تقومون بالوشم؟", None),
-                ("هل لديكم مسبح؟", None)]),
-        "ary": ([("الوقت ديال الخدمة", "الصالون محلول من التلات حتى السبت من 10 حتى 20."),
-                 ("الأثمنة", "الحسانة ديال العيالات ب 180 درهم وديال الرجال ب 90 درهم."),
-                 ("العنوان", "الصالون كاين ف 3 زنقة ابن بطوطة فكازا."),
-                 ("البرودوي", "كنخدمو ببرودوي بلا سولفات.")],
-                [("امتى كتحلو؟", "10"), ("شحال الحسانة ديال الرجال؟", "90"), ("فين كاين الصالون؟", "ابن بطوطة"),
-                 ("شنو البرودوي لي كتخدمو بيه؟", "سولفات"), ("واش كديرو الوشم؟", None),
-                 ("واش عندكم البيسين؟", None)]),
-    },
-    "garage": {
-        "fr": ([("Horaires", "Le garage est ouvert du lundi au samedi de 8h à 19h."),
-                ("Vidange", "Une vidange complète coûte 350 dirhams, pièces comprises."),
-                ("Adresse", "Le garage est situé 45 boulevard Zerktouni à Marrakech."),
-                ("Garantie", "Nos réparations sont garanties six mois.")],
-               [("Quels sont vos horaires ?", "19h"), ("Combien coûte une vidange ?", "350"),
-                ("Où est le garage ?", "Zerktouni"), ("Vos réparations sont garanties ?", "six mois"),
-                ("Vous vendez des vélos ?", None), ("Vous louez des camping-cars ?", None)]),
-        "en": ([("Opening hours", "The garage is open Monday to Saturday from 8am to 7pm."),
-                ("Oil change", "A full oil change costs 350 dirhams, parts included."),
-                ("Address", "The garage is at 45 Zerktouni Boulevard in Marrakech."),
-                ("Warranty", "Our repairs come with a six-month warranty.")],
-               [("What are your opening hours?", "7pm"), ("How much is an oil change?", "350"),
-                ("Where is the garage?", "Zerktouni"), ("Do your repairs have a warranty?", "six-month"),
-                ("Do you sell bicycles?", None), ("Do you rent camper vans?", None)]),
-        "es": ([("Horario", "El taller abre de lunes a sábado de 8 a 19 h."),
-                ("Cambio de aceite", "Un cambio de aceite completo cuesta 350 dírhams, piezas incluidas."),
-                ("Dirección", "El taller está en el bulevar Zerktouni 45, en Marrakech."),
-                ("Garantía", "Nuestras reparaciones tienen una garantía de seis meses.")],
-               [("¿Cuál es su horario?", "8 a 19"), ("¿Cuánto cuesta un cambio de aceite?", "350"),
-                ("¿Dónde está el taller?", "Zerktouni"), ("¿Las reparaciones tienen garantía?", "seis meses"),
-                ("¿Venden bicicletas?", None), ("¿Alquilan autocaravanas?", None)]),
-        "ar": ([("أوقات العمل", "المرآب مفتوح من الاثنين إلى السبت من الساعة 8 إلى الساعة 19."),
-                ("تغيير الزيت", "تغيير الزيت الكامل بـ 350 درهما مع قطع الغيار."),
-                ("العنوان", "يقع المرآب في 45 شارع الزرقطوني بمراكش."),
-                ("الضمان", "إصلاحاتنا مضمونة لمدة ستة أشهر.")],
-               [("ما هي أوقات العمل؟", "19"), ("كم سعر تغيير الزيت؟", "350"), ("أين يقع المرآب؟", "الزرقطوني"),
-                ("هل الإصلاحات مضمونة؟", "ستة أشهر"), ("هل تبيعون الدراجات؟", None),
-                ("هل تؤجرون الشاحنات؟", None)]),
-        "ary": ([("الوقت ديال الخدمة", "الكراج محلول من الاثنين حتى السبت من 8 حتى 19."),
-                 ("الفيدونج", "الفيدونج كامل ب 350 درهم مع البياسات."),
-                 ("العنوان", "الكراج كاين ف 45 شارع الزرقطوني فمراكش."),
-                 ("الضمانة", "الإصلاحات ديالنا مضمونة ستة شهور.")],
-                [("امتى كتحلو؟", "19"), ("شحال الفيدونج؟", "350"), ("فين كاين الكراج؟", "الزرقطوني"),
-                 ("واش الإصلاحات مضمونة؟", "ستة شهور"), ("واش كتبيعو البشكليطات؟", None),
-                 ("واش كتكريو الكاميوات؟", None)]),
-    },
+DATA = Path(__file__).resolve().parent / "data" / "answers"
+BUSINESSES = ["riad", "salon", "garage"]
+ARABIC = re.compile(r"[\u0600-\u06ff]")
+LATIN = re.compile(r"[A-Za-zÀ-ÿ]")
+# A language model's own ways of saying it does not know (the built-in engine's sentences are matched exactly).
+DONT_KNOW_CUES = {
+    "fr": ["je n'ai pas", "je ne dispose pas", "je ne sais pas", "pas d'information", "aucune information"],
+    "en": ["i don't have", "i do not have", "i don't know", "no information", "not sure"],
+    "es": ["no tengo", "no dispongo", "no sé", "no hay información"],
+    "ar": ["ليس لدي", "لا أملك", "لا تتوفر", "لا أعرف", "لا توجد لدي"],
+    "ary": ["ما عنديش", "ماعنديش", "ماعرفتش", "ما عرفتش", "ليس لدي", "ما كايناش"],
 }
-# a different hour per language: each books the same business's next day
-BOOKING = {"fr": "Je voudrais un rendez-vous demain à 10h", "en": "I'd like to book an appointment tomorrow at 2pm",
-           "es": "Quisiera una cita mañana a las 12", "ar": "أريد حجز موعد غدا الساعة 4 مساء",
-           "ary": "بغيت ناخد موعد غدوة مع 8 الصباح"}
-CONTACT = "Salma Bennani, 0661234567"
 
 
 def dont_know(language: str) -> list[str]:
@@ -167,27 +78,101 @@ def dont_know(language: str) -> list[str]:
                 _("I don't have that information, sorry.")]
 
 
-def main() -> None:
-    import contextlib
+def _flat(text: str) -> str:
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
 
+
+def in_script(reply: str, language: str) -> bool:
+    """The reply is written in the question's script (what it quotes aside: names, figures)."""
+    arabic, latin = len(ARABIC.findall(reply)), len(LATIN.findall(reply))
+    return arabic > latin if language in {"ar", "ary"} else arabic == 0
+
+
+def in_split(index: int, split: str) -> bool:
+    return split == "all" or (index % 2 == 1) == (split == "heldout")
+
+
+def load() -> tuple[dict[str, Any], dict[str, Any]]:
+    businesses = {name: json.loads((DATA / f"{name}.json").read_text(encoding="utf-8")) for name in BUSINESSES}
+    return businesses, json.loads((DATA / "bookings.json").read_text(encoding="utf-8"))
+
+
+def booking_message(template: str, language: str, bookings: dict[str, Any], today: date) -> str:
+    day = today + timedelta(days=bookings["date_offset"])
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(day.day if day.day < 20 else day.day % 10, "th")
+    words = bookings["date_format"][language].format(day=day.day, suffix=suffix,
+                                                     month=bookings["date_words"][language][day.month - 1])
+    return template.replace("{date}", words)
+
+
+def expected_day(spec: str, today: date, offset: int) -> date:
+    if spec.startswith("+"):
+        return today + timedelta(days=int(spec[1:]))
+    if spec.startswith("wd:"):
+        return today + timedelta(days=(int(spec[3:]) - today.weekday()) % 7 or 7)
+    return today + timedelta(days=offset)
+
+
+def booked_as_asked(start: str, day: date, at: str | None) -> bool:
+    moment = datetime.fromisoformat(start)
+    if moment.date() != day:
+        return False
+    if at == "morning":
+        return moment.hour < 12
+    if at == "afternoon":
+        return moment.hour >= 12
+    return at is None or moment.strftime("%H:%M") == at
+
+
+def agent_fields(provider: str) -> dict[str, Any]:
+    if provider == "builtin":
+        return {}
+    key = os.environ.get("BENCH_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    if not key:
+        sys.exit("--provider openai_compatible needs BENCH_LLM_API_KEY (or OPENAI_API_KEY) in the environment")
+    return {"provider": provider, "api_key": key, "model": os.environ.get("BENCH_LLM_MODEL", "gpt-4o-mini"),
+            "base_url": os.environ.get("BENCH_LLM_BASE_URL", "")}
+
+
+def share(part: int, whole: int) -> float:
+    return round(part / whole, 3) if whole else 0.0
+
+
+def figures_of(rows: dict[str, dict[str, int]], samples: list[float]) -> dict[str, Any]:
+    return {"accuracy": {lang: share(r["correct"], r["answerable"]) for lang, r in rows.items()},
+            "wrong": {lang: share(r["wrong"], r["asked"]) for lang, r in rows.items()},
+            "honest_miss": {lang: share(r["honest"], r["unanswerable"]) for lang, r in rows.items()},
+            "booking": {lang: share(r["booked"], r["bookings"]) for lang, r in rows.items()},
+            "p99_ms": round(percentile(samples, 99), 1) if samples else 0.0}
+
+
+def main() -> None:  # noqa: C901 - one readable script
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--split", choices=["all", "dev", "heldout"], default="all")
+    parser.add_argument("--provider", choices=["builtin", "openai_compatible"], default="builtin")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every reply, not only the misses")
+    args = parser.parse_args()
+    businesses, bookings = load()
+    extra = agent_fields(args.provider)
     import httpx
 
-    results: dict[str, dict[str, int]] = {lang: {"asked": 0, "answerable": 0, "correct": 0, "wrong": 0,
-                                                 "unanswerable": 0, "honest": 0, "bookings": 0, "booked": 0}
-                                          for lang in LANGUAGES}
+    counters = ("asked", "answerable", "correct", "wrong", "unanswerable", "honest", "bookings", "booked")
+    results = {half: {lang: dict.fromkeys(counters, 0) for lang in LANGUAGES} for half in ("dev", "heldout")}
     samples: list[float] = []
     failures: list[str] = []
     with contextlib.ExitStack() as stack:
-        keys = {}
-        for business, by_language in BUSINESSES.items():
+        keys: dict[str, str] = {}
+        zones: dict[str, ZoneInfo] = {}
+        clients: dict[str, Any] = {}
+        for business, data in businesses.items():
             client = stack.enter_context(bench_client(f"bench-answers-{business}"))
             widget_origins_set(client=client, origins=[ORIGIN])
+            zones[business], clients[business] = ZoneInfo(client.timezone), client
             with tenant_context(client):
-                Agent.objects.create(name=business, languages=LANGUAGES, default_language="fr", tools=list(TOOLS),
-                                     texts={"fr": {"greeting": "Bonjour !", "closing": "Au revoir"}},
-                                     handover_phone="+212500000000",
-                                     business_hours={day: [["08:00", "20:00"]] for day in WEEKDAYS})
-                for language, (documents, _questions) in by_language.items():
+                Agent.objects.create(name=data["name"], languages=LANGUAGES, default_language="fr", tools=list(TOOLS),
+                                     handover_phone="+212500000000", business={"business_name": data["name"]},
+                                     business_hours={day: [["08:00", "21:00"]] for day in WEEKDAYS}, **extra)
+                for language, documents in data["documents"].items():
                     documents_import(rows=[{"title": title, "text": text} for title, text in documents],
                                      language=language)
             keys[business] = ApiKey.objects.get(client=client, kind=ApiKey.Kind.PUBLISHABLE,
@@ -195,7 +180,8 @@ def main() -> None:
         port = free_port()
         env = dict(os.environ, WIDGET_VISITOR_MESSAGES_PER_MINUTE="100000000", LOG_LEVEL="WARNING",
                    DJANGO_SETTINGS_MODULE="vocalia.settings", DEBUG="false", SECRET_KEY="bench-" + "x" * 50,
-                   FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(), ALLOWED_HOSTS="127.0.0.1,localhost")
+                   FIELD_ENCRYPTION_KEY=os.environ.get("FIELD_ENCRYPTION_KEY") or Fernet.generate_key().decode(),
+                   ALLOWED_HOSTS="127.0.0.1,localhost")
         listening = listen("127.0.0.1", port)
         servers = start_daphne(listening, 1, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stack.callback(listening.close)
@@ -207,7 +193,7 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        with httpx.Client(base_url=base, timeout=30) as http:
+        with httpx.Client(base_url=base, timeout=60) as http:
             def open_conversation(key: str, language: str) -> dict[str, str]:
                 headers = {"X-Vocalia-Key": key, "Origin": ORIGIN, "Accept": "application/json"}
                 response = http.post("/widget/v1/conversations", json={"language": language, "visitor": "bench"},
@@ -215,60 +201,85 @@ def main() -> None:
                 response.raise_for_status()
                 return headers | {"X-Vocalia-Token": response.json()["token"]}
 
-            def ask(headers: dict[str, str], text: str) -> str:
+            def ask(headers: dict[str, str], text: str) -> dict[str, Any]:
                 started = time.perf_counter()
                 response = http.post("/widget/v1/messages", json={"text": text}, headers=headers)
                 samples.append((time.perf_counter() - started) * 1000)
                 response.raise_for_status()
-                return str(response.json().get("reply", ""))
+                return response.json()
 
-            for business, by_language in BUSINESSES.items():
-                for language, (_documents, questions) in by_language.items():
-                    row = results[language]
-                    misses = dont_know(language)
-                    for question, fact in questions:
-                        reply = ask(open_conversation(keys[business], language), question)
+            for business, data in businesses.items():
+                for page, questions in data["questions"].items():
+                    for index, (question, fact, *written_in) in enumerate(questions):
+                        if not in_split(index, args.split):
+                            continue
+                        language = written_in[0] if written_in else page
+                        row = results["heldout" if index % 2 else "dev"][language]
+                        reply = _flat(str(ask(open_conversation(keys[business], page), question).get("reply", "")))
+                        lowered = reply.lower()
+                        honest = any(_flat(miss) in reply for miss in dont_know(language)) or (
+                            args.provider != "builtin" and any(cue in lowered for cue in DONT_KNOW_CUES[language]))
                         row["asked"] += 1
-                        honest = any(miss in reply for miss in misses)
                         if fact is None:
                             row["unanswerable"] += 1
                             row["honest"] += honest
                             row["wrong"] += not honest
-                            if not honest:
-                                failures.append(f"{business}/{language} {question!r} -> {reply[:100]!r}")
+                            verdict = "honest" if honest else "WRONG"
                         else:
                             row["answerable"] += 1
-                            correct = fact in reply
+                            correct = _flat(fact).lower() in lowered and in_script(reply, language)
                             row["correct"] += correct
                             row["wrong"] += not correct and not honest
-                            if not correct:
-                                failures.append(f"{business}/{language} {question!r} [{fact}] -> {reply[:100]!r}")
-                    headers = open_conversation(keys[business], language)
-                    replies = [ask(headers, BOOKING[language])]
-                    for _turn in range(3):
-                        if "RDV-" in replies[-1]:
-                            break
-                        replies.append(ask(headers, CONTACT if len(replies) == 1 else "1"))
-                    row["bookings"] += 1
-                    row["booked"] += "RDV-" in replies[-1]
-                    if "RDV-" not in replies[-1]:
-                        failures.append(f"{business}/{language} booking -> {[r[:80] for r in replies]!r}")
+                            verdict = "ok" if correct else "miss" if honest else "WRONG"
+                        line = f"{verdict:6} {business}/{page}>{language} {question!r} [{fact}] -> {reply[:160]!r}"
+                        if verdict not in {"ok", "honest"}:
+                            failures.append(line)
+                        elif args.verbose:
+                            print(line)
+                today = timezone.now().astimezone(zones[business]).date()
+                for language, phrasings in bookings["phrasings"].items():
+                    for index, (template, day_spec, at) in enumerate(phrasings):
+                        if not in_split(index, args.split):
+                            continue
+                        row = results["heldout" if index % 2 else "dev"][language]
+                        message = booking_message(template, language, bookings, today)
+                        headers = open_conversation(keys[business], language)
+                        turns = [ask(headers, message)]
+                        card = None
+                        for follow_up in [bookings["contact"], bookings["first"][language], bookings["contact"]]:
+                            card = next((e for e in turns[-1].get("events", []) if e.get("type") == "booking"), None)
+                            if card:
+                                break
+                            turns.append(ask(headers, follow_up))
+                        card = card or next((e for e in turns[-1].get("events", []) if e.get("type") == "booking"),
+                                            None)
+                        want = expected_day(day_spec, today, bookings["date_offset"])
+                        ok = bool(card) and booked_as_asked(card["start"], want, at)
+                        row["bookings"] += 1
+                        row["booked"] += ok
+                        line = (f"{'ok' if ok else 'FAILED':6} {business}/{language} booking {message!r} "
+                                f"(want {want} {at}) -> {[str(t.get('reply', ''))[:90] for t in turns]!r}")
+                        with tenant_context(clients[business]):  # each phrasing finds the calendar empty
+                            Appointment.objects.all().delete()
+                        if not ok:
+                            failures.append(line)
+                        elif args.verbose:
+                            print(line)
 
-    def share(part: int, whole: int) -> float:
-        return round(part / whole, 3) if whole else 0.0
-
-    figures: dict[str, Any] = {
-        "accuracy": {lang: share(r["correct"], r["answerable"]) for lang, r in results.items()},
-        "wrong": {lang: share(r["wrong"], r["asked"]) for lang, r in results.items()},
-        "honest_miss": {lang: share(r["honest"], r["unanswerable"]) for lang, r in results.items()},
-        "booking": {lang: share(r["booked"], r["bookings"]) for lang, r in results.items()},
-        "p99_ms": round(percentile(samples, 99), 1) if samples else 0.0}
     for failure in failures:
-        print("miss:", failure)
-    for lang, r in results.items():
-        print(f"{lang}: {r['asked']} questions, accuracy {figures['accuracy'][lang]}, wrong {figures['wrong'][lang]}, "
-              f"honest miss {figures['honest_miss'][lang]}, booking {r['booked']}/{r['bookings']}")
-    emit(figures)
+        print(failure)
+    for half in ("dev", "heldout"):
+        figures = figures_of(results[half], samples)
+        for lang, r in results[half].items():
+            if r["asked"] or r["bookings"]:
+                print(f"{half:8} {lang:3}: {r['asked']:3} questions, accuracy {figures['accuracy'][lang]:.3f}, "
+                      f"wrong {figures['wrong'][lang]:.3f}, honest miss {figures['honest_miss'][lang]:.3f}, "
+                      f"booking {r['booked']}/{r['bookings']}")
+    together = {lang: {key: results["dev"][lang][key] + results["heldout"][lang][key] for key in counters}
+                for lang in LANGUAGES}
+    print(f"{len(samples)} messages through the widget API ({args.provider}, split {args.split}): "
+          f"p50 {percentile(samples, 50):.1f} ms, p99 {percentile(samples, 99):.1f} ms")
+    emit(figures_of(together, samples))
 
 
 if __name__ == "__main__":

@@ -108,6 +108,7 @@ class _Turn:
     tools: list[Any]
     reply: list[str] = field(default_factory=list)
     tokens: int = 0  # the language model's tokens, when the agency pays for it (billed as llm_token)
+    metadata: dict[str, Any] = field(default_factory=dict)  # stored on the reply: the sources it answered from
 
 
 def _validate(text: str) -> str:
@@ -202,7 +203,7 @@ def _run_tool(client: Any, turn: _Turn, call: ToolCallRequest) -> tuple[bool, di
 
 def _finish(turn: _Turn, text: str, provider: str, latency_ms: int, complete: bool) -> int:
     message = message_add(conversation=turn.conversation, role=Message.Role.ASSISTANT, text=text, provider=provider,
-                          latency_ms=latency_ms, complete=complete, touch=False)
+                          latency_ms=latency_ms, complete=complete, touch=False, metadata=turn.metadata)
     Conversation.objects.filter(pk=turn.conversation.pk).update(state=turn.conversation.state,
                                                                 last_activity=timezone.now())
     return message.pk
@@ -222,6 +223,9 @@ def _tool_events(client: Any, turn: _Turn, call: ToolCallRequest) -> list[Engine
                                                                                              result)]
     turn.messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name,
                           "content": json.dumps(result, ensure_ascii=False)})
+    if ok and call.name == "search_knowledge_base" and result.get("passages"):  # what the reply may quote
+        turn.metadata["sources"] = [{key: passage.get(key) for key in ("document", "document_id", "chunk_id")}
+                                    for passage in result["passages"]]
     effects = tool_effects(call.name) if ok else ()
     if "handover" in effects:
         events.append(HandOver(result.get("reason", ""), result.get("phone", ""), result.get("email", "")))
@@ -238,6 +242,8 @@ def _builtin_rounds(client: Any, turn: _Turn, builtin: BuiltinProvider) -> list[
         for event in builtin.respond(messages=turn.messages, tools=[t.spec() for t in turn.tools]):
             if (delta := _absorb(turn, event, calls)) is not None:
                 events.append(delta)
+        if builtin.source:  # the passage the built-in engine's answer quotes
+            turn.metadata["source"], builtin.source = builtin.source, None
         if not calls:
             break
         _calls_record(turn, calls, content="")

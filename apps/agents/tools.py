@@ -22,7 +22,7 @@ from apps.conversations.models import Conversation
 from apps.core.errors import InvalidInput
 from apps.crm import services as crm
 from apps.integrations.llm.base import ToolSpec
-from apps.knowledge.selectors import MIN_CONFIDENCE, knowledge_search
+from apps.knowledge.selectors import MIN_CONFIDENCE, answer_sentences, knowledge_search
 from apps.messaging.services import message_send
 
 
@@ -102,7 +102,8 @@ def _iso(moment: datetime) -> str:
 def check_availability(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     day = _day(args.get("date"))
     days = min(max(int(args.get("days") or (1 if day else 7)), 1), 14)
-    slots = bookings.slots_available(agent=ctx.agent, start_day=day, days=days, limit=int(args.get("limit") or 6))
+    limit = min(max(int(args.get("limit") or 6), 1), 50)
+    slots = bookings.slots_available(agent=ctx.agent, start_day=day, days=days, limit=limit)
     if day and args.get("time"):  # an exact time asked for, off the usual grid: offer it first when free
         try:
             wanted = datetime.combine(day, time.fromisoformat(str(args["time"])), bookings.client_zone())
@@ -170,7 +171,9 @@ def search_knowledge_base(ctx: ToolContext, args: dict[str, Any]) -> dict[str, A
         raise InvalidInput("query is required")
     passages = knowledge_search(query=query, limit=min(int(args.get("limit") or 3), 5), language=ctx.language,
                                 agent_id=getattr(ctx.agent, "pk", None), min_confidence=MIN_CONFIDENCE)
-    return {"passages": [{"document": p.title, "text": p.text, "score": p.score, "confidence": p.confidence}
+    # "answer": the passage's sentence(s) that answer the question (the built-in engine says only these)
+    return {"passages": [{"document": p.title, "document_id": p.document_id, "chunk_id": p.chunk_id, "text": p.text,
+                          "answer": answer_sentences(p.text, query), "score": p.score, "confidence": p.confidence}
                          for p in passages]}
 
 
@@ -209,7 +212,8 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
     Tool("check_availability", "List free appointment start times (ISO 8601, client's time zone).",
          _obj({"date": {"type": "string", "description": "Day to look at, YYYY-MM-DD; omit for the next days"},
                "time": {"type": "string", "description": "Preferred start HH:MM on that day, if any"},
-               "days": {"type": "integer", "minimum": 1, "maximum": 14}}), check_availability, feature="booking"),
+               "days": {"type": "integer", "minimum": 1, "maximum": 14},
+               "limit": {"type": "integer", "minimum": 1, "maximum": 50}}), check_availability, feature="booking"),
     Tool("book_appointment", "Book an appointment at a free start time returned by check_availability.",
          _obj({"start": {"type": "string", "description": "ISO 8601 start time"},
                "name": {"type": "string"}, "phone": _PHONE, "email": _EMAIL, "notes": {"type": "string"},

@@ -91,6 +91,9 @@ class Message(models.Model):
     complete = models.BooleanField(default=True)  # False while a reply is being streamed
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
                                null=True, blank=True, related_name="+")  # the member, for role "member"
+    # An agent's reply: the passages it could quote ("sources") and the one it answered from ("source"),
+    # each {"document", "document_id", "chunk_id"} (+ "text" for the source), for the dashboard.
+    metadata = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -170,8 +170,11 @@ def _stats(agent_id: int | None = None) -> dict[str, Any]:
 
 
 def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
-              configs: list[str], agent_id: int | None = None, preferred: str = "") -> list[tuple[Any, ...]]:
-    """(chunk id, document id, title, text, rank, search text) of the best passages of ready documents."""
+              configs: list[str], agent_id: int | None = None, preferred: str = "",
+              checked: list[str] | None = None) -> list[tuple[Any, ...]]:
+    """(chunk id, document id, title, text, rank, search text, [whether each `checked` word is in it]) of the
+    best passages of ready documents. A checked word is in a passage when its stem (the passage language's
+    stemmer: "montez" and "montons") or a word it begins is."""
     words, prefixes = expressions
     if not words or not configs:
         return []
@@ -184,14 +187,19 @@ def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
     chunks, documents = Chunk._meta.db_table, Document._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT c.id, c.document_id, d.title, c.text, ts_rank_cd(c.search_vector, q, 32) AS rank,
-                       c.search_text
-                FROM {chunks} c JOIN {documents} d ON d.id = c.document_id,
-                     (SELECT {' || '.join(parts)}) AS query(q)
-                WHERE c.search_vector @@ q AND d.status = %s {language_filter} {scope}
-                ORDER BY d.language = %s DESC, rank DESC, c.id LIMIT %s""",
-            params + [Document.Status.READY] + ([languages] if languages else []) + scope_params
-            + [preferred] + [limit],
+            f"""SELECT best.id, best.document_id, best.title, best.text, best.rank, best.search_text,
+                       ARRAY(SELECT best.search_vector @@ (to_tsquery(best.ts_config::regconfig, t.word)
+                                                           || to_tsquery('simple', t.word || ':*'))
+                             FROM unnest(%s::text[]) WITH ORDINALITY AS t(word, n) ORDER BY t.n)
+                FROM (SELECT c.id, c.document_id, d.title, c.text, ts_rank_cd(c.search_vector, q, 32) AS rank,
+                             c.search_text, c.search_vector, c.ts_config, d.language = %s AS preferred
+                      FROM {chunks} c JOIN {documents} d ON d.id = c.document_id,
+                           (SELECT {' || '.join(parts)}) AS query(q)
+                      WHERE c.search_vector @@ q AND d.status = %s {language_filter} {scope}
+                      ORDER BY d.language = %s DESC, rank DESC, c.id LIMIT %s) AS best
+                ORDER BY best.preferred DESC, best.rank DESC, best.id""",
+            [checked or []] + [preferred] + params + [Document.Status.READY] + ([languages] if languages else [])
+            + scope_params + [preferred] + [limit],
         )
         return cursor.fetchall()
 
@@ -212,13 +220,15 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
                                       if language else None)
     terms = _informative(terms, counts, int(stats["documents"]))
     method = "fulltext+corrected" if extra_terms(corrections) else "fulltext"
-    extra = extra_terms(corrections) + _subject_words(terms)
+    extra = extra_terms(corrections) + _subject_words(terms) + [form for term in terms for form in _verb_variants(term)]
+    subject = _subject(terms)
     rows = _fulltext(_tsquery_text(terms, extra), limit, languages, list(stats["configs"]), agent_id,
-                     preferred=language)  # Arabic before Darija for an Arabic question, and the reverse
+                     preferred=language,  # Arabic before Darija for an Arabic question, and the reverse
+                     checked=[re.sub(r"[^\w]", "", word) for word in subject])
     passages = [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text,
                         score=round(float(rank), 4), method=method,
-                        confidence=_confidence(terms, corrections, search_text))
-                for chunk_id, document_id, title, text, rank, search_text in rows]
+                        confidence=_confidence(subject, corrections, search_text, stemmed))
+                for chunk_id, document_id, title, text, rank, search_text, stemmed in rows]
     return [passage for passage in passages if passage.confidence >= min_confidence]
 
 
@@ -229,6 +239,8 @@ savoir sont vos votre nos notre
 offer offers provide have does possible also want know like get
 hacen hace ofrecen ofrece tienen aceptan posible tambien quiero saber
 تقدمون تقدم يوجد ممكن اريد اعرف كديرو ديرو تديرو عندكم ممكن بغيت نعرف
+etes sommes until jusqu hasta soir matin evening morning tarde noche night exactement exactly exactamente
+venir venez viens come ir venir الحضور اجي نجي نجيو
 """.split())
 
 
@@ -238,7 +250,7 @@ SUBJECTS = [
     "close horario horarios abren abierto abre cierran cerrado مواعيد اوقات الوقت مفتوح مفتوحه تفتحون محلول "
     "محلولين كتحلو تحلو مسدود العمل الخدمه quand when cuando متي امتي",
     "prix tarif tarifs coute coutent cout combien price prices cost costs much precio precios cuesta cuestan cuanto "
-    "سعر اسعار الثمن ثمن تكلفه بشحال شحال كم",
+    "vale valen سعر اسعار الثمن ثمن تكلفه بشحال شحال كم",
     "adresse situe situes trouve trouvez address located where direccion ubicados donde encuentran عنوان موقع يقع اين "
     "فين كاين كاينه",
     "payer paiement payez carte cartes especes cheque pay payment card cards cash pagar pago tarjeta efectivo دفع "
@@ -260,28 +272,119 @@ def _subject_stems(term: str) -> set[str]:
     return {_stem(normalise(word)) for word in SUBJECTS[index].split()} - {_stem(word) for word in SUBJECT_QUESTIONS}
 
 
+_LATIN_ENDINGS = ("ons", "ez", "ent", "amos", "emos", "imos", "er", "ar", "ir")
+
+
 def _stem(word: str) -> str:
     if word[:1] and "\u0600" <= word[0] <= "\u06ff":
         for article in ("وال", "بال", "فال", "كال", "لل", "ال"):
             if word.startswith(article) and len(word) - len(article) >= 2:
                 word = word[len(article):]
                 break
+        else:
+            word = _verb_stem(word)
         return word[:4]
+    for suffix in _LATIN_ENDINGS:  # a verb's person: "montez" and "montons" (the French stemmer parts them)
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
     return word[:5] if len(word) > 5 else word.rstrip("s") or word
 
 
-def _confidence(terms: list[str], corrections: dict[str, list[str]], search_text: str) -> float:
-    """The share of the question's subject words (or their spelling corrections) found in a passage."""
-    subject = [term for term in terms if term not in FILLER and not term.isdigit()] or terms
+def _subject(terms: list[str]) -> list[str]:
+    """The question's words that name its subject (not its filler)."""
+    return [term for term in terms if term not in FILLER and not term.isdigit()] or terms
+
+
+# Question words that ask for a kind of answer ("à quelle heure", "combien", "où"): a passage holding
+# that kind of answer (a time of day, a price, a street) answers them, whatever its words.
+ANSWER_KINDS = {
+    "clock": ("heure heures quand jusqu time when until cuando hora horas hasta ساعه متي امتي فوقاش لفوقاش",
+              re.compile(r"\d{1,2}\s*(?:h\b|h\d{2}|:\d{2}|[ap]\.?\s?m\b)|\b(?:midi|minuit|noon|midnight|mediodia|"
+                         r"medianoche)\b|الساعه\s*\d|\b(?:de|from|من)\s+\d{1,2}\s*(?:a|to|الى|حتى|ل)\s+\d")),
+    "price": ("combien prix tarif tarifs coute coutent cout much price prices cost costs cuanto cuanta precio precios "
+              "cuesta cuestan vale valen كم بكم وبكم سعر ثمن تمن الثمن التمن شحال بشحال تكلفه يكلف تكلف",
+              re.compile(r"\d\s*(?:dirhams?|dhs?|mad|eur|euros?|€|\$|usd|dollars?|درهم|دراهم|درهما|اورو|يورو)|"
+                         r"(?:درهم|دراهم)\s*\d")),
+    "place": ("ou where donde اين فين فاين located situe situes trouve trouvez adresse address direccion عنوان "
+              "العنوان يقع كاين كاينه",
+              re.compile(r"\b(?:rue|avenue|boulevard|bd|street|road|lane|avenida|calle|bulevar|plaza|derb|quartier|"
+                         r"district|barrio)\b|شارع|زنقه|درب|ساحه|حي\s")),
+}
+_KIND_OF = {normalise(word): kind for kind, (words, _pattern) in ANSWER_KINDS.items() for word in words.split()}
+
+
+_VERB_PREFIXES = ("كن", "كت", "كي", "تي")
+
+
+def _verb_stem(word: str) -> str:
+    """An Arabic-script verb without its person and tense: "كتركبو", "تركبون", "نركبو" all "ركب" (the
+    Arabic stemmer tells "نقدرو" from "تقدرو"); an accusative "عربونا" as "عربون"."""
+    for prefix in _VERB_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word = word[len(prefix):]
+            break
+    else:
+        if not (word[0] in "نتي" and len(word) >= 4):
+            return word[:-1] if word.endswith("ا") and len(word) >= 5 else word
+        word = word[1:]
+    for suffix in ("ون", "ين", "وا", "و"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _verb_variants(term: str) -> list[str]:
+    """The other persons of a Darija or Arabic verb ("نقدرو": "تقدرو", "يقدرو", "كنقدرو"…), searched with it."""
+    if not ("\u0600" <= term[:1] <= "\u06ff") or len(term) < 4 or term[0] not in "نتيك":
+        return []
+    core = _verb_stem(term)
+    if core == term or len(core) < 3:
+        return []
+    ending = term[term.index(core) + len(core):] if core in term else ""
+    forms = {f"{prefix}{core}{ending}" for prefix in ("ن", "ت", "ي", "كن", "كت", "كي")}
+    return sorted(forms - {term})
+
+
+def _confidence(subject: list[str], corrections: dict[str, list[str]], search_text: str,
+                stemmed: list[bool] | None = None) -> float:
+    """The share of the question's subject words found in a passage: the word itself, its stem, a
+    spelling correction of it, a word of the same everyday subject, or the kind of answer it asks for."""
     if not subject:
         return 0.0
-    stems = {_stem(word) for word in search_text.split() if word}
     words = re.findall(r"\w{2,}", search_text)
-    stems |= {_stem(word) for word in words}
-    stems |= {_stem(word[1:]) for word in words if word[0] in "وف" and len(word) > 3}  # "ويوم": "and day"
-    found = sum(1 for term in subject
-                if any(_subject_stems(word) & stems for word in [term, *corrections.get(f"{term}\x00typo", [])]))
+    stems = {_stem(word) for word in search_text.split() if word} | {_stem(word) for word in words}
+    stems |= {_stem(word[1:]) for word in words if word[0] in "وفب" and len(word) > 3}  # "ويوم": "and day"
+    stems |= {_stem(joined.replace("-", "")) for joined in re.findall(r"\w+(?:-\w+)+", search_text)}  # wi-fi
+    kinds = {kind for kind, (_words, pattern) in ANSWER_KINDS.items() if pattern.search(search_text)}
+    found = 0
+    for index, term in enumerate(subject):
+        if (stemmed and index < len(stemmed) and stemmed[index]) or _KIND_OF.get(term) in kinds or any(
+                _subject_stems(word) & stems for word in [term, *corrections.get(f"{term}\x00typo", [])]):
+            found += 1
     return round(found / len(subject), 3)
+
+
+def answer_sentences(text: str, query: str, *, limit: int = 2) -> str:
+    """The sentence(s) of a passage that answer the question (those holding most of its subject words,
+    in the passage's order), not the whole passage; the passage itself when it is one sentence."""
+    sentences = [part.strip() for part in re.split(r"(?<=[.!?؟])\s+|\n+", text) if part.strip()]
+    if len(sentences) <= 1:
+        return " ".join(text.split())
+    subject = _subject(_terms(query))
+    scores = [_confidence(subject, {}, normalise(sentence)) for sentence in sentences]
+    best = max(scores)
+    if best == 0:
+        return " ".join(text.split())
+    chosen = [index for index, score in enumerate(scores) if score == best][:limit]
+    asked = {_KIND_OF[word] for word in re.findall(r"\w{2,}", normalise(query)) if word in _KIND_OF}
+    if asked and not any(ANSWER_KINDS[kind][1].search(normalise(sentences[index])) for index in chosen
+                         for kind in asked):  # "combien ?" is answered by the sentence with the price
+        holding = [index for index, sentence in enumerate(sentences)
+                   if any(ANSWER_KINDS[kind][1].search(normalise(sentence)) for kind in asked)]
+        if holding:
+            chosen = sorted({*chosen[: limit - 1], max(holding, key=lambda index: (scores[index], -index))})
+    return " ".join(" ".join(sentences[index].split()) for index in chosen)
 
 
 def _languages_for(language: str, present: set[str]) -> list[str]:

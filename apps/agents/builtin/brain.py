@@ -48,6 +48,7 @@ class BuiltinProvider:
         self.state: dict[str, Any] = conversation.state if isinstance(conversation.state, dict) else {}
         conversation.state = self.state
         self.language = self.state.get("language") or conversation.language
+        self.source: dict[str, Any] | None = None  # the passage the last answer was taken from
 
     # --- the protocol ----------------------------------------------------------------------------------
 
@@ -200,6 +201,8 @@ class BuiltinProvider:
                 arguments: dict[str, Any] = {"date": self.state["day"]} if self.state.get("day") else {"days": 7}
                 if self.state.get("time"):
                     arguments["time"] = self.state["time"]
+                elif self.state.get("period"):  # "Monday afternoon": enough of the day to reach the afternoon
+                    arguments["limit"] = 40
                 return [_call("check_availability", arguments)]
         if not self.state.get("name"):
             self.state["asked"] = "name"
@@ -420,15 +423,17 @@ class BuiltinProvider:
         return _("I can offer: %(slots)s. Which one suits you?") % {"slots": listing}
 
     def _answer(self, result: dict[str, Any], available: set[str]) -> str:
+        """The sentence(s) of the best passage that answer, in the passage's words; which passage and
+        document they come from is kept for the dashboard (the engine stores `source` on the reply)."""
         passages = result.get("passages") or []
         if not passages:
             return self._cannot_help(available)
         best = passages[0]
-        text = best["text"]
+        text = best.get("answer") or best["text"]
         if text.startswith(best["document"]):  # FAQ entries repeat their question first
-            text = text[len(best["document"]):].strip() or text
-        excerpt = _excerpt(text)
-        return _("%(answer)s (source: %(document)s)") % {"answer": excerpt, "document": best["document"]}
+            text = text[len(best["document"]):].strip(" ?:.\n") or text
+        self.source = {key: best.get(key) for key in ("document", "document_id", "chunk_id", "text")}
+        return _excerpt(text)
 
     def _greeting(self) -> str:
         placeholders = {key: value or "" for key, value in self.agent.placeholders().items()}

@@ -23,13 +23,19 @@ LATIN_STOPWORDS = {
     "fr": {"le", "la", "les", "de", "des", "du", "je", "vous", "est", "et", "un", "une", "pour", "pas", "que",
            "bonjour", "merci", "rendez", "voudrais", "quel", "quels", "quelle", "avez", "ouvert", "combien",
            "au", "aux", "ce", "mon", "ma", "mes", "nous", "suis", "sur", "avec", "dans", "c", "j", "l", "d",
-           "demain", "oui", "non", "bien", "tres", "prix", "heure", "heures", "samedi", "lundi"},
+           "demain", "oui", "non", "bien", "tres", "prix", "heure", "heures", "samedi", "lundi", "ou", "peut",
+           "peux", "etes", "faites", "vos", "votre", "est ce", "coute", "quand", "jusqu", "il", "on", "se", "y",
+           "sont", "faire", "venir", "chez", "aussi", "ouverts", "dimanche", "mardi", "jeudi", "soir"},
     "en": {"the", "a", "an", "is", "are", "i", "you", "and", "to", "of", "for", "do", "does", "what", "when",
            "hello", "hi", "thanks", "thank", "please", "my", "can", "book", "appointment", "open", "how", "much",
-           "would", "like", "with", "tomorrow", "yes", "no", "your", "it", "in", "on", "at", "me", "need"},
+           "would", "like", "with", "tomorrow", "yes", "no", "your", "it", "in", "on", "at", "me", "need",
+           "where", "there", "cost", "costs", "price", "have", "get", "any", "until", "time", "free", "we", "our",
+           "sunday", "saturday", "monday", "which", "many", "from", "this", "that", "will", "be"},
     "es": {"el", "la", "los", "las", "de", "del", "y", "que", "un", "una", "para", "por", "es", "hola",
            "gracias", "quiero", "quisiera", "cita", "cuanto", "cuesta", "abierto", "mi", "me", "con", "en",
-           "manana", "si", "usted", "tienen", "horario", "reservar", "puedo", "al", "lo", "su", "hay", "buenos"},
+           "manana", "si", "usted", "tienen", "horario", "reservar", "puedo", "al", "lo", "su", "hay", "buenos",
+           "donde", "esta", "estan", "cuando", "hasta", "hacen", "venden", "precio", "cual", "como", "sus",
+           "domingo", "sabado", "lunes", "abren", "vale", "gratis", "se", "pueden", "tengo", "necesito"},
 }
 DARIJA_MARKERS = {"واش", "بغيت", "بغيتي", "ديال", "شحال", "دابا", "كيفاش", "فين", "شنو", "علاش", "مزيان",
                   "بزاف", "غادي", "واخا", "كاين", "كاينه", "ماشي", "عندكم", "نديرو", "نبغي", "ليوم", "غدوه",
@@ -61,12 +67,17 @@ def detect_language(text: str, fallback: str = "fr") -> tuple[str, float]:
         if fallback not in {"ar", "ary"}:  # Arabic script typed on a Latin-language conversation
             return "ar", 0.9
         return ("ary" if fallback == "ary" else "ar"), 0.6
-    scores = {lang: sum(1 for word in words if word in stop) for lang, stop in LATIN_STOPWORDS.items()}
+    # a word several languages share ("de", "on", "no") counts for each of them by a share
+    scores = dict.fromkeys(LATIN_STOPWORDS, 0.0)
+    for word in words:
+        owners = [lang for lang, stop in LATIN_STOPWORDS.items() if word in stop]
+        for lang in owners:
+            scores[lang] += 1 / len(owners)
     best = max(scores, key=lambda lang: (scores[lang], lang == fallback))
     total = sum(scores.values())
     if not total:
         return (fallback if fallback in scores else "fr"), 0.0
-    return best, scores[best] / total
+    return best, round(scores[best] / total, 3)
 
 
 # --- intents -------------------------------------------------------------------------------------------
@@ -88,7 +99,8 @@ INTENTS: dict[str, dict[str, list[str]]] = {
         "ar": ["مع السلامه", "الى اللقاء", "هذا كل شيء", "لا شيء اخر"],
         "ary": ["بسلامه", "مع السلامه", "صافي هادشي", "هادشي لي كان", "الله يعاونك"]},
     "book": {
-        "fr": ["rendez vous", "rdv", "reserver", "reservation", "prendre un creneau", "disponibilite",
+        "fr": ["rendez vous", "rdv", "reserver", "reservation", "prendre un creneau", "disponibilite", "dispo",
+               "dispos", "reservez",
                "disponible", "creneau", "une table", "consultation", "visite", "passer vous voir"],
         "en": ["appointment", "book", "booking", "reserve", "reservation", "schedule a", "availability",
                "available", "slot", "a table", "visit", "come in", "consultation"],
@@ -195,9 +207,9 @@ def without_greeting(text: str) -> str:
 # Words that name a booking or a cancellation without asking for one ("available", "consultation",
 # "cancellation"): alone in a question, they ask about the business, not for the flow.
 WEAK_INTENT_WORDS = {
-    "book": ["disponibilite", "disponible", "disponibles", "creneau", "consultation", "visite", "availability",
-             "available", "slot", "visit", "disponibilidad", "hueco", "consulta", "visita", "متاح", "زياره",
-             "استشاره", "وقت فارغ", "reservation", "reserva", "booking", "حجز"],
+    "book": ["disponibilite", "disponible", "disponibles", "creneau", "dispo", "dispos", "consultation", "visite",
+             "availability", "available", "slot", "visit", "disponibilidad", "hueco", "consulta", "visita", "متاح",
+             "زياره", "استشاره", "وقت فارغ", "reservation", "reserva", "booking", "حجز"],
     "cancel": ["annulation", "cancellation", "cancelacion", "الغاء"],
 }
 # A question about a rule, a price or a delay ("what is your cancellation policy?", "Combien coûte une
@@ -220,14 +232,22 @@ def _strong(intent: str, norm: str) -> bool:
     return False
 
 
+# "sans rendez-vous", "without an appointment", "sin cita", "بدون موعد", "بلا موعد": about coming without one
+_WITHOUT_RE = re.compile(r"(^|\W)(sans|without|sin|بدون|بلا|من غير)\s+(un |une |an |a |una |)?(rendez vous|rdv|"
+                         r"reservation|appointment|booking|cita|reserva|موعد|رونديفو|حجز)($|\W)")
+
+
 def refine_intents(found: set[str], text: str, language: str, *, has_when: bool) -> set[str]:
-    """Drop the flows a question only mentions: a question about a rule or a price opens none, and
-    a weak word ("available", "cancellation") opens its flow only with a day or a time, or outside a question."""
+    """Drop the flows a question only mentions: a question about a rule or a price opens none, a
+    booking word after "without" opens none, and a weak word ("available", "cancellation") opens its
+    flow only with a day or a time, or outside a question."""
     if not found & {"book", "cancel", "reschedule"}:
         return found
     norm = normalise(text)
     question = is_question(text, language)
     refined = set(found)
+    if "book" in refined and _WITHOUT_RE.search(norm):
+        refined.discard("book")
     if question and _INFO_RE.search(norm):
         return refined - {"book", "cancel", "reschedule"}
     for intent in ("book", "cancel"):
@@ -443,7 +463,7 @@ PERIODS = {
 _TIME_PATTERNS = [
     re.compile(r"(?<!\d)(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a m|p m)\b"),
     re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|:|heures?)\s*(\d{2})?(?!\d)"),
-    re.compile(r"(?:a las|a la|at|vers|a|الساعه|ساعه|مع|على|ف|في)\s+(\d{1,2})(?:[:.](\d{2}))?(?!\d)"),
+    re.compile(r"(?:a las|a la|at|vers|a|الساعه|ساعه|مع|علي|ف|في)\s+(\d{1,2})(?:[:.](\d{2}))?(?!\d)"),
 ]
 _DATE_RE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?(?!\d)")
 _MONTH_WORDS = [
@@ -494,11 +514,13 @@ def extract_day(text: str, today: date) -> date | None:
 
 
 _HOUR_WORDS = {
-    1: ["une", "one", "una", "الواحده", "وحده"], 2: ["deux", "two", "dos", "الثانيه", "جوج"],
-    3: ["trois", "three", "tres", "الثالثه", "التالته"], 4: ["quatre", "four", "cuatro", "الرابعه", "ربعه"],
-    5: ["cinq", "five", "cinco", "الخامسه", "خمسه"], 6: ["six", "seis", "السادسه", "سته"],
-    7: ["sept", "seven", "siete", "السابعه", "سبعه"], 8: ["huit", "eight", "ocho", "الثامنه", "التامنه", "تمنيه"],
-    9: ["neuf", "nine", "nueve", "التاسعه", "تسعه"], 10: ["dix", "ten", "diez", "العاشره", "عشره"],
+    1: ["une", "one", "una", "الواحده", "وحده"], 2: ["deux", "two", "dos", "الثانيه", "جوج", "الجوج"],
+    3: ["trois", "three", "tres", "الثالثه", "التالته", "تلاته", "الثلاثه"],
+    4: ["quatre", "four", "cuatro", "الرابعه", "ربعه", "الربعه"],
+    5: ["cinq", "five", "cinco", "الخامسه", "خمسه", "الخمسه"], 6: ["six", "seis", "السادسه", "سته", "السته"],
+    7: ["sept", "seven", "siete", "السابعه", "سبعه", "السبعه"],
+    8: ["huit", "eight", "ocho", "الثامنه", "التامنه", "تمنيه", "التمنيه"],
+    9: ["neuf", "nine", "nueve", "التاسعه", "تسعه", "التسعه"], 10: ["dix", "ten", "diez", "العاشره", "عشره", "العشره"],
     11: ["onze", "eleven", "once", "الحاديه عشر", "حداش"], 12: ["douze", "twelve", "doce", "الثانيه عشر", "طناش"],
 }
 _HOUR_WORD = {normalise(word): hour for hour, words in _HOUR_WORDS.items() for word in words}
@@ -508,9 +530,19 @@ _HOUR_WORD_RE = re.compile(
     r"|(" + "|".join(sorted(map(re.escape, _HOUR_WORD), key=len, reverse=True)) + r")(?=\s+(?:heures?|o clock|h\b))")
 
 
+_FRACTIONS = [(re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|heures?)?\s*(?:et demie|et demi|y media|ونص|و نص|و النصف|والنصف)"),
+               30),
+              (re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|heures?)?\s*(?:et quart|y cuarto|وربع|و ربع|و الربع|والربع)"), 15),
+              (re.compile(r"half past (\d{1,2})(?!\d)"), 30), (re.compile(r"quarter past (\d{1,2})(?!\d)"), 15)]
+
+
 def _hours_in_words(norm: str) -> str:
-    """ "à huit heures", "at eight", "الساعة الثامنة" with the hour in digits."""
-    return _HOUR_WORD_RE.sub(lambda match: str(_HOUR_WORD[match.group(1) or match.group(2)]), norm)
+    """ "à huit heures", "at eight", "الساعة الثامنة" with the hour in digits; "10 ونص", "dix heures et
+    demie", "half past ten" as 10:30."""
+    norm = _HOUR_WORD_RE.sub(lambda match: str(_HOUR_WORD[match.group(1) or match.group(2)]), norm)
+    for pattern, minutes in _FRACTIONS:
+        norm = pattern.sub(lambda match, minutes=minutes: f" {match.group(1)}:{minutes:02d} ", norm)
+    return norm
 
 
 def extract_time(text: str) -> time | None:
