@@ -84,8 +84,11 @@ class TwilioTelephony(ProviderBase):
     def owner_sid(self) -> str:
         return self.subaccount_sid or self.account_sid
 
-    def call_place(self, *, to: str, from_number: str, answer_url: str) -> CallResult:
-        call = _rest(lambda: self._client().calls.create(to=to, from_=from_number, url=answer_url))
+    def call_place(self, *, to: str, from_number: str, answer_url: str, status_callback: str = "") -> CallResult:
+        extra: dict[str, Any] = ({"status_callback": status_callback, "status_callback_method": "POST",
+                                  "status_callback_event": ["initiated", "ringing", "answered", "completed"]}
+                                 if status_callback else {})
+        call = _rest(lambda: self._client().calls.create(to=to, from_=from_number, url=answer_url, **extra))
         return CallResult(provider_call_id=call.sid, status=call.status or "queued")
 
     def call_hangup(self, *, provider_call_id: str) -> None:
