@@ -1,12 +1,14 @@
 """WebSocket routes. Sessions and users only where a person is logged in: the widget's visitors are anonymous."""
 
 from channels.auth import AuthMiddlewareStack
-from django.urls import path
+from django.urls import path, re_path
 
 from apps.dashboard.consumers import DashboardLiveConsumer
+from apps.telephony.consumers import RelayConsumer
 from apps.widget.voice import WidgetVoiceConsumer
 
 websocket_urlpatterns = [
     path("ws/dashboard/live/", AuthMiddlewareStack(DashboardLiveConsumer.as_asgi())),
     path("ws/widget/v1/voice/", WidgetVoiceConsumer.as_asgi()),
+    re_path(r"^ws/twilio/relay/(?P<number>[1-9][0-9]{6,14})/$", RelayConsumer.as_asgi()),
 ]

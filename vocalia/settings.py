@@ -79,6 +79,7 @@ TENANT_APPS = [
     "apps.outbound",
     "apps.integrations",
     "apps.events",
+    "apps.calls",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -415,6 +416,9 @@ INTEGRATIONS_DEFAULTS: dict[str, dict[str, object]] = {}
 if env.get("TWILIO_ACCOUNT_SID") and env.get("TWILIO_AUTH_TOKEN"):
     INTEGRATIONS_DEFAULTS["telephony"] = {"provider": "twilio", "settings": {
         "account_sid": env.get("TWILIO_ACCOUNT_SID"), "auth_token": env.get("TWILIO_AUTH_TOKEN")}}
+# Phone calls (docs/telephony.md): how long a call token opens its socket, and a call slot lives unrefreshed.
+TELEPHONY_CALL_TOKEN_TTL_S = env.get_int("TELEPHONY_CALL_TOKEN_TTL_S", 120)
+TELEPHONY_SLOT_TTL_S = env.get_int("TELEPHONY_SLOT_TTL_S", 900)
 # Looked-up credentials (a phone number, an account SID) are stored as HMAC-SHA256(this key, value).
 INTEGRATIONS_BLIND_INDEX_KEY = env.get("INTEGRATIONS_BLIND_INDEX_KEY", SECRET_KEY)
 # Outbound deliveries: tries before a transient failure becomes `failed`, and the first retry's delay.

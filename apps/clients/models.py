@@ -23,6 +23,7 @@ class Plan(models.Model):
     requests_per_minute = models.PositiveIntegerField(_("requests per minute"), default=20)
     monthly_conversations = models.PositiveIntegerField(_("conversations per month"), default=500)
     voice_minutes = models.PositiveIntegerField(_("voice minutes per month"), default=0)
+    concurrent_calls = models.PositiveSmallIntegerField(_("simultaneous phone calls"), default=2)
     knowledge_documents = models.PositiveIntegerField(_("knowledge-base documents"), default=20)
     allowed_origins = models.PositiveIntegerField(_("allowed website domains"), default=1)
     # Billing (docs/billing.md): what the monthly fee includes, the price of what goes beyond, the trial.

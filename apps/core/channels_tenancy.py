@@ -118,6 +118,10 @@ def origin_is_clients_own(origin: str, client: Client) -> bool:
 
 def _admitted(scope: dict[str, Any]) -> tuple[Client | None, int]:
     """The socket's client, or None and the close code that refuses the handshake."""
+    if scope["path"].startswith("/ws/twilio/"):  # Twilio's sockets: signed handshake, the number's client
+        from apps.telephony.sockets import twilio_socket_admit
+
+        return twilio_socket_admit(scope)
     client = _resolve(scope)
     if client is None:
         return None, CLOSE_UNKNOWN_CLIENT

@@ -350,7 +350,7 @@ def outbound_dial(*, call_id: int) -> OutboundCall:
             result = provider.call_place(
                 to=call.to, from_number=from_number,
                 answer_url=public_url(f"/telephony/twilio/outbound/answer?t={token}"),
-                status_url=public_url(f"/telephony/twilio/outbound/status?t={token}"), machine_detection=True)
+                status_callback=public_url(f"/telephony/twilio/outbound/status?t={token}"), machine_detection=True)
         except ProviderError as error:
             logger.warning("outbound call %s not placed: %s", call.pk, error.message)
             if error.permanent:

@@ -52,9 +52,9 @@ class OwnedNumber:
 class Telephony(Protocol):
     name: str
 
-    def call_place(self, *, to: str, from_number: str, answer_url: str, status_url: str = "",
+    def call_place(self, *, to: str, from_number: str, answer_url: str, status_callback: str = "",
                    machine_detection: bool = False) -> CallResult:
-        """Ring `to` from `from_number`; `answer_url` gets the answer request, `status_url` the call's status
+        """Ring `to` from `from_number`; `answer_url` gets the answer request, `status_callback` the call's status
         changes; with `machine_detection` the answer request says who answered (`AnsweredBy`, Twilio's
         DetectMessageEnd: a machine is told after its greeting, so a message can be left)."""
         ...

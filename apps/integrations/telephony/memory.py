@@ -40,13 +40,13 @@ class MemoryTelephony(ProviderBase):
     numbers: ClassVar[dict[str, OwnedNumber]] = {}
     _serial: ClassVar = itertools.count(1)
 
-    def call_place(self, *, to: str, from_number: str, answer_url: str, status_url: str = "",
+    def call_place(self, *, to: str, from_number: str, answer_url: str, status_callback: str = "",
                    machine_detection: bool = False) -> CallResult:
         if not to.strip():
             raise ProviderError("no number to call", permanent=True)
         call_id = f"CA{uuid.uuid4().hex}"
         type(self).calls[call_id] = {"to": to, "from": from_number or self.phone_number, "url": answer_url,
-                                     "status_url": status_url, "machine_detection": str(machine_detection),
+                                     "status_callback": status_callback, "machine_detection": str(machine_detection),
                                      "status": "queued"}
         return CallResult(provider_call_id=call_id)
 

@@ -84,11 +84,11 @@ class TwilioTelephony(ProviderBase):
     def owner_sid(self) -> str:
         return self.subaccount_sid or self.account_sid
 
-    def call_place(self, *, to: str, from_number: str, answer_url: str, status_url: str = "",
+    def call_place(self, *, to: str, from_number: str, answer_url: str, status_callback: str = "",
                    machine_detection: bool = False) -> CallResult:
         options: dict[str, Any] = {}
-        if status_url:
-            options.update(status_callback=status_url, status_callback_method="POST",
+        if status_callback:
+            options.update(status_callback=status_callback, status_callback_method="POST",
                            status_callback_event=["initiated", "ringing", "answered", "completed"])
         if machine_detection:
             options["machine_detection"] = "DetectMessageEnd"

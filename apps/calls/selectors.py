@@ -1,0 +1,53 @@
+"""Reads for calls (active client's schema)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import QuerySet
+
+from apps.calls.models import Call
+
+
+@dataclass(frozen=True)
+class CallSession:
+    """What a call's socket needs, loaded once when it opens."""
+
+    call_sid: str
+    conversation_id: int
+    language: str
+    mode: str
+
+
+def call_session(*, call_sid: str, conversation_id: int) -> CallSession | None:
+    """The live call a socket's token names, or None (unknown, other conversation, already over)."""
+    call = Call.objects.select_related("conversation").filter(call_sid=call_sid).first()
+    if call is None or call.conversation_id != conversation_id or call.ended_at is not None \
+            or call.conversation is None:
+        return None
+    state = call.conversation.state if isinstance(call.conversation.state, dict) else {}
+    return CallSession(call_sid=call.call_sid, conversation_id=call.conversation_id,
+                       language=str(state.get("language") or call.conversation.language), mode=call.mode)
+
+
+def calls_list(*, status: str = "", direction: str = "", agent_id: int | None = None, number: str = "",
+               since: date | None = None, until: date | None = None) -> QuerySet[Call]:
+    calls = Call.objects.select_related("agent", "conversation")
+    if status:
+        calls = calls.filter(status=status)
+    if direction:
+        calls = calls.filter(direction=direction)
+    if agent_id is not None:
+        calls = calls.filter(agent_id=agent_id)
+    if number:
+        calls = calls.filter(from_number__contains=number) | calls.filter(to_number__contains=number)
+    if since is not None:
+        calls = calls.filter(started__date__gte=since)
+    if until is not None:
+        calls = calls.filter(started__date__lte=until)
+    return calls.order_by("-started", "-id")
+
+
+def call_detail(*, call_id: int) -> Call | None:
+    return Call.objects.select_related("agent", "conversation").filter(id=call_id).first()

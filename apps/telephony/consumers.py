@@ -1,0 +1,196 @@
+"""Twilio's sockets: ConversationRelay (text in, text out). Transport only; the engine answers.
+
+    ← setup {callSid, from, to, customParameters: {token}}   the token must name this call and client
+    ← prompt {voicePrompt, lang, last}   → text {token, last, lang, interruptible} … (streamed), language, end
+    ← interrupt {utteranceUntilInterrupt, durationUntilInterruptMs}   the turn stops; the transcript keeps
+                                                                       only what the caller heard
+    ← dtmf {digit}                        a turn of its own ("1"): menus and confirmations
+    ← error {description}                 noted on the call's timeline
+    → end {handoffData}                   a transfer (the <Connect action> answers with <Dial>) or the end
+
+The handshake was checked by apps.telephony.sockets (X-Twilio-Signature over the wss:// URL). Messages are
+only decoded and queued in `receive`; one task per socket runs the call, one task per turn streams the
+reply, so an `interrupt` is read while a turn runs. A socket that drops finalises the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from apps.agents import engine
+from apps.calls.selectors import CallSession, call_session
+from apps.calls.services import call_finalise, call_heard, call_note, call_turn_record
+from apps.core.channels_tenancy import ClientConsumer
+from apps.core.errors import VocaliaError
+from apps.core.inputs import json_parse, text_clean
+from apps.telephony.languages import language_from_bcp47, relay_language
+from apps.telephony.slots import slot_refresh
+from apps.telephony.sockets import CLOSE_FORBIDDEN
+from apps.telephony.tokens import call_token_read
+
+logger = logging.getLogger(__name__)
+SETUP_TIMEOUT_S = 10
+MAX_PROMPT_CHARS = 2000
+MAX_MALFORMED = 10  # Twilio's own rule for what we send; we apply it to what we read
+TOKEN_RE = re.compile(r"\S+\s*|\s+")
+DIGITS = set("0123456789*#")
+
+
+def tokens_of(text: str) -> list[str]:
+    """A reply as the words Twilio's speech receives one by one (spaces kept: Twilio joins tokens as is)."""
+    return TOKEN_RE.findall(text)
+
+
+class RelayConsumer(ClientConsumer):
+    session: CallSession | None = None
+
+    async def connect(self) -> None:
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=256)
+        self.turn: asyncio.Task[None] | None = None
+        self.session = None
+        self.ending = False  # we sent `end`: the call goes on through the <Connect action> (or ends there)
+        self.malformed = 0
+        self.language = ""
+        await self.accept()
+        self.runner = asyncio.create_task(self._run())
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        try:
+            message = json_parse(text_data or "")
+        except VocaliaError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            self.malformed += 1
+            if self.malformed >= MAX_MALFORMED:
+                await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.malformed = 0
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            logger.warning("relay socket queue full; dropped a %s", message["type"])
+
+    async def disconnect(self, code: int) -> None:
+        self.runner.cancel()
+        await self._cancel_turn()
+        await asyncio.gather(self.runner, return_exceptions=True)
+        if self.session is not None and not self.ending:
+            await self.db(call_finalise, call_sid=self.session.call_sid, client_id=self.client.pk,
+                          reason="socket-closed")
+
+    # The call ---------------------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            setup = await asyncio.wait_for(self.queue.get(), SETUP_TIMEOUT_S)
+        except TimeoutError:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.session = await self._open(setup)
+        if self.session is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.language = self.session.language
+        while True:
+            message = await self.queue.get()
+            kind = message["type"]
+            if kind == "prompt":
+                if message.get("last") is False:
+                    continue  # a partial prompt: wait for the caller to finish
+                text = text_clean(str(message.get("voicePrompt") or ""))[:MAX_PROMPT_CHARS].strip()
+                if text:
+                    await self._start_turn(text, str(message.get("lang") or ""))
+            elif kind == "interrupt":
+                await self._interrupt(message)
+            elif kind == "dtmf":
+                digit = str(message.get("digit") or "")
+                if len(digit) == 1 and digit in DIGITS:
+                    await self.db(call_note, call_sid=self.session.call_sid, event="dtmf", detail=digit)
+                    await self._start_turn(digit, "")
+            elif kind == "error":
+                detail = text_clean(str(message.get("description") or ""))[:200]
+                await self.db(call_note, call_sid=self.session.call_sid, event="relay-error", detail=detail)
+
+    async def _open(self, setup: dict[str, Any]) -> CallSession | None:
+        if setup.get("type") != "setup":
+            return None
+        parameters = setup.get("customParameters")
+        token = call_token_read(str(parameters.get("token") or "") if isinstance(parameters, dict) else "")
+        if token is None or token.client_id != self.client.pk or token.call_sid != setup.get("callSid"):
+            logger.warning("relay socket refused: call token missing, forged or for another call")
+            return None
+        return await self.db(call_session, call_sid=token.call_sid, conversation_id=token.conversation_id)
+
+    async def _cancel_turn(self) -> None:
+        turn, self.turn = self.turn, None
+        if turn is not None and not turn.done():
+            turn.cancel()
+            await asyncio.gather(turn, return_exceptions=True)
+
+    async def _start_turn(self, text: str, lang: str) -> None:
+        await self._cancel_turn()  # a new prompt preempts the reply still being spoken
+        self.turn = asyncio.create_task(self._reply(text, lang))
+
+    async def _interrupt(self, message: dict[str, Any]) -> None:
+        assert self.session is not None
+        await self._cancel_turn()
+        heard = text_clean(str(message.get("utteranceUntilInterrupt") or ""))[:5000]
+        await self.db(call_heard, conversation_id=self.session.conversation_id, heard=heard)
+        duration = message.get("durationUntilInterruptMs")
+        await self.db(call_note, call_sid=self.session.call_sid, event="interrupt",
+                      detail=str(duration) if isinstance(duration, int) else "")
+
+    # One turn -----------------------------------------------------------------------------------------------
+
+    async def _send(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+
+    async def _language_follow(self, language: str) -> None:
+        if language and language != self.language:
+            code = relay_language(language).code
+            await self._send({"type": "language", "ttsLanguage": code, "transcriptionLanguage": code})
+            self.language = language
+
+    async def _reply(self, text: str, lang: str) -> None:
+        assert self.session is not None
+        session, started = self.session, time.perf_counter()
+        conversation_id = session.conversation_id
+        heard_language = language_from_bcp47(lang, current="")
+        opened = await self.db(lambda: engine.turn_open(client=self.client, conversation=engine._load(conversation_id),
+                                                        text=text))
+        state = opened.turn.conversation.state if isinstance(opened.turn.conversation.state, dict) else {}
+        await self._language_follow(str(state.get("language") or heard_language or self.language))
+        code = relay_language(self.language).code
+        pending, first_ms = "", None
+        handover: engine.HandOver | None = None
+        ended = False
+        async for event in engine.turn_continue(client=self.client, opened=opened):
+            if isinstance(event, engine.Delta):
+                for token in tokens_of(event.text):
+                    if pending:
+                        await self._send({"type": "text", "token": pending, "last": False, "lang": code,
+                                          "interruptible": True})
+                        first_ms = first_ms if first_ms is not None else round((time.perf_counter() - started) * 1000)
+                    pending = token
+            elif isinstance(event, engine.HandOver):
+                handover = event
+            elif isinstance(event, engine.Ended):
+                ended = True
+        if pending or first_ms is None:
+            await self._send({"type": "text", "token": pending, "last": True, "lang": code, "interruptible": True})
+        first_ms = first_ms if first_ms is not None else round((time.perf_counter() - started) * 1000)
+        await self.db(call_turn_record, call_sid=session.call_sid, recognition_ms=None, engine_ms=first_ms,
+                      speech_ms=None, language=self.language)
+        slot_refresh(client_id=self.client.pk, call_sid=session.call_sid)
+        if handover is not None:
+            self.ending = True
+            await self._send({"type": "end", "handoffData": json.dumps(
+                {"reason": "handover", "summary": handover.reason[:300]}, ensure_ascii=False)})
+        elif ended:
+            self.ending = True
+            await self._send({"type": "end", "handoffData": json.dumps({"reason": "ended"})})

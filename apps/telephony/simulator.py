@@ -1,0 +1,202 @@
+"""A caller simulator: Twilio's side of a call, played against our real endpoints and consumers.
+
+Webhooks are posted form-encoded with X-Twilio-Signature computed the Twilio way (twilio's RequestValidator
+over the public URL and the sorted parameters, with the number's account token — the offline twin's for
+twin numbers); the ConversationRelay socket is opened with a signed wss:// handshake, then `setup`, `prompt`,
+`interrupt`, `dtmf` are sent exactly as Twilio shapes them. In process: django's AsyncClient and channels'
+WebsocketCommunicator (tests, `manage.py call_simulate`, the dashboard's "Call your agent" page).
+
+    caller = CallerSimulator(to="+15550100001")
+    twiml = await caller.dial()                # POST /telephony/twilio/voice → parsed TwiML
+    await caller.relay_open()                  # handshake + setup with the <Parameter name="token">
+    reply = await caller.say("Bonjour")        # prompt → the streamed text tokens, joined
+    await caller.hangup()                      # socket closed, status callback `completed`
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels.testing import WebsocketCommunicator
+from django.test import AsyncClient
+from twilio.request_validator import RequestValidator
+
+from apps.integrations.registry import TWINS, provider_class
+from apps.telephony.webhooks import public_url, public_ws_url
+
+ACCOUNT_SID = "AC" + "0" * 32
+
+
+@dataclass
+class Twiml:
+    xml: str
+    verbs: list[str] = field(default_factory=list)
+    says: list[str] = field(default_factory=list)
+    socket_url: str = ""
+    socket_kind: str = ""  # relay | media
+    parameters: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)  # of <ConversationRelay> / <Stream> / <Gather>
+    languages: list[dict[str, str]] = field(default_factory=list)
+    dial: dict[str, Any] = field(default_factory=dict)
+    hangs_up: bool = False
+
+
+def twiml_parse(xml: str) -> Twiml:
+    root = ET.fromstring(xml)
+    parsed = Twiml(xml=xml)
+    for element in root.iter():
+        tag = element.tag
+        parsed.verbs.append(tag)
+        if tag == "Say" and element.text:
+            parsed.says.append(element.text)
+        elif tag in ("ConversationRelay", "Stream"):
+            parsed.socket_kind = "relay" if tag == "ConversationRelay" else "media"
+            parsed.socket_url = element.get("url", "")
+            parsed.attributes = dict(element.attrib)
+        elif tag == "Gather":
+            parsed.attributes = dict(element.attrib)
+        elif tag == "Language":
+            parsed.languages.append(dict(element.attrib))
+        elif tag == "Parameter":
+            parsed.parameters[element.get("name", "")] = element.get("value", "")
+        elif tag == "Dial":
+            parsed.dial = dict(element.attrib)
+        elif tag in ("Number", "Conference"):
+            parsed.dial[tag.lower()] = (element.text or "").strip()
+        elif tag == "Hangup":
+            parsed.hangs_up = True
+    return parsed
+
+
+def new_call_sid() -> str:
+    return "CA" + uuid.uuid4().hex
+
+
+class CallerSimulator:
+    def __init__(self, *, to: str, from_number: str = "+33612345678", token: str | None = None,
+                 call_sid: str | None = None, host: str = "testserver") -> None:
+        self.to, self.from_number = to, from_number
+        self.token = token if token is not None else provider_class("telephony", TWINS["telephony"])().auth_token
+        self.call_sid = call_sid or new_call_sid()
+        self.http = AsyncClient(HTTP_HOST=host)
+        self.host = host
+        self.socket: WebsocketCommunicator | None = None
+        self.twiml: Twiml | None = None
+        self.received: list[dict[str, Any]] = []
+
+    # HTTP ---------------------------------------------------------------------------------------------------
+
+    def sign(self, url: str, params: dict[str, str]) -> str:
+        return RequestValidator(self.token).compute_signature(url, params)
+
+    def params(self, **extra: str) -> dict[str, str]:
+        return {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": self.call_sid,
+                "From": self.from_number, "To": self.to, "Direction": "inbound", "CallerCountry": "FR",
+                "ToCountry": "US", **extra}
+
+    async def post(self, path: str, params: dict[str, str], *, signature: str | None = None) -> Any:
+        signature = self.sign(public_url(path), params) if signature is None else signature
+        return await self.http.post(path, params, headers={"X-Twilio-Signature": signature})
+
+    async def dial(self) -> Twiml:
+        response = await self.post("/telephony/twilio/voice", self.params(CallStatus="ringing"))
+        self.twiml = twiml_parse(response.content.decode())
+        return self.twiml
+
+    async def status(self, status: str, duration: int | None = None) -> Any:
+        extra = {"CallStatus": status, "Timestamp": "Tue, 01 Dec 2026 18:00:00 +0000",
+                 "SequenceNumber": "0", "CallbackSource": "call-progress-events"}
+        if duration is not None:
+            extra["CallDuration"] = str(duration)
+        return await self.post("/telephony/twilio/status", self.params(**extra))
+
+    async def action(self, path: str, **extra: str) -> Twiml:
+        response = await self.post(path, self.params(CallStatus="in-progress", **extra))
+        self.twiml = twiml_parse(response.content.decode())
+        return self.twiml
+
+    async def relay_action(self, handoff: str = "", error: str = "") -> Twiml:
+        extra = {"SessionId": "VX" + "0" * 32, "SessionStatus": "ended" if not error else "failed",
+                 "SessionDuration": "12"}
+        if handoff:
+            extra["HandoffData"] = handoff
+        if error:
+            extra["ErrorCode"], extra["ErrorMessage"] = error, "WebSocket closed abruptly"
+        return await self.action(self.relay_action_path(), **extra)
+
+    def relay_action_path(self) -> str:
+        return "/telephony/twilio/relay/action"
+
+    async def dial_result(self, status: str) -> Twiml:
+        return await self.action("/telephony/twilio/dial/action", DialCallStatus=status,
+                                 DialCallSid="CA" + "d" * 32, DialCallDuration="0" if status != "completed" else "30")
+
+    # ConversationRelay --------------------------------------------------------------------------------------
+
+    async def relay_open(self, *, signature: str | None = None, token: str | None = None,
+                         call_sid: str | None = None) -> bool:
+        from vocalia.asgi import application
+
+        assert self.twiml is not None and self.twiml.socket_url, "the TwiML opened no socket"
+        path = urlsplit(self.twiml.socket_url).path
+        signature = self.sign(public_ws_url(path), {}) if signature is None else signature
+        self.socket = WebsocketCommunicator(application, path, headers=[
+            (b"host", self.host.encode()), (b"x-twilio-signature", signature.encode())])
+        connected, _code = await self.socket.connect()
+        if not connected:
+            return False
+        await self.send({"type": "setup", "sessionId": "VX" + uuid.uuid4().hex, "accountSid": ACCOUNT_SID,
+                         "parentCallSid": "", "callSid": call_sid or self.call_sid, "from": self.from_number,
+                         "to": self.to, "forwardedFrom": "", "callType": "PSTN", "callerName": "",
+                         "direction": "inbound", "callStatus": "RINGING",
+                         "customParameters": {"token": self.twiml.parameters.get("token", "")
+                                              if token is None else token}})
+        return True
+
+    async def send(self, message: dict[str, Any]) -> None:
+        assert self.socket is not None
+        await self.socket.send_to(text_data=json.dumps(message))
+
+    async def receive(self, timeout: float = 10) -> dict[str, Any]:
+        assert self.socket is not None
+        message = json.loads(await self.socket.receive_from(timeout))
+        self.received.append(message)
+        return message
+
+    async def reply(self, timeout: float = 10) -> list[dict[str, Any]]:
+        """Messages until a text token with last=true (or an end)."""
+        messages = []
+        while True:
+            message = await self.receive(timeout)
+            messages.append(message)
+            if (message["type"] == "text" and message.get("last")) or message["type"] == "end":
+                # an `end` right after the last token belongs to this turn (receive_nothing keeps the app alive)
+                if message["type"] == "text" and not await self.socket.receive_nothing(0.3):  # type: ignore[union-attr]
+                    messages.append(await self.receive(timeout))
+                return messages
+
+    async def say(self, text: str, lang: str = "fr-FR") -> str:
+        await self.send({"type": "prompt", "voicePrompt": text, "lang": lang, "last": True})
+        return "".join(m.get("token", "") for m in await self.reply() if m["type"] == "text")
+
+    async def interrupt(self, heard: str, ms: int = 1200) -> None:
+        await self.send({"type": "interrupt", "utteranceUntilInterrupt": heard, "durationUntilInterruptMs": ms})
+
+    async def dtmf(self, digit: str) -> str:
+        await self.send({"type": "dtmf", "digit": digit})
+        return "".join(m.get("token", "") for m in await self.reply() if m["type"] == "text")
+
+    async def drop(self) -> None:
+        """The socket closes (a hang-up, a network cut)."""
+        if self.socket is not None:
+            await self.socket.disconnect()
+            self.socket = None
+
+    async def hangup(self, duration: int = 30) -> None:
+        await self.drop()
+        await self.status("completed", duration)
