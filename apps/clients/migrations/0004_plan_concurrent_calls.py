@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0002_plan_catalogue'),
+        ('clients', '0003_plan_billing'),
     ]
 
     operations = [
