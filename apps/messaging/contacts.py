@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.errors import InvalidInput
+from apps.core.phones import client_phone_e164
 from apps.messaging.models import Contact
 
 # A whole message equal to one of these (case, accents, punctuation and tatweel ignored) opts out / back in.
@@ -35,7 +36,6 @@ OPT_IN_WORDS = {
 _ALL_OUT = {word for words in OPT_OUT_WORDS.values() for word in words}
 _ALL_IN = {word for words in OPT_IN_WORDS.values() for word in words}
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 def words_normalise(text: str) -> str:
@@ -59,7 +59,8 @@ def is_opt_in(text: str) -> bool:
 
 
 def address_normalise(*, channel: str, address: str) -> str:
-    """E.164 for phones ('whatsapp:' and spaces dropped), lower case for e-mail; InvalidInput otherwise."""
+    """E.164 for phones ('whatsapp:' and spaces dropped, a national number read in the client's country), lower
+    case for e-mail; InvalidInput otherwise."""
     address = (address or "").strip()
     if channel == "email":
         if "@" not in address or len(address) > 254 or any(ch.isspace() or ord(ch) < 32 for ch in address):
@@ -67,14 +68,10 @@ def address_normalise(*, channel: str, address: str) -> str:
         return address.lower()
     if channel not in {"sms", "whatsapp"}:
         raise InvalidInput(_("Unknown channel."))
-    if address.startswith("whatsapp:"):
-        address = address[len("whatsapp:"):]
-    digits = re.sub(r"[ ().-]", "", address)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if not E164.match(digits):
+    phone = client_phone_e164(address)  # "0661 23 45 67" read in the client's country, "+212…" as it is
+    if not phone:
         raise InvalidInput(_("Enter a valid phone number."))
-    return digits
+    return phone
 
 
 def contact_for(*, channel: str, address: str, name: str = "", language: str = "") -> Contact:

@@ -38,9 +38,10 @@ from apps.audit.services import audit_record
 from apps.clients.entitlements import client_may, client_require
 from apps.clients.services import manager_require
 from apps.core.errors import InvalidInput, NotFound, ProviderError
+from apps.core.phones import client_phone_e164
 from apps.outbound.models import CallConsent, CallingPolicy, DoNotCall, OutboundCall
 from apps.schedule.services import clients_due, due_claim, due_note
-from apps.telephony.selectors import client_numbers, e164_clean, number_route
+from apps.telephony.selectors import client_numbers, number_route
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def window_next(moment: datetime, rules: CallingPolicy, zone: ZoneInfo) -> datet
 
 
 def phone_require(value: Any) -> str:
-    phone = e164_clean(str(value or ""))
+    phone = client_phone_e164(str(value or ""))
     if not phone:
         raise InvalidInput(_("Give the number in international format, like +33612345678."))
     return phone
@@ -213,7 +214,7 @@ def callback_call_plan(*, callback: Any) -> OutboundCall | None:
     """The agent promised a callback: place it at its time if the client's plan and policy say so. The person
     asked to be called back, in a conversation: that is their consent, kept with the conversation as source."""
     client = connection.tenant
-    if not client_may(client, FEATURE) or not policy().callbacks_auto or not e164_clean(callback.phone):
+    if not client_may(client, FEATURE) or not policy().callbacks_auto or not client_phone_e164(callback.phone):
         return None
     source = (_("Asked for a callback in conversation #%(id)s") % {"id": callback.conversation_id}
               if callback.conversation_id else _("Asked for a callback"))

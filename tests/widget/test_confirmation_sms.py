@@ -37,7 +37,8 @@ def test_a_booking_with_a_phone_queues_the_promised_sms(shop, django_capture_on_
     booking = next(e for e in body["events"] if e["type"] == "booking")
     with tenant_context(shop.client_a):
         sms = Delivery.objects.get(channel="sms", conversation_id=conversation["conversation"])
-        assert sms.to == "0661234567" and sms.purpose == "notice:confirmed"
+        assert sms.to == "+33661234567"  # read in the client's country (Europe/Paris: France)
+        assert sms.purpose == "notice:confirmed"
         assert booking["reference"] in sms.body and "Salon Alpha" in sms.body
         assert sms.status == "sent" and sms.provider == "outbox"  # the task ran after the commit: the offline twin
     assert "SMS" in body["reply"]  # the agent says the confirmation is on its way
