@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("apps.api.urls")),
     path("widget/v1/", include("apps.widget.urls")),
+    path("telephony/twilio/messages/", include("apps.messaging.urls_twilio")),
 ]
 
 handler404 = "apps.dashboard.views.not_found"
