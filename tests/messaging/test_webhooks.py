@@ -126,8 +126,8 @@ def test_a_plan_without_the_channel_or_an_unknown_number_writes_nothing(cast, nu
 
 
 def _status(sid: str, status: str, **extra: str) -> dict[str, str]:
-    return {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status, "AccountSid": "AC" + "0" * 32,
-            "From": NUMBER_A, "To": PERSON, "ApiVersion": "2010-04-01", **extra}
+    return {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
+            "AccountSid": "AC" + "0" * 32, "From": NUMBER_A, "To": PERSON, "ApiVersion": "2010-04-01", **extra}
 
 
 def test_status_callbacks_move_the_delivery_forward_only(cast, numbers, post_signed):
