@@ -19,8 +19,8 @@ from apps.messaging.models import Campaign, CampaignRecipient, MessagingSettings
 from tests.messaging.conftest import in_schema
 
 pytestmark = pytest.mark.django_db
-CSV = ("phone,name,language\n+33 6 11 11 11 11,Amina,fr\n+33622222222,Bob,en\nnot a phone,Zed,fr\n"
-       "+33622222222,Bob again,en\n+212 600 000 001,Youssef,ary\n").encode()
+CSV = (b"phone,name,language\n+33 6 11 11 11 11,Amina,fr\n+33622222222,Bob,en\nnot a phone,Zed,fr\n"
+       b"+33622222222,Bob again,en\n+212 600 000 001,Youssef,ary\n")
 TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC" + "f" * 32 + "/Messages.json"
 
 
