@@ -29,6 +29,7 @@ urlpatterns = [
     path("tickets/", crm_views.tickets_list, name="tickets"),
     path("appointments/", booking_views.appointments, name="appointments"),
     path("outbox/", messaging_views.outbox, name="outbox"),
+    path("messaging/", include("apps.messaging.urls")),
     path("integrations/", include("apps.integrations.urls")),
     path("install/", widget_dashboard.install, name="install"),
     path("install/origins/", widget_dashboard.origins_update, name="install-origins"),

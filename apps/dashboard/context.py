@@ -19,6 +19,8 @@ NAVIGATION = [
     ("appointments", _("Appointments"), "calendar"),
     ("tickets", _("Tickets"), "ticket"),
     ("outbox", _("Outbox"), "send"),
+    ("campaigns", _("Campaigns"), "send"),
+    ("messaging", _("Messaging"), "chat"),
     ("install", _("Install widget"), "code"),
     ("integrations", _("Integrations"), "plug"),
     ("team", _("Team"), "users"),

@@ -38,8 +38,15 @@ IMMEDIATE = {"confirmed", "changed", "cancelled"}
 
 
 def messaging_settings() -> MessagingSettings:
-    row = MessagingSettings.objects.first()
-    return row if row is not None else MessagingSettings.objects.create()
+    """The client's one settings row (pk 1), made with the defaults the first time (safe under a race)."""
+    row = MessagingSettings.objects.filter(pk=1).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = MessagingSettings.objects.create(pk=1)
+        except IntegrityError:
+            row = MessagingSettings.objects.get(pk=1)
+    return row
 
 
 def _zone() -> ZoneInfo:

@@ -94,7 +94,7 @@ def test_members_cannot_and_other_clients_cannot_see_it(cast):
 
 def test_it_sends_in_batches_skips_opted_out_people_and_reports_progress(cast, django_capture_on_commit_callbacks):
     with in_schema(cast.client_a):
-        MessagingSettings.objects.create()
+        MessagingSettings.objects.create(pk=1)
         contact_opt_out(contact=contact_for(channel="sms", address="+33622222222"), word="STOP")
         campaign = make(cast, batch_size=2, start_at=noon(cast.client_a, days=1))
         campaigns.campaign_import_csv(client=cast.client_a, actor=cast.alice, campaign_id=campaign.pk, raw=CSV)
@@ -120,7 +120,7 @@ def test_it_sends_in_batches_skips_opted_out_people_and_reports_progress(cast, d
 
 def test_quiet_hours_hold_a_campaign(cast):
     with in_schema(cast.client_a):
-        MessagingSettings.objects.create()
+        MessagingSettings.objects.create(pk=1)
         campaign = make(cast, start_at=noon(cast.client_a))
         campaigns.campaign_import_csv(client=cast.client_a, actor=cast.alice, campaign_id=campaign.pk, raw=CSV)
         campaigns.campaign_set_status(client=cast.client_a, actor=cast.alice, campaign_id=campaign.pk, action="start")
@@ -139,7 +139,7 @@ def test_a_failed_message_is_tried_again_later_then_sent(cast, django_capture_on
         integrations.account_connect(client=cast.client_a, kind="sms", provider="twilio", actor=cast.alice,
                                      values={"account_sid": "AC" + "f" * 32, "auth_token": "tok",
                                              "from_number": "+15550109001"})
-        MessagingSettings.objects.create(quiet_start=time(0), quiet_end=time(0))  # no quiet hours: real time
+        MessagingSettings.objects.create(pk=1, quiet_start=time(0), quiet_end=time(0))  # no quiet hours: real time
         campaign = make(cast, retry_minutes=10)
         campaigns.campaign_import_csv(client=cast.client_a, actor=cast.alice, campaign_id=campaign.pk,
                                       raw=b"phone,name\n+33611111111,Amina\n")

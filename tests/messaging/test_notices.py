@@ -18,7 +18,7 @@ from apps.bookings.models import Appointment
 from apps.integrations.models import Delivery
 from apps.messaging.contacts import contact_inbound
 from apps.messaging.inbound import Inbound, inbound_receive
-from apps.messaging.models import MessagingSettings, Notice, WhatsAppTemplate
+from apps.messaging.models import Contact, MessagingSettings, Notice, WhatsAppTemplate
 from apps.messaging.notices import day_before, notices_claim_and_queue, notices_plan, notices_sweep
 from apps.schedule.models import DueWork
 from tests.agents.conftest import make_agent
@@ -117,7 +117,7 @@ def test_a_reminder_across_the_dst_change_says_the_local_time(cast, agent_a, dja
 @pytest.mark.django_db
 def test_quiet_hours_postpone_a_reminder_or_skip_it(cast, agent_a):
     with in_schema(cast.client_a):
-        MessagingSettings.objects.create()  # 21:00 → 08:00 in the client's zone
+        MessagingSettings.objects.create(pk=1)  # 21:00 → 08:00 in the client's zone
         zone = ZoneInfo(cast.client_a.timezone)
         early = book(agent_a, next_day_at(cast.client_a, 7, days=3).replace(minute=30))
         reminder = Notice.objects.get(appointment=early, kind="reminder_24h")
@@ -218,6 +218,8 @@ def committed(session_cast, django_db_blocker):
                 Notice.objects.filter(appointment__agent=agents[client.pk]).delete()
                 Delivery.objects.filter(purpose__startswith="notice:").delete()
                 Appointment.objects.filter(agent=agents[client.pk]).delete()
+                MessagingSettings.objects.all().delete()
+                Contact.objects.all().delete()
                 agents[client.pk].delete()
         DueWork.objects.all().delete()
 
