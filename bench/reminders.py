@@ -35,6 +35,8 @@ def _drop_all(prefix: str) -> None:
 
 
 def _fill(client, count: int, base) -> None:  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
     from django_tenants.utils import tenant_context
 
     from apps.agents.models import Agent
@@ -42,7 +44,6 @@ def _fill(client, count: int, base) -> None:  # type: ignore[no-untyped-def]
     from apps.messaging.models import Notice
     from apps.messaging.notices import day_before
     from apps.schedule.services import due_note
-    from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(client.timezone)
     with tenant_context(client):
