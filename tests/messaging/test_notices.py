@@ -265,3 +265,23 @@ def test_two_concurrent_sweeps_queue_each_reminder_once(session_cast, committed,
                 sent = list(Delivery.objects.filter(purpose="notice:reminder_24h").values_list("to", flat=True))
                 assert len(sent) == len(set(sent)) == 12
         assert sum(results) == 24
+
+
+@pytest.mark.django_db
+def test_the_sweep_command_advances_demo_time(cast, agent_a, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with in_schema(cast.client_a):
+        appointment = book(agent_a, next_day_at(cast.client_a, 14))
+    out = StringIO()
+    ahead = int((appointment.start - timezone.now()).total_seconds() // 3600) - 23  # past the day-before time
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("reminders_sweep", "--ahead", f"{ahead}h", stdout=out)
+    assert "1 notice(s) queued" in out.getvalue()
+    with in_schema(cast.client_a):
+        assert Notice.objects.get(appointment=appointment, kind="reminder_24h").status == "queued"
+    for bad in (["--now", "yesterday"], ["--ahead", "-3h"], ["--now", "2026-13-45T99:00"]):
+        with pytest.raises(CommandError):
+            call_command("reminders_sweep", *bad, stdout=StringIO())

@@ -192,3 +192,17 @@ def test_it_answers_400_for_a_bad_sender(cast, numbers, post_signed, sender):
 
 def test_get_is_refused(numbers, http):
     assert http.get(SMS).status_code == 405
+
+
+def test_the_simulator_command_posts_a_signed_message(cast, numbers, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("message_simulate", "alpha", "Bonjour", "--from", PERSON, stdout=out)
+    assert "webhook: 200" in out.getvalue()
+    with in_schema(cast.client_a):
+        conversation = Conversation.objects.get(channel="sms", visitor_phone=PERSON)
+        assert Delivery.objects.filter(conversation=conversation, purpose="agent").count() == 1
