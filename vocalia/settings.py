@@ -197,6 +197,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": timedelta(seconds=10)},
     "notices-sweep": {"task": "apps.messaging.tasks.notices_sweep_task", "schedule": timedelta(seconds=60)},
     "campaigns-sweep": {"task": "apps.messaging.tasks.campaigns_sweep_task", "schedule": timedelta(seconds=60)},
+    "callbacks-sweep": {"task": "apps.messaging.tasks.callbacks_sweep_task", "schedule": timedelta(seconds=60)},
 }
 HEARTBEAT_MAX_AGE_S = env.get_int("HEARTBEAT_MAX_AGE_S", 45)
 
@@ -349,6 +350,8 @@ if env.get("TWILIO_ACCOUNT_SID") and env.get("TWILIO_AUTH_TOKEN"):
 # Looked-up credentials (a phone number, an account SID) are stored as HMAC-SHA256(this key, value).
 INTEGRATIONS_BLIND_INDEX_KEY = env.get("INTEGRATIONS_BLIND_INDEX_KEY", SECRET_KEY)
 # Outbound deliveries: tries before a transient failure becomes `failed`, and the first retry's delay.
+# The call task the callbacks sweep hands due callbacks to (apps/schedule/callbacks.py); empty: none yet.
+CALLBACK_PLACER = env.get("CALLBACK_PLACER", "")
 DELIVERY_MAX_ATTEMPTS = env.get_int("DELIVERY_MAX_ATTEMPTS", 5)
 DELIVERY_RETRY_BASE_S = env.get_int("DELIVERY_RETRY_BASE_S", 30)
 

@@ -89,5 +89,9 @@ def callback_schedule(*, phone: str, due_at: datetime, name: str = "", reason: s
         due_at = timezone.now()
     if due_at > timezone.now() + CALLBACK_MAX_AHEAD:
         raise InvalidInput(_("A callback can be planned up to a year ahead."))
-    return Callback.objects.create(phone=phone.strip()[:32], due_at=due_at, name=name[:120], reason=reason[:2000],
-                                   conversation=conversation)
+    callback = Callback.objects.create(phone=phone.strip()[:32], due_at=due_at, name=name[:120],
+                                       reason=reason[:2000], conversation=conversation)
+    from apps.schedule.callbacks import callback_due_note
+
+    callback_due_note(callback)  # the beat sweep hands it to the call task at its time (apps/schedule/callbacks.py)
+    return callback

@@ -25,3 +25,11 @@ def campaigns_sweep_task() -> None:
 def conversation_answer_task(conversation_id: int, text: str) -> None:
     """The agent answers one SMS / WhatsApp message (in the schema it was queued from)."""
     conversation_answer(conversation_id=conversation_id, text=text)
+
+
+@shared_task(name="apps.messaging.tasks.callbacks_sweep_task", ignore_result=True)
+def callbacks_sweep_task() -> None:
+    """Beat, every minute: due callbacks to the plugged-in call task (settings.CALLBACK_PLACER)."""
+    from apps.schedule.callbacks import callbacks_sweep
+
+    callbacks_sweep()
