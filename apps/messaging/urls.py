@@ -8,8 +8,12 @@ urlpatterns = [
     path("templates/", views.template_add, name="messaging-template-add"),
     path("templates/<int:template_id>/remove/", views.template_remove, name="messaging-template-remove"),
     path("contacts/", views.contacts, name="messaging-contacts"),
-    path("campaigns/", views.campaigns, name="campaigns"),
-    path("campaigns/new/", views.campaign_add, name="campaign-add"),
-    path("campaigns/<int:campaign_id>/", views.campaign, name="campaign"),
-    path("campaigns/<int:campaign_id>/<str:action>/", views.campaign_action, name="campaign-action"),
+]
+
+# Under /campaigns/ (their own navigation entry).
+campaign_urlpatterns = [
+    path("", views.campaigns, name="campaigns"),
+    path("new/", views.campaign_add, name="campaign-add"),
+    path("<int:campaign_id>/", views.campaign, name="campaign"),
+    path("<int:campaign_id>/<str:action>/", views.campaign_action, name="campaign-action"),
 ]

@@ -17,7 +17,7 @@ def test_the_pages_answer_in_five_languages_with_the_right_direction(cast, as_us
     http = as_user(cast.alice, cast.client_a)
     for language, direction in (("fr", "ltr"), ("en", "ltr"), ("es", "ltr"), ("ar", "rtl"), ("ary", "rtl")):
         http.cookies["django_language"] = language
-        for path in ("/messaging/", "/messaging/contacts/", "/messaging/campaigns/"):
+        for path in ("/messaging/", "/messaging/contacts/", "/campaigns/"):
             response = http.get(path)
             assert response.status_code == 200, path
             assert f'dir="{direction}"' in response.content.decode()
@@ -80,7 +80,7 @@ def test_a_member_reads_but_cannot_change(cast, as_user):
                                                "content_sid": SID}).status_code == 403
     assert http.post("/messaging/settings/", {"quiet_start": "00:00", "quiet_end": "00:00",
                                               "reopen_hours": "1"}).status_code == 403
-    assert 'id="new-campaign"' not in http.get("/messaging/campaigns/").content.decode()
+    assert 'id="new-campaign"' not in http.get("/campaigns/").content.decode()
     with in_schema(cast.client_a):
         assert not WhatsAppTemplate.objects.exists()
         assert not MessagingSettings.objects.exclude(quiet_start="21:00", reopen_hours=24).exists()  # the defaults
@@ -92,7 +92,7 @@ def _csv(text: str) -> SimpleUploadedFile:
 
 def test_an_owner_creates_starts_pauses_and_resumes_a_campaign(cast, as_user):
     http = as_user(cast.alice, cast.client_a)
-    response = http.post("/messaging/campaigns/new/", {
+    response = http.post("/campaigns/new/", {
         "name": "Soldes", "channel": "sms", "body": "Bonjour {name} !", "source": "csv", "start_date": "31/12/2026",
         "start_time": "10:00", "max_attempts": "2", "retry_minutes": "15", "batch_size": "10",
         "file": _csv("phone,name\n+33611111111,Amina\nbad,Zed\n")})
@@ -101,14 +101,14 @@ def test_an_owner_creates_starts_pauses_and_resumes_a_campaign(cast, as_user):
         campaign = Campaign.objects.get()
         assert campaign.recipients.count() == 1 and campaign.max_attempts == 2
         assert campaign.start_at.isoformat().startswith("2026-12-31T")
-    page = http.get(f"/messaging/campaigns/{campaign.pk}/").content.decode()
+    page = http.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "+33611111111" in page and 'aria-valuenow="0"' in page
     for action, status in (("start", "running"), ("pause", "paused"), ("resume", "running")):
-        assert http.post(f"/messaging/campaigns/{campaign.pk}/{action}/").status_code == 302
+        assert http.post(f"/campaigns/{campaign.pk}/{action}/").status_code == 302
         with in_schema(cast.client_a):
             campaign.refresh_from_db()
             assert campaign.status == status
-    http.post(f"/messaging/campaigns/{campaign.pk}/explode/")  # an unknown action: refused, nothing changed
+    http.post(f"/campaigns/{campaign.pk}/explode/")  # an unknown action: refused, nothing changed
     with in_schema(cast.client_a):
         campaign.refresh_from_db()
         assert campaign.status == "running"
@@ -125,7 +125,7 @@ def test_a_bad_campaign_form_is_refused_with_a_message(cast, as_user, fields):
     data.update(fields)
     if data["file"] == "nofile":
         del data["file"]
-    response = http.post("/messaging/campaigns/new/", data)
+    response = http.post("/campaigns/new/", data)
     assert response.status_code in (302, 404)
     with in_schema(cast.client_a):
         assert not Campaign.objects.exists()
@@ -138,9 +138,9 @@ def test_another_clients_campaign_is_a_404_and_stays_as_it_was(cast, as_user):
         theirs = campaigns.campaign_create(client=cast.client_b, actor=cast.carol, name="B", channel="email",
                                            body="x")
     http = as_user(cast.alice, cast.client_a)
-    assert http.get(f"/messaging/campaigns/{theirs.pk}/").status_code == 404
-    assert http.post(f"/messaging/campaigns/{theirs.pk}/start/").status_code == 404
-    assert http.get(f"/messaging/campaigns/{10**18}/").status_code == 404
+    assert http.get(f"/campaigns/{theirs.pk}/").status_code == 404
+    assert http.post(f"/campaigns/{theirs.pk}/start/").status_code == 404
+    assert http.get(f"/campaigns/{10**18}/").status_code == 404
     with in_schema(cast.client_b):
         theirs.refresh_from_db()
         assert theirs.status == "draft"
@@ -166,7 +166,7 @@ def test_the_people_page_shows_opt_outs_and_the_window(cast, as_user):
 def test_undecodable_form_bytes_are_refused_without_a_500(cast, as_user):
     http = as_user(cast.alice, cast.client_a)
     for path, body in (("/messaging/templates/", f"name=%ED%A0%80&purpose=confirmed&language=fr&content_sid={SID}"),
-                       ("/messaging/campaigns/new/", "name=%ED%A0%80%00&channel=sms&body=x&source=leads"),
+                       ("/campaigns/new/", "name=%ED%A0%80%00&channel=sms&body=x&source=leads"),
                        ("/messaging/settings/", "quiet_start=%ED%A0%80&quiet_end=08:00&reopen_hours=24")):
         response = http.post(path, body, content_type="application/x-www-form-urlencoded")
         assert response.status_code in (302, 400), path
