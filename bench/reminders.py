@@ -72,6 +72,25 @@ def _fill(client, count: int, base) -> None:  # type: ignore[no-untyped-def]
         due_note(client_id=client.pk, kind="notices", at=min(n.due_at for n in notices if n.status == "scheduled"))
 
 
+def _empty(client) -> None:  # type: ignore[no-untyped-def]
+    from django_tenants.utils import tenant_context
+
+    from apps.agents.models import Agent
+    from apps.bookings.models import Appointment
+    from apps.integrations.models import Delivery
+    from apps.messaging.models import Contact, MessagingSettings, Notice
+    from apps.schedule.models import DueWork
+
+    with tenant_context(client):
+        Notice.objects.all().delete()
+        Delivery.objects.all().delete()
+        Appointment.objects.all().delete()
+        Agent.objects.all().delete()
+        Contact.objects.all().delete()
+        MessagingSettings.objects.all().delete()
+    DueWork.objects.filter(client=client).delete()
+
+
 def _scan_every_schema(clients, now) -> int:  # type: ignore[no-untyped-def]
     """What the sweep would do without the due index: enter every schema and ask for its due notices."""
     from django_tenants.utils import tenant_context
@@ -117,6 +136,7 @@ def main() -> None:
     parser.add_argument("--appointments", type=int, default=1000)
     parser.add_argument("--sweeps", type=int, default=5, help="sweeps after the first, an hour apart")
     parser.add_argument("--keep", action="store_true", help="keep the clients (to run it again faster)")
+    parser.add_argument("--reuse", action="store_true", help="reuse the clients a --keep run left (emptied first)")
     args = parser.parse_args()
     prefix = "bench-rem-"
     provisioning.template_sync()
@@ -126,15 +146,25 @@ def main() -> None:
 
     started = time.perf_counter()
     existing = {c.slug: c for c in Client.objects.filter(slug__startswith=prefix)}
-    clients = []
+    clients, cloned = [], 0
     for index in range(args.clients):
         slug = f"{prefix}{index:03d}"
-        if slug in existing:
-            provisioning.schema_drop(existing[slug].schema_name)
-            existing[slug].delete()
+        found = existing.get(slug)
+        if found is not None and args.reuse and found.status == Client.Status.ACTIVE \
+                and provisioning.schema_is_current(found.schema_name):
+            _empty(found)  # a previous run's clients (--keep): emptied, not cloned again
+            clients.append(found)
+            continue
+        if found is not None:
+            provisioning.schema_drop(found.schema_name)
+            found.delete()
         client = services.client_create(name=slug, slug=slug, plan=plan, provision=False)
         clients.append(services.client_provision(client_id=client.pk))
-    print(f"setup: {args.clients} client schemas cloned in {time.perf_counter() - started:.1f} s")
+        cloned += 1
+        if cloned % 10 == 0:
+            print(f"  {cloned} cloned ({time.perf_counter() - started:.0f} s)", flush=True)
+    print(f"setup: {args.clients} client schemas ({cloned} cloned now, {args.clients - cloned} kept from a previous "
+          f"run) in {time.perf_counter() - started:.1f} s", flush=True)
     started = time.perf_counter()
     from django_tenants.utils import tenant_context
 
