@@ -422,6 +422,8 @@ TELEPHONY_SLOT_TTL_S = env.get_int("TELEPHONY_SLOT_TTL_S", 900)
 # Looked-up credentials (a phone number, an account SID) are stored as HMAC-SHA256(this key, value).
 INTEGRATIONS_BLIND_INDEX_KEY = env.get("INTEGRATIONS_BLIND_INDEX_KEY", SECRET_KEY)
 # Outbound deliveries: tries before a transient failure becomes `failed`, and the first retry's delay.
+# The call task the callbacks sweep hands due callbacks to (apps/schedule/callbacks.py); empty: none yet.
+CALLBACK_PLACER = env.get("CALLBACK_PLACER", "")
 DELIVERY_MAX_ATTEMPTS = env.get_int("DELIVERY_MAX_ATTEMPTS", 5)
 DELIVERY_RETRY_BASE_S = env.get_int("DELIVERY_RETRY_BASE_S", 30)
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("telephony/twilio/outbound/", include("apps.outbound.urls_twilio")),
     # Stripe's webhooks (dj-stripe: /stripe/webhook/<uuid>/, the public schema; apps/billing/webhooks.py)
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    path("telephony/twilio/messages/", include("apps.messaging.urls_twilio")),
     path("telephony/twilio/", include("apps.telephony.urls")),
 ]
 

@@ -6,6 +6,7 @@ from apps.bookings import views as booking_views
 from apps.conversations import views as conversation_views
 from apps.crm import views as crm_views
 from apps.dashboard import views
+from apps.messaging import urls as messaging_urls
 from apps.messaging import views as messaging_views
 from apps.widget import dashboard as widget_dashboard
 
@@ -39,6 +40,8 @@ urlpatterns = [
     path("appointments/", booking_views.appointments, name="appointments"),
     path("outbound/", include("apps.outbound.urls")),
     path("outbox/", messaging_views.outbox, name="outbox"),
+    path("messaging/", include("apps.messaging.urls")),
+    path("campaigns/", include(messaging_urls.campaign_urlpatterns)),
     path("integrations/", include("apps.integrations.urls")),
     path("billing/", include("apps.billing.urls")),
     path("install/", widget_dashboard.install, name="install"),

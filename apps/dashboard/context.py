@@ -21,6 +21,8 @@ NAVIGATION = [
     ("tickets", _("Tickets"), "ticket"),
     ("outbound", _("Outbound calls"), "phone"),
     ("outbox", _("Outbox"), "send"),
+    ("campaigns", _("Campaigns"), "send"),
+    ("messaging", _("Messaging"), "chat"),
     ("install", _("Install widget"), "code"),
     ("integrations", _("Integrations"), "plug"),
     ("billing", _("Billing"), "card"),

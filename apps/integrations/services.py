@@ -107,16 +107,20 @@ def accounts_by_provider(*, client: Any) -> dict[tuple[str, str], ConnectedAccou
 
 def delivery_queue(*, channel: str, to: str, body: str, subject: str = "", conversation: Any = None,
                    purpose: str = "agent", content_sid: str = "",
-                   content_variables: dict[str, str] | None = None, send: bool = True) -> Delivery:
+                   content_variables: dict[str, str] | None = None, send: bool = True,
+                   save: bool = True) -> Delivery:
     """Record an outbound message as queued; a Celery task sends it after the commit, in this client's schema.
     A WhatsApp template message carries `content_sid` (and its variables); `body` is then what it says, for the
-    outbox and the inbox."""
+    outbox and the inbox. `save=False` returns the checked, unsaved row (for a batch's bulk insert)."""
     to = address_check(channel=channel, to=to)
     if not body.strip() and not content_sid:
         raise InvalidInput(_("The message is empty."))
-    delivery = Delivery.objects.create(channel=channel, to=to, subject=subject.strip()[:200], body=body[:4000],
-                                       conversation=conversation, purpose=purpose[:32], content_sid=content_sid[:34],
-                                       content_variables=content_variables)
+    delivery = Delivery(channel=channel, to=to, subject=subject.strip()[:200], body=body[:4000],
+                        conversation=conversation, purpose=purpose[:32], content_sid=content_sid[:34],
+                        content_variables=content_variables)
+    if not save:  # checked, not stored: the caller bulk-creates a batch, then sends it (deliveries_send_later)
+        return delivery
+    delivery.save()
     if send:
         from apps.integrations.tasks import delivery_send_task
 

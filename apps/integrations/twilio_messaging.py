@@ -19,7 +19,7 @@ from apps.core.errors import ProviderError
 from apps.integrations.base import Field, ProviderBase
 from apps.integrations.outbound import OutboundMessage, SendResult
 
-STATUS_CALLBACK_PATH = "/messaging/twilio/status/"
+STATUS_CALLBACK_PATH = "/telephony/twilio/messages/status/"
 # Error codes that refuse the address itself (recorded as a bounce on the person's contact).
 ADDRESS_REFUSED = {21211, 21610, 21614, 63003}
 PERMANENT = {20003, 20404, 21408, 21606, 21608, 21612, 63016, 63018}  # auth, unknown, not allowed, outside window

@@ -372,3 +372,50 @@ def campaigns_list() -> Any:
 def campaign_detail(*, campaign_id: Any) -> tuple[Campaign, dict[str, int], Any]:
     campaign = _campaign(campaign_id)
     return campaign, campaign_progress(campaign), campaign.recipients.select_related("delivery")[:500]
+
+
+def _start_from_form(data: Any) -> datetime | None:
+    """The form's start: a day as typed in the language's way (or ISO) and HH:MM, in the client's zone."""
+    from apps.core.dates import date_parse
+
+    day_text, time_text = str(data.get("start_date") or "").strip(), str(data.get("start_time") or "").strip()
+    if not day_text and not time_text:
+        return None
+    day = date_parse(day_text) if day_text else timezone.now().astimezone(_zone()).date()
+    if day is None:
+        raise InvalidInput(_("Enter the start day like %(example)s.") % {"example": "31/12/2026"})
+    try:
+        moment = datetime.strptime(time_text or "09:00", "%H:%M").time()
+    except ValueError:
+        raise InvalidInput(_("Enter the start time like 09:30.")) from None
+    start = datetime.combine(day, moment, _zone())
+    if start > timezone.now() + timedelta(days=366):
+        raise InvalidInput(_("Start within a year."))
+    return start
+
+
+def campaign_create_from_form(*, client: Any, actor: Any, data: Any, raw: bytes, ip: str | None = None) -> Campaign:
+    """The dashboard's form: the campaign and its contacts (a CSV file, or the leads of a status) in one go."""
+    _require_manager(client=client, actor=actor)
+    template_text = str(data.get("template") or "").strip()
+    if template_text and not template_text.isdigit():
+        raise NotFound(_("No such template."))
+    source = str(data.get("source") or "csv")
+    if source == "csv" and not raw:
+        raise InvalidInput(_("Choose a CSV file, or take the contacts from your leads."))
+    with transaction.atomic():
+        campaign = campaign_create(client=client, actor=actor, name=str(data.get("name") or ""),
+                                   channel=str(data.get("channel") or ""), body=str(data.get("body") or ""),
+                                   subject=str(data.get("subject") or ""),
+                                   template_id=int(template_text[:18]) if template_text else None,
+                                   start_at=_start_from_form(data), max_attempts=data.get("max_attempts"),
+                                   retry_minutes=data.get("retry_minutes"), batch_size=data.get("batch_size"), ip=ip)
+        if source == "leads":
+            result = campaign_import_leads(client=client, actor=actor, campaign_id=campaign.pk,
+                                           status=str(data.get("lead_status") or ""), ip=ip)
+        else:
+            result = campaign_import_csv(client=client, actor=actor, campaign_id=campaign.pk, raw=raw, ip=ip)
+        if not result.added:
+            raise InvalidInput(_("No contact could be read: %(why)s") % {
+                "why": "; ".join(f"{line}: {why}" for line, why in result.rejected[:5]) or "—"})
+    return campaign

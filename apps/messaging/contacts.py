@@ -95,6 +95,21 @@ def contact_for(*, channel: str, address: str, name: str = "", language: str = "
     return contact
 
 
+def contacts_for_many(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Contact]:
+    """The contacts of many normalised (channel, address) pairs in three queries, missing ones created (a sweep's
+    batch)."""
+    if not pairs:
+        return {}
+    addresses = {address for _channel, address in pairs}
+    found = {(c.channel, c.address): c for c in Contact.objects.filter(address__in=addresses)}
+    missing = [Contact(channel=channel, address=address) for channel, address in pairs if (channel, address)
+               not in found]
+    if missing:
+        Contact.objects.bulk_create(missing, ignore_conflicts=True)
+        found = {(c.channel, c.address): c for c in Contact.objects.filter(address__in=addresses)}
+    return found
+
+
 def contact_inbound(*, channel: str, address: str, language: str = "") -> Contact:
     """The person wrote to us: their WhatsApp window opens for 24 hours."""
     contact = contact_for(channel=channel, address=address, language=language)

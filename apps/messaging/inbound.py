@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from apps.agents.models import Agent
 from apps.bookings import services as bookings
 from apps.bookings.models import Appointment
-from apps.conversations.models import Conversation, Message
-from apps.conversations.services import conversation_start, message_add
+from apps.conversations.models import Conversation
+from apps.conversations.services import conversation_start
 from apps.core.errors import Conflict, InvalidInput, VocaliaError
 from apps.messaging.contacts import (
     contact_inbound,
@@ -269,9 +269,7 @@ def conversation_answer(*, conversation_id: int, text: str) -> str:
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     if conversation is None:
         return ""
-    if (conversation.metadata or {}).get("human"):  # a member took the conversation over (the inbox): stay silent
-        message_add(conversation=conversation, role=Message.Role.USER, text=text)
-        return ""
+    # A conversation a member took over in the inbox: the engine stores the message and stays silent (no TurnDone).
     events = turn_run(client=connection.tenant, conversation_id=conversation_id, text=text)
     reply = next((event.text for event in events if isinstance(event, TurnDone)), "")
     if reply:
@@ -279,3 +277,51 @@ def conversation_answer(*, conversation_id: int, text: str) -> str:
         if contact is not None:
             _reply(contact, reply, purpose="agent", conversation=conversation)
     return reply
+
+
+# --- Twilio's webhooks (called by apps.messaging.webhooks once the signature is checked) --------------------------
+
+STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "delivered", "failed": "failed",
+              "undelivered": "failed"}  # queued, accepted, sending, scheduled: nothing new to record
+
+
+def _channel_feature(channel: str) -> str:
+    return {"sms": "sms", "whatsapp": "whatsapp"}[channel]
+
+
+def inbound_webhook(*, route: Any, params: dict[str, str], channel: str) -> Outcome | None:
+    """An inbound SMS / WhatsApp message for a routed number: handled in its client's schema. None (nothing
+    written) for a number we do not route, a suspended client, or a plan without the channel."""
+    from django_tenants.utils import tenant_context
+
+    from apps.clients.entitlements import client_may
+
+    if route is None or not route.client_active or not client_may(route.client, _channel_feature(channel)):
+        logger.info("inbound %s to an unrouted or unentitled number ignored", channel)
+        return None
+    sender = params.get("From", "")
+    if channel == "whatsapp" and not sender.startswith("whatsapp:"):
+        raise InvalidInput(_("A WhatsApp message comes from a whatsapp: address."))
+    message = Inbound(channel=channel, from_=sender, to=params.get("To", ""), body=params.get("Body", ""),
+                      message_sid=params.get("MessageSid", "")[:64], profile_name=params.get("ProfileName", ""),
+                      opt_out_type=params.get("OptOutType", ""))
+    with tenant_context(route.client):
+        agent = Agent.objects.filter(pk=route.agent_id).first() if route.agent_id else None
+        return inbound_receive(message=message, agent=agent)
+
+
+def status_webhook(*, route: Any, params: dict[str, str]) -> Any:
+    """Twilio's status callback for a message we sent (MessageSid, MessageStatus, ErrorCode): its Delivery moves
+    forward. Unknown statuses and messages that are not ours change nothing."""
+    from django_tenants.utils import tenant_context
+
+    from apps.integrations.services import delivery_status_update
+
+    status = STATUS_MAP.get(params.get("MessageStatus", "").lower())
+    sid = params.get("MessageSid", "") or params.get("SmsSid", "")
+    if route is None or route.client is None or status is None or not sid:
+        return None
+    code = params.get("ErrorCode", "")[:10]
+    with tenant_context(route.client):
+        return delivery_status_update(provider="twilio", provider_message_id=sid[:200], status=status,
+                                      error=f"Twilio error {code}" if code else "", error_code=code)

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from apps.bookings.models import Appointment
 from apps.core.errors import InvalidInput
+from apps.integrations.models import Delivery
 from apps.integrations.services import deliveries_send_later
-from apps.messaging.contacts import address_normalise
+from apps.messaging.contacts import address_normalise, contacts_for_many
 from apps.messaging.models import MessagingSettings, Notice
 from apps.messaging.sending import MessageRefused, person_message_send
 from apps.schedule.services import Claim, clients_due, due_claim, due_note
@@ -38,8 +39,15 @@ IMMEDIATE = {"confirmed", "changed", "cancelled"}
 
 
 def messaging_settings() -> MessagingSettings:
-    row = MessagingSettings.objects.first()
-    return row if row is not None else MessagingSettings.objects.create()
+    """The client's one settings row (pk 1), made with the defaults the first time (safe under a race)."""
+    row = MessagingSettings.objects.filter(pk=1).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = MessagingSettings.objects.create(pk=1)
+        except IntegrityError:
+            row = MessagingSettings.objects.get(pk=1)
+    return row
 
 
 def _zone() -> ZoneInfo:
@@ -140,9 +148,8 @@ def notices_plan(*, appointment: Appointment, event: str) -> list[Notice]:
         if immediate:
             ids = [n.pk for n in Notice.objects.select_for_update(skip_locked=True).filter(
                 pk__in=[n.pk for n in immediate], status=Notice.Status.SCHEDULED)]
-            deliveries = [d for d in (_queue(notice) for notice in Notice.objects.filter(pk__in=ids)
-                                      .select_related("appointment__agent", "appointment__conversation")) if d]
-            deliveries_send_later(deliveries)
+            deliveries_send_later(_queue_many(list(Notice.objects.filter(pk__in=ids).select_related(
+                "appointment__agent", "appointment__conversation"))))
     return made
 
 
@@ -182,22 +189,33 @@ def notice_text(notice: Notice) -> tuple[str, str, dict[str, str]]:
     return subject, body, values
 
 
-def _queue(notice: Notice) -> int | None:
-    """Queue the notice's message (not yet sent: the caller sends its batch after the commit); the delivery's id,
-    or None with the notice skipped and why."""
-    subject, body, values = notice_text(notice)
-    try:
-        delivery = person_message_send(channel=notice.channel, to=notice.to, body=body, subject=subject,
-                                       purpose=f"notice:{notice.kind}", language=notice.language,
-                                       template_purpose=notice.kind, values=values,
-                                       conversation=notice.appointment.conversation, send=False)
-    except (MessageRefused, InvalidInput) as refused:
-        notice.status, notice.reason = Notice.Status.SKIPPED, getattr(refused, "reason", "invalid address")
-        notice.save(update_fields=["status", "reason", "updated"])
-        return None
-    notice.status, notice.delivery = Notice.Status.QUEUED, delivery
-    notice.save(update_fields=["status", "delivery", "updated"])
-    return delivery.pk
+def _queue_many(notices: list[Notice]) -> list[int]:
+    """Queue each notice's message — its deliveries bulk-inserted, its contacts read in one go, the notices updated in
+    one statement — and return the deliveries' ids for the caller to send after the commit. A notice that cannot go
+    out (opted out, bounced, no WhatsApp template, a bad address) is skipped, with why."""
+    if not notices:
+        return []
+    contacts = contacts_for_many({(notice.channel, notice.to) for notice in notices})
+    pending: list[tuple[Notice, Any]] = []
+    now = timezone.now()
+    for notice in notices:
+        subject, body, values = notice_text(notice)
+        notice.updated = now
+        try:
+            delivery = person_message_send(channel=notice.channel, to=notice.to, body=body, subject=subject,
+                                           purpose=f"notice:{notice.kind}", language=notice.language,
+                                           template_purpose=notice.kind, values=values,
+                                           conversation=notice.appointment.conversation, send=False, save=False,
+                                           contact=contacts.get((notice.channel, notice.to)))
+        except (MessageRefused, InvalidInput) as refused:
+            notice.status, notice.reason = Notice.Status.SKIPPED, getattr(refused, "reason", "invalid address")
+            continue
+        pending.append((notice, delivery))
+    created = Delivery.objects.bulk_create([delivery for _notice, delivery in pending])
+    for (notice, _unsaved), delivery in zip(pending, created, strict=True):
+        notice.status, notice.delivery = Notice.Status.QUEUED, delivery
+    Notice.objects.bulk_update(notices, ["status", "reason", "delivery", "updated"])
+    return [delivery.pk for delivery in created]
 
 
 def notices_claim_and_queue(*, now: datetime, limit: int = SWEEP_LIMIT) -> tuple[int, datetime | None]:
@@ -208,23 +226,23 @@ def notices_claim_and_queue(*, now: datetime, limit: int = SWEEP_LIMIT) -> tuple
                .filter(status=Notice.Status.SCHEDULED, due_at__lte=now)
                .select_related("appointment__agent", "appointment__conversation").order_by("due_at")[:limit])
     quiet_until = quiet_end(now, settings_row, zone)
-    deliveries: list[int] = []
+    ready: list[Notice] = []
+    held: list[Notice] = []
     for notice in due:
         appointment = notice.appointment
+        notice.updated = now
         if appointment.status != Appointment.Status.BOOKED or appointment.start <= now:
             notice.status, notice.reason = Notice.Status.SKIPPED, "appointment cancelled or past"
-            notice.save(update_fields=["status", "reason", "updated"])
+        elif quiet_until is not None and quiet_until <= appointment.start - MIN_BEFORE_START:
+            notice.due_at = quiet_until  # waits for the end of the quiet hours
+        elif quiet_until is not None:
+            notice.status, notice.reason = Notice.Status.SKIPPED, "quiet hours"
+        else:
+            ready.append(notice)
             continue
-        if quiet_until is not None:
-            if quiet_until <= appointment.start - MIN_BEFORE_START:
-                notice.due_at = quiet_until
-                notice.save(update_fields=["due_at", "updated"])
-            else:
-                notice.status, notice.reason = Notice.Status.SKIPPED, "quiet hours"
-                notice.save(update_fields=["status", "reason", "updated"])
-            continue
-        if (delivery_id := _queue(notice)) is not None:
-            deliveries.append(delivery_id)
+        held.append(notice)
+    Notice.objects.bulk_update(held, ["status", "reason", "due_at", "updated"])
+    deliveries = _queue_many(ready)
     deliveries_send_later(deliveries)
     following = (Notice.objects.filter(status=Notice.Status.SCHEDULED).order_by("due_at")
                  .values_list("due_at", flat=True).first())

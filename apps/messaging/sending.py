@@ -44,7 +44,8 @@ def template_variables(template: WhatsAppTemplate, values: dict[str, str]) -> di
 
 def person_message_send(*, channel: str, to: str, body: str, purpose: str, subject: str = "", language: str = "",
                         template_purpose: str = "", values: dict[str, str] | None = None,
-                        conversation: Any = None, send: bool = True, contact: Contact | None = None) -> Delivery:
+                        conversation: Any = None, send: bool = True, contact: Contact | None = None,
+                        save: bool = True) -> Delivery:
     """Queue `body` to the person at `to` on `channel`, or raise MessageRefused (nothing queued).
 
     On WhatsApp outside the 24-hour window, the enabled template for `template_purpose` in the person's language
@@ -64,4 +65,5 @@ def person_message_send(*, channel: str, to: str, body: str, purpose: str, subje
                                    "none is set for this message."), reason="no_template")
         content_sid, variables = template.content_sid, template_variables(template, values or {})
     return delivery_queue(channel=channel, to=contact.address, body=body, subject=subject, conversation=conversation,
-                          purpose=purpose, content_sid=content_sid, content_variables=variables, send=send)
+                          purpose=purpose, content_sid=content_sid, content_variables=variables, send=send,
+                          save=save)

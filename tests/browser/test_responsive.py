@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 from apps.conversations.models import Message
 from apps.conversations.services import conversation_start, message_add
 from apps.crm.models import Lead, Ticket
+from apps.messaging.models import Campaign, CampaignRecipient, Contact
 from tests.agents.conftest import make_agent
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_dashboard import sign_in
@@ -17,7 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 PAGES = ["/", "/agents/", "/agents/new/", "/agents/{agent}/", "/knowledge/", "/conversations/",
          "/conversations/{conversation}/", "/leads/", "/tickets/", "/outbound/", "/appointments/", "/outbox/",
-         "/install/", "/team/", "/developers/", "/settings/", "/billing/", "/no-such-page/"]
+         "/install/", "/team/", "/developers/", "/settings/", "/billing/", "/messaging/", "/messaging/contacts/",
+         "/campaigns/", "/campaigns/{campaign}/", "/no-such-page/"]
 WIDTHS = {"desktop": (1280, 860), "phone": (390, 844)}
 # Pages that answer with the product's error page: bravo's Starter plan has room for one agent only.
 STATUS = {("alpha", "/no-such-page/"): 404, ("bravo", "/no-such-page/"): 404, ("bravo", "/agents/new/"): 403}
@@ -43,8 +45,20 @@ def rows(session_cast, django_db_blocker):
                 Ticket.objects.create(conversation=conversation, subject="Invoice 2026-118 was charged twice",
                                       description="Please refund the second charge.",
                                       contact="leila.benali-fontaine@example.com")
-            made[client.slug] = {"agent": agent.pk, "conversation": conversation.pk}
-    return made
+                contact = Contact.objects.create(channel="whatsapp", address="+212600000001",
+                                                 name="Youssef El Amrani-Benjelloun", language="ary")
+                campaign = Campaign.objects.create(name="Soldes d'hiver — tout le magasin à moins vingt pour cent",
+                                                   channel="sms", body="Bonjour {name}, -20% cette semaine !")
+                CampaignRecipient.objects.create(campaign=campaign, address=contact.address, name=contact.name,
+                                                 status="failed", last_error="Twilio 400 (error 21610): "
+                                                 "Attempt to send to unsubscribed recipient")
+            made[client.slug] = {"agent": agent.pk, "conversation": conversation.pk, "campaign": campaign.pk}
+    yield made
+    with django_db_blocker.unblock():  # the messaging rows: later tests count campaigns and contacts
+        for client in (session_cast.client_a, session_cast.client_b):
+            with tenant_context(client):
+                Campaign.objects.filter(pk=made[client.slug]["campaign"]).delete()
+                Contact.objects.filter(address="+212600000001").delete()
 
 
 def _overflow(page) -> tuple[int, int]:

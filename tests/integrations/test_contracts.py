@@ -329,5 +329,6 @@ def test_the_agency_mail_goes_through_djangos_backend(mailoutbox: list[Any]) -> 
 def test_every_network_provider_has_its_contract_fixture_here() -> None:
     network = {(kind, name) for kind, name in ALL if kind != "llm" or name != "builtin"
                if not registry.provider_class(kind, name).offline}
-    covered = set(NETWORK) | {("email", "smtp"), ("email", "agency")}
+    covered = set(NETWORK) | {("email", "smtp"), ("email", "agency"),
+                              ("sms", "twilio"), ("whatsapp", "twilio")}  # test_twilio_messaging.py (requests)
     assert network == covered, f"add a fixture for {sorted(network - covered)}"

@@ -1,0 +1,34 @@
+"""Twilio's messaging webhooks (platform host): an SMS or WhatsApp message in, and the status of each message we sent.
+Each request is signature-checked and routed by its number (apps.telephony.webhooks): a forged one gets 403 and
+nothing is read or written. Thin: parse, call one service, answer TwiML."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+
+from apps.messaging.inbound import inbound_webhook, status_webhook
+from apps.telephony.webhooks import TwilioHook, twilio_webhook
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _twiml() -> HttpResponse:
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+
+
+@twilio_webhook(number_params=("To",))
+def sms_incoming(request: HttpRequest, hook: TwilioHook) -> HttpResponse:
+    inbound_webhook(route=hook.route, params=hook.params, channel="sms")
+    return _twiml()
+
+
+@twilio_webhook(number_params=("To",))
+def whatsapp_incoming(request: HttpRequest, hook: TwilioHook) -> HttpResponse:
+    inbound_webhook(route=hook.route, params=hook.params, channel="whatsapp")
+    return _twiml()
+
+
+@twilio_webhook(number_params=("From",))
+def message_status(request: HttpRequest, hook: TwilioHook) -> HttpResponse:
+    status_webhook(route=hook.route, params=hook.params)
+    return HttpResponse(status=204)
