@@ -44,7 +44,8 @@ def test_it_answers_unknown_platform_and_widget_addresses_without_the_url_list(d
     assert page.status_code == 404 and URL_LIST not in page.content.decode()
     api = HttpClient(HTTP_HOST="localhost").get("/widget/v1/no-such-endpoint", HTTP_ORIGIN="https://x.example")
     assert api.status_code == 404
-    assert api.json() == {"error": {"code": "not_found", "message": "Page not found."}}
+    assert api.json() == {"error": {"type": "not_found", "code": "not_found", "message": "Page not found.",
+                                    "param": None}}
 
 
 def test_it_shows_the_url_list_only_when_asked(cast, as_user, settings):
