@@ -326,10 +326,10 @@ def _rate_allows(endpoint: WebhookEndpoint) -> bool:
 
     key = f"webhook-rate:{connection.schema_name}:{endpoint.pk}:{int(timezone.now().timestamp())}"
     try:
-        redis = get_redis()
-        count = redis.incr(key)
-        if count == 1:
-            redis.expire(key, 2)
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, 2)
+        count = pipe.execute()[0]
     except Exception:  # noqa: BLE001 - without Redis there is no broker either; do not add a failure
         return True
     return int(count) <= endpoint.rate_per_second
@@ -349,7 +349,7 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     left alone. None when there was nothing to do."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_LEASE_S)
-    candidate = (WebhookDelivery.objects.select_related("endpoint").filter(
+    candidate = (WebhookDelivery.objects.select_related("endpoint", "event").filter(
         pk=delivery_id, status=WebhookDelivery.Status.PENDING).first())
     if candidate is None or (candidate.next_attempt_at and candidate.next_attempt_at > now):
         return None
@@ -365,7 +365,9 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         lease_until=lease, attempts=F("attempts") + 1)
     if not claimed:
         return None
-    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    delivery = candidate  # the event never changes; the endpoint as read a moment ago
+    delivery.attempts += 1
+    delivery.lease_until = lease
     event = delivery.event
     body = _body(event)
     timestamp = int(now.timestamp())
@@ -410,7 +412,13 @@ def _attempt_finish(*, delivery: WebhookDelivery, lease: datetime, answer: trans
         if updated and next_at is not None:
             outbox.work_add(due=next_at)
         _endpoint_health(endpoint=endpoint, ok=ok, gone=gone, now=now)
-    delivery.refresh_from_db()
+    if updated:
+        for name, value in fields.items():
+            setattr(delivery, name, value)
+    else:
+        delivery.refresh_from_db()
+    if gone or not ok:
+        delivery.refresh_from_db()  # an endpoint disabled just now failed this delivery too
     return delivery
 
 
