@@ -28,7 +28,7 @@ os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_URLS", "1")  # the receiver is on 
 os.environ.setdefault("WEBHOOKS_ALLOW_HTTP", "1")
 os.environ.setdefault("WEBHOOK_LEASE_S", "5")
 os.environ.setdefault("WEBHOOK_KICK_GRACE_S", "3")
-os.environ.setdefault("WEBHOOK_REQUEUE_S", "10")
+os.environ.setdefault("WEBHOOK_REQUEUE_S", "30")
 os.environ.setdefault("WEBHOOK_SWEEP_INTERVAL_S", "1")
 
 import _setup  # noqa: E402,F401

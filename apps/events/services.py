@@ -61,9 +61,11 @@ def event_record(*, type: str, data: dict[str, Any], endpoint: WebhookEndpoint |
             found for found in WebhookEndpoint.objects.filter(enabled=True) if found.wants(type)]
         if targets:
             now = timezone.now()
+            grace = now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S)
             deliveries = WebhookDelivery.objects.bulk_create(
-                [WebhookDelivery(event=event, endpoint=target, next_attempt_at=now) for target in targets])
-            outbox.work_add(due=now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S))
+                [WebhookDelivery(event=event, endpoint=target, next_attempt_at=now, queued_until=grace)
+                 for target in targets])
+            outbox.work_add(due=grace)
             outbox.kick([delivery.pk for delivery in deliveries])
     return event
 
@@ -249,9 +251,11 @@ def _requeue(queryset: Any) -> list[int]:
     now = timezone.now()
     ids = list(queryset.values_list("id", flat=True))
     if ids:
+        grace = now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S)
         WebhookDelivery.objects.filter(id__in=ids).update(status=WebhookDelivery.Status.PENDING, next_attempt_at=now,
-                                                          retry_step=0, finished_at=None, lease_until=None)
-        outbox.work_add(due=now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S))
+                                                          retry_step=0, finished_at=None, lease_until=None,
+                                                          queued_until=grace)
+        outbox.work_add(due=grace)
         outbox.kick(ids)
     return ids
 
@@ -339,7 +343,7 @@ def _defer(delivery_id: int, seconds: float) -> None:
     due = timezone.now() + timedelta(seconds=seconds)
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).update(
-            next_attempt_at=due)
+            next_attempt_at=due, queued_until=None)
         outbox.work_add(due=due)
 
 
@@ -399,7 +403,8 @@ def _attempt_finish(*, delivery: WebhookDelivery, lease: datetime, answer: trans
             request_url=endpoint.url[:1000], request_headers=headers, request_body=body, response_status=status,
             response_excerpt=text_clean(answer.excerpt)[:transport.EXCERPT_BYTES], latency_ms=answer.latency_ms,
             error=answer.error[:300], next_retry_at=next_at)
-        fields: dict[str, Any] = {"last_status_code": status, "last_error": answer.error[:300], "lease_until": None}
+        fields: dict[str, Any] = {"last_status_code": status, "last_error": answer.error[:300], "lease_until": None,
+                                  "queued_until": None}  # a retry is the sweeper's to queue when due
         if ok:
             fields.update(status=WebhookDelivery.Status.SUCCEEDED, finished_at=now, next_attempt_at=None)
         elif next_at is not None:
