@@ -28,7 +28,7 @@ os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_URLS", "1")  # the receiver is on 
 os.environ.setdefault("WEBHOOKS_ALLOW_HTTP", "1")
 os.environ.setdefault("WEBHOOK_LEASE_S", "5")
 os.environ.setdefault("WEBHOOK_KICK_GRACE_S", "3")
-os.environ.setdefault("WEBHOOK_REQUEUE_S", "10")
+os.environ.setdefault("WEBHOOK_REQUEUE_S", "30")
 os.environ.setdefault("WEBHOOK_SWEEP_INTERVAL_S", "1")
 
 import _setup  # noqa: E402,F401
@@ -95,21 +95,39 @@ def received(path: Path) -> list[tuple[str, float]]:
     return rows
 
 
-def produce(client: object, count: int, rate: float, label: str, on_half: object = None) -> dict[str, float]:
-    """`count` events at `rate` a second; their ids → creation time (epoch seconds)."""
+def produce(client: object, count: int, rate: float, label: str, on_half: object = None,
+            producers: int = 1) -> dict[str, float]:
+    """`count` events at `rate` a second from `producers` threads (each its own DB connection, as concurrent
+    requests would be); their ids → creation time (epoch seconds)."""
+    from django.db import connection
+
     created: dict[str, float] = {}
+    lock = threading.Lock()
     started = time.monotonic()
-    with tenant_context(client):
-        for number in range(count):
-            pause = started + number / rate - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            event = event_record(type="ticket.created", data={
-                "id": number, "conversation_id": None, "subject": f"{label} {number}", "description": "",
-                "priority": "normal", "status": "open", "contact": "", "created": timezone.now().isoformat()})
-            created[event.public_id] = event.created.timestamp()
-            if on_half is not None and number == count // 2:
-                on_half()
+
+    def run(offset: int) -> None:
+        try:
+            with tenant_context(client):
+                for number in range(offset, count, producers):
+                    pause = started + number / rate - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                    event = event_record(type="ticket.created", data={
+                        "id": number, "conversation_id": None, "subject": f"{label} {number}", "description": "",
+                        "priority": "normal", "status": "open", "contact": "",
+                        "created": timezone.now().isoformat()})
+                    with lock:
+                        created[event.public_id] = event.created.timestamp()
+                    if on_half is not None and number == count // 2:
+                        on_half()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(offset,)) for offset in range(producers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return created
 
 
@@ -143,6 +161,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=250.0)
     parser.add_argument("--concurrency", type=int, default=4, help="processes per worker")
+    parser.add_argument("--producers", type=int, default=8, help="threads writing events")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="bench-webhooks-")
     log_path = Path(work) / "received.log"
@@ -162,8 +181,9 @@ def main() -> None:
             warm = produce(client, 50, 50, "warm-up")
             wait_for(log_path, set(warm), 60)
 
-            print(f"phase 1: {args.events} events at {args.rate:g}/s to a healthy receiver")
-            healthy = produce(client, args.events, args.rate, "healthy")
+            print(f"phase 1: {args.events} events at {args.rate:g}/s ({args.producers} producer threads) to a "
+                  "healthy receiver")
+            healthy = produce(client, args.events, args.rate, "healthy", producers=args.producers)
             rows = wait_for(log_path, set(healthy), 120)
             one = figures(healthy, rows)
             print(f"  delivered {one['delivered']}/{args.events}, {one['deliveries_per_s']}/s, "
@@ -179,7 +199,8 @@ def main() -> None:
                     workers[0] = start_worker("bench1b", env, log, args.concurrency)
                 threading.Thread(target=later, daemon=True).start()
 
-            killed = produce(client, args.events, args.rate, "killed", on_half=kill_and_restart)
+            killed = produce(client, args.events, args.rate, "killed", on_half=kill_and_restart,
+                             producers=args.producers)
             rows = wait_for(log_path, set(killed), 180)
             two = figures(killed, rows)
             with tenant_context(client):

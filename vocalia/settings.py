@@ -436,8 +436,8 @@ WEBHOOK_TIMEOUT_S = float(env.get("WEBHOOK_TIMEOUT_S", "15"))
 WEBHOOK_LEASE_S = env.get_int("WEBHOOK_LEASE_S", 60)
 # A fresh delivery is queued at once on commit; the sweeper looks again after this many seconds.
 WEBHOOK_KICK_GRACE_S = env.get_int("WEBHOOK_KICK_GRACE_S", 10)
-# Deliveries the sweeper queued are looked at again after this many seconds if still pending.
-WEBHOOK_REQUEUE_S = env.get_int("WEBHOOK_REQUEUE_S", 30)
+# A delivery whose task was queued is queued again after this many seconds if still pending (a lost task).
+WEBHOOK_REQUEUE_S = env.get_int("WEBHOOK_REQUEUE_S", 60)
 WEBHOOK_DISABLE_AFTER_DAYS = env.get_int("WEBHOOK_DISABLE_AFTER_DAYS", 5)
 # Test-only / operator setting: let webhooks reach loopback and private addresses (a local receiver). Never on
 # in production: it turns the SSRF guard off.

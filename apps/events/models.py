@@ -92,6 +92,8 @@ class WebhookDelivery(models.Model):
     retry_step = models.PositiveSmallIntegerField(default=0)  # where in the schedule (a replay starts it again)
     next_attempt_at = models.DateTimeField(_("next try"), null=True, blank=True, default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # A task for it is queued (on commit, or by the sweeper): the sweeper leaves it alone until then.
+    queued_until = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created = models.DateTimeField(_("created"), default=timezone.now, db_index=True)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from kombu.exceptions import KombuError
 
+from apps.clients.models import Client
 from apps.core.models import OutboxDue
 from apps.events.models import WebhookDelivery
 
@@ -62,8 +63,15 @@ def kick(delivery_ids: list[int]) -> None:
 
 
 def due_filter(now: datetime) -> Q:
+    """Pending, due, and no worker holding it (no lease, or an expired one): what a task may claim."""
     return Q(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now) & (
         Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+
+
+def sweepable_filter(now: datetime) -> Q:
+    """Claimable, and no task queued for it lately: what the sweeper queues (a backlog of queued tasks is
+    not queued again on every tick, only after WEBHOOK_REQUEUE_S, in case its task was lost)."""
+    return due_filter(now) & (Q(queued_until__isnull=True) | Q(queued_until__lt=now))
 
 
 def sweep_schema(*, schema: str, now: datetime | None = None, limit: int = 500) -> list[int]:
@@ -76,14 +84,16 @@ def sweep_schema(*, schema: str, now: datetime | None = None, limit: int = 500) 
         row = OutboxDue.objects.select_for_update().filter(schema_name=schema).first()
         if row is None:
             return []
-        ids = list(WebhookDelivery.objects.filter(due_filter(now)).order_by("next_attempt_at", "id")
+        ids = list(WebhookDelivery.objects.filter(sweepable_filter(now)).order_by("next_attempt_at", "id")
                    .values_list("id", flat=True)[:limit])
-        pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).exclude(id__in=ids)
-        earliest = pending.aggregate(at=Min(Greatest(F("next_attempt_at"), Coalesce(F("lease_until"),
-                                                                                   F("next_attempt_at")))))["at"]
-        if ids:  # queued now: looked at again only if still pending after the requeue delay
-            again = now if len(ids) >= limit else now + requeue
-            earliest = min(earliest, again) if earliest else again
+        if ids:
+            WebhookDelivery.objects.filter(id__in=ids).update(queued_until=now + requeue)
+        pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        earliest = pending.aggregate(at=Min(Greatest(
+            F("next_attempt_at"), Coalesce(F("lease_until"), F("next_attempt_at")),
+            Coalesce(F("queued_until"), F("next_attempt_at")))))["at"]
+        if len(ids) >= limit:
+            earliest = now  # more to queue: the next tick goes on
         if earliest is None:
             row.delete()
         else:
@@ -101,7 +111,10 @@ def sweep(*, now: datetime | None = None, schemas_per_tick: int = 200) -> int:
         schemas = list(OutboxDue.objects.filter(next_due__lte=now).order_by("next_due")
                        .values_list("schema_name", flat=True)[:schemas_per_tick])
     queued = 0
-    for schema in schemas:
+    known = set(Client.objects.filter(schema_name__in=schemas).values_list("schema_name", flat=True))
+    for gone in set(schemas) - known:  # a client deleted with its schema: its work went with it
+        OutboxDue.objects.filter(schema_name=gone).delete()
+    for schema in [name for name in schemas if name in known]:
         try:
             queued += len(sweep_schema(schema=schema, now=now))
         except Exception:  # one broken schema (dropped, mid-migration) must not stop the others

@@ -61,9 +61,11 @@ def event_record(*, type: str, data: dict[str, Any], endpoint: WebhookEndpoint |
             found for found in WebhookEndpoint.objects.filter(enabled=True) if found.wants(type)]
         if targets:
             now = timezone.now()
+            grace = now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S)
             deliveries = WebhookDelivery.objects.bulk_create(
-                [WebhookDelivery(event=event, endpoint=target, next_attempt_at=now) for target in targets])
-            outbox.work_add(due=now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S))
+                [WebhookDelivery(event=event, endpoint=target, next_attempt_at=now, queued_until=grace)
+                 for target in targets])
+            outbox.work_add(due=grace)
             outbox.kick([delivery.pk for delivery in deliveries])
     return event
 
@@ -249,9 +251,11 @@ def _requeue(queryset: Any) -> list[int]:
     now = timezone.now()
     ids = list(queryset.values_list("id", flat=True))
     if ids:
+        grace = now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S)
         WebhookDelivery.objects.filter(id__in=ids).update(status=WebhookDelivery.Status.PENDING, next_attempt_at=now,
-                                                          retry_step=0, finished_at=None, lease_until=None)
-        outbox.work_add(due=now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S))
+                                                          retry_step=0, finished_at=None, lease_until=None,
+                                                          queued_until=grace)
+        outbox.work_add(due=grace)
         outbox.kick(ids)
     return ids
 
@@ -326,10 +330,10 @@ def _rate_allows(endpoint: WebhookEndpoint) -> bool:
 
     key = f"webhook-rate:{connection.schema_name}:{endpoint.pk}:{int(timezone.now().timestamp())}"
     try:
-        redis = get_redis()
-        count = redis.incr(key)
-        if count == 1:
-            redis.expire(key, 2)
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, 2)
+        count = pipe.execute()[0]
     except Exception:  # noqa: BLE001 - without Redis there is no broker either; do not add a failure
         return True
     return int(count) <= endpoint.rate_per_second
@@ -339,7 +343,7 @@ def _defer(delivery_id: int, seconds: float) -> None:
     due = timezone.now() + timedelta(seconds=seconds)
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).update(
-            next_attempt_at=due)
+            next_attempt_at=due, queued_until=None)
         outbox.work_add(due=due)
 
 
@@ -349,7 +353,7 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     left alone. None when there was nothing to do."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_LEASE_S)
-    candidate = (WebhookDelivery.objects.select_related("endpoint").filter(
+    candidate = (WebhookDelivery.objects.select_related("endpoint", "event").filter(
         pk=delivery_id, status=WebhookDelivery.Status.PENDING).first())
     if candidate is None or (candidate.next_attempt_at and candidate.next_attempt_at > now):
         return None
@@ -365,7 +369,9 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         lease_until=lease, attempts=F("attempts") + 1)
     if not claimed:
         return None
-    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    delivery = candidate  # the event never changes; the endpoint as read a moment ago
+    delivery.attempts += 1
+    delivery.lease_until = lease
     event = delivery.event
     body = _body(event)
     timestamp = int(now.timestamp())
@@ -397,7 +403,8 @@ def _attempt_finish(*, delivery: WebhookDelivery, lease: datetime, answer: trans
             request_url=endpoint.url[:1000], request_headers=headers, request_body=body, response_status=status,
             response_excerpt=text_clean(answer.excerpt)[:transport.EXCERPT_BYTES], latency_ms=answer.latency_ms,
             error=answer.error[:300], next_retry_at=next_at)
-        fields: dict[str, Any] = {"last_status_code": status, "last_error": answer.error[:300], "lease_until": None}
+        fields: dict[str, Any] = {"last_status_code": status, "last_error": answer.error[:300], "lease_until": None,
+                                  "queued_until": None}  # a retry is the sweeper's to queue when due
         if ok:
             fields.update(status=WebhookDelivery.Status.SUCCEEDED, finished_at=now, next_attempt_at=None)
         elif next_at is not None:
@@ -410,7 +417,13 @@ def _attempt_finish(*, delivery: WebhookDelivery, lease: datetime, answer: trans
         if updated and next_at is not None:
             outbox.work_add(due=next_at)
         _endpoint_health(endpoint=endpoint, ok=ok, gone=gone, now=now)
-    delivery.refresh_from_db()
+    if updated:
+        for name, value in fields.items():
+            setattr(delivery, name, value)
+    else:
+        delivery.refresh_from_db()
+    if gone or not ok:
+        delivery.refresh_from_db()  # an endpoint disabled just now failed this delivery too
     return delivery
 
 

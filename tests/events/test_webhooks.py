@@ -48,7 +48,8 @@ def test_it_creates_an_endpoint_with_a_secret_shown_once_and_encrypted_at_rest(c
         assert secret not in stored and secret[6:] not in stored
         assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret_encrypted == secret
         assert AuditEvent.objects.filter(action="webhook.endpoint_created", target=f"webhook:{endpoint.pk}").exists()
-        assert secret not in str(AuditEvent.objects.get(action="webhook.endpoint_created").data)
+        assert secret not in str(AuditEvent.objects.get(action="webhook.endpoint_created",
+                                                    target=f"webhook:{endpoint.pk}").data)
 
 
 @pytest.mark.parametrize("url", [
