@@ -65,8 +65,16 @@ def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> Non
         if outcome == Conversation.Outcome.ENDED:
             fields["ended"] = timezone.now()
             fields["outcome"] = current if current not in (None, Conversation.Outcome.OPEN) else outcome
+        # the inbox: the agent handing over needs a person (open); a conversation the agent ended alone is resolved
+        if outcome == Conversation.Outcome.HANDOVER and conversation.status == Conversation.Status.PENDING:
+            fields["status"] = Conversation.Status.OPEN
+        elif outcome == Conversation.Outcome.ENDED and conversation.status == Conversation.Status.PENDING:
+            fields["status"] = Conversation.Status.RESOLVED
         Conversation.objects.filter(pk=conversation.pk).update(**fields)
         conversation.outcome = fields["outcome"]
+        if "status" in fields:
+            conversation.status = fields["status"]
+            inbox_publish(event="status", conversation_id=conversation.pk, status=conversation.status)
 
 
 # --- the inbox: visitors' messages, assignment, takeover, replies, notes, read marks ------------------------------
