@@ -74,6 +74,11 @@ def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> Non
         if outcome == Conversation.Outcome.ENDED:
             fields["ended"] = timezone.now()
             fields["outcome"] = current if current not in (None, Conversation.Outcome.OPEN) else outcome
+        # the inbox: the agent handing over needs a person (open); a conversation the agent ended alone is resolved
+        if outcome == Conversation.Outcome.HANDOVER and conversation.status == Conversation.Status.PENDING:
+            fields["status"] = Conversation.Status.OPEN
+        elif outcome == Conversation.Outcome.ENDED and conversation.status == Conversation.Status.PENDING:
+            fields["status"] = Conversation.Status.RESOLVED
         with transaction.atomic():
             # the first end (and only it) is a conversation.ended event
             first_end = outcome == Conversation.Outcome.ENDED and Conversation.objects.filter(
@@ -84,6 +89,9 @@ def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> Non
             if first_end:
                 conversation.ended = fields["ended"]
                 event_record(type="conversation.ended", data=payloads.conversation(conversation))
+        if "status" in fields:
+            conversation.status = fields["status"]
+            inbox_publish(event="status", conversation_id=conversation.pk, status=conversation.status)
 
 
 # --- the inbox: visitors' messages, assignment, takeover, replies, notes, read marks ------------------------------

@@ -58,7 +58,8 @@
         document.documentElement.setAttribute("data-live", "on");
       } else if (data.type === "inbox") {
         if (typeof data.unread === "number") badge(data.unread);
-        if (data.event === "notify") toast(data);
+        // a notification for the conversation already open on this page says nothing new
+        if (data.event === "notify" && location.pathname !== "/inbox/" + data.conversation + "/") toast(data);
         window.dispatchEvent(new CustomEvent("vocalia:inbox", { detail: data }));
       }
     };

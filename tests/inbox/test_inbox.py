@@ -342,3 +342,19 @@ def test_the_widget_polls_within_its_own_limit(widget, settings):
     codes = [visitor("GET", "updates?after=0", cast, token=opened["token"]).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert say(cast, opened["token"], "Bonjour")["reply"]  # the visitor can still write
+
+
+def test_the_agent_handing_over_opens_the_conversation_and_ending_it_resolves_it(widget):
+    cast = widget
+    with tenant_context(cast.client_a):
+        agent = make_agent(cast.client_a, name="Status")
+        handed = services.conversation_start(agent=agent, channel="widget_text", language="fr")
+        services.conversation_set_outcome(conversation=handed, outcome=Conversation.Outcome.HANDOVER)
+        ended = services.conversation_start(agent=agent, channel="widget_text", language="fr")
+        services.conversation_set_outcome(conversation=ended, outcome=Conversation.Outcome.ENDED)
+        assert Conversation.objects.get(pk=handed.pk).status == Conversation.Status.OPEN
+        assert Conversation.objects.get(pk=ended.pk).status == Conversation.Status.RESOLVED
+        listed = [c.pk for c in inbox_conversations(user_id=cast.alice.pk, filters=inbox_filters({}))]
+        assert handed.pk in listed and ended.pk not in listed  # the default list: open and pending
+        assert ended.pk in [c.pk for c in inbox_conversations(user_id=cast.alice.pk,
+                                                               filters=inbox_filters({"status": "resolved"}))]
