@@ -26,6 +26,7 @@ from django_tenants.utils import tenant_context
 
 from apps.billing import gate, pricing
 from apps.billing.models import BillingAccount
+from apps.clients.models import Client
 from apps.core.errors import QuotaExceeded, ServicePaused
 from apps.usage.models import UsageCounter, UsageRecord, Wallet
 from apps.usage.services import month_start
@@ -40,6 +41,8 @@ def _client(client: Any) -> Any:
     tenant = getattr(connection, "tenant", None)
     if tenant is None or connection.schema_name == "public":
         raise RuntimeError("usage_* needs a client: pass client= or call inside the client's schema")
+    if not isinstance(tenant, Client):  # schema_context's stand-in: the row behind the schema
+        return Client.objects.select_related("plan").get(schema_name=connection.schema_name)
     return tenant
 
 
