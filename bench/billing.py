@@ -20,6 +20,7 @@ Last line: {"cap_check_p99_ms": …, "aggregate_s": …, "meter_events_per_s": �
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 
@@ -34,6 +35,7 @@ from apps.billing.models import BillingAccount
 from apps.billing.usage import gate_rebuild, usage_allowed, usage_record
 from apps.clients import provisioning, services
 from apps.clients.models import Client, Plan
+from apps.core.redis import get_redis
 from apps.integrations.billing.stripe import StripeBilling
 from apps.usage.models import UsageCounter, UsageRecord
 from apps.usage.services import month_start
@@ -116,6 +118,15 @@ def main() -> None:
             timings.append((time.perf_counter() - begin) * 1000)
         p50, p99 = median(timings), percentile(timings, 99)
         print(f"cap check before a turn (Redis mirror), {args.checks:,} calls: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+        redis = get_redis()
+        pings = []
+        for _n in range(args.checks):  # the floor: one bare Redis round trip, measured the same way
+            begin = time.perf_counter()
+            redis.ping()
+            pings.append((time.perf_counter() - begin) * 1000)
+        ping_p99 = percentile(pings, 99)
+        print(f"  for comparison, a bare Redis PING on this machine now: p50 {median(pings):.3f} ms, "
+              f"p99 {ping_p99:.3f} ms (os.getloadavg: {', '.join(f'{x:.1f}' for x in os.getloadavg())})")
 
         writer = clients[0]
         begin = time.perf_counter()
@@ -162,7 +173,8 @@ def main() -> None:
     finally:
         if not args.keep:
             _drop_all()
-    emit({"cap_check_p99_ms": round(p99, 3), "cap_check_p50_ms": round(p50, 3), "aggregate_s": round(aggregate_s, 2),
+    emit({"cap_check_p99_ms": round(p99, 3), "cap_check_p50_ms": round(p50, 3),
+          "redis_ping_p99_ms": round(ping_p99, 3), "aggregate_s": round(aggregate_s, 2),
           "meter_events_per_s": round(meter_per_s), "usage_record_per_s": round(writes_per_s),
           "agency_report_s": round(report_s, 2), "clients": args.clients, "rows_per_client": args.rows})
 

@@ -444,6 +444,25 @@ def invoice_month_close(*, client: Client, period: date) -> Invoice | None:
                          status=Invoice.Status.PAID if account_for(client).card_on_file else Invoice.Status.OPEN)
 
 
+def invoices_offline_sweep(*, today: date | None = None) -> int:
+    """Offline only (the twin): each active client's fee invoice for this month and last month's usage invoice,
+    once each (Celery beat, daily). With Stripe, Stripe issues the invoices and its webhooks bring them here."""
+    today = today or timezone.localdate()
+    period = month_start(today)
+    previous = month_start(period - timedelta(days=1))
+    made = 0
+    for client in Client.objects.filter(status=Client.Status.ACTIVE).select_related("plan"):
+        if not billing_provider(client).is_twin or not account_for(client).usable:
+            continue
+        if client.plan.monthly_price_eur:
+            invoice_issue(client=client, key=f"fee-{period:%Y%m}", period=period, lines=[{
+                "label": _("Plan %(name)s, monthly fee") % {"name": client.plan.name},
+                "amount_cents": int(client.plan.monthly_price_eur * 100)}])
+            made += 1
+        made += invoice_month_close(client=client, period=previous) is not None
+    return made
+
+
 def invoice_from_stripe(*, client: Client, data: dict[str, Any]) -> Invoice:
     """Keep a Stripe invoice (a webhook's `invoice` object) as the client's invoice row."""
     status = data.get("status") or Invoice.Status.OPEN

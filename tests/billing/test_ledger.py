@@ -298,7 +298,7 @@ def test_a_voice_session_records_its_minutes_once_in_the_ledger(cast):
 
     from apps.widget.services import widget_origins_set
     from tests.agents.conftest import make_agent
-    from tests.widget.test_voice import started, socket
+    from tests.widget.test_voice import socket, started
 
     widget_origins_set(client=cast.client_a, origins=[SHOP])
     make_agent(cast.client_a)
