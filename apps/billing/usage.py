@@ -46,16 +46,26 @@ def _client(client: Any) -> Any:
     return tenant
 
 
+def _defaults(client: Any) -> dict[str, Any]:
+    trial_days = int(client.plan.trial_days or 0)
+    if trial_days:
+        return {"status": BillingAccount.Status.TRIALING,
+                "trial_ends": client.created + timezone.timedelta(days=trial_days)}
+    return {"status": BillingAccount.Status.ACTIVE}
+
+
+def account_peek(client: Any) -> BillingAccount:
+    """The client's billing account, or (none yet) the one it would get, unsaved: reads never write."""
+    found = BillingAccount.objects.filter(client_id=client.pk).first()
+    return found if found is not None else BillingAccount(client_id=client.pk, **_defaults(client))
+
+
 def account_for(client: Any) -> BillingAccount:
     """The client's billing account (public schema), created on first use: a trial if its plan has one."""
     found = BillingAccount.objects.filter(client_id=client.pk).first()
     if found is not None:
         return found
-    trial_days = int(client.plan.trial_days or 0)
-    defaults: dict[str, Any] = {"status": BillingAccount.Status.ACTIVE}
-    if trial_days:
-        defaults = {"status": BillingAccount.Status.TRIALING,
-                    "trial_ends": timezone.now() + timezone.timedelta(days=trial_days)}
+    defaults = _defaults(client)
     try:
         with transaction.atomic():
             return BillingAccount.objects.create(client_id=client.pk, **defaults)
@@ -138,7 +148,7 @@ def _seconds_to_next_month() -> int:
 def gate_state(client: Any, *, period: date | None = None) -> dict[str, Any]:
     """What is left this month, per metric, from the database (inside the client's schema)."""
     period = period or month_start()
-    account = account_for(client)
+    account = account_peek(client)
     plan = client.plan
     wallet = wallet_row()
     counters = {row.metric: row for row in UsageCounter.objects.filter(period=period)}
@@ -201,7 +211,7 @@ def _record(client: Any, kind: str, metric: str, quantity: int, key: str, occurr
                 record.save(force_insert=True)
         except IntegrityError:
             return UsageRecord.objects.get(key=key)
-        account = account_for(client)
+        account = account_peek(client)
         counter = _counter_locked(metric, period)
         take_included = min(quantity, max(0, pricing.included(client.plan, metric) - counter.included))
         if metric == "conversations":

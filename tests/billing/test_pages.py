@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 
 from apps.billing import services
 from apps.billing.models import BillingAccount, Invoice
-from apps.billing.usage import usage_record
+from apps.billing.usage import account_for, usage_record
 from apps.usage.models import Wallet, WalletEntry
 from tests.test_admin import staff_http
 
@@ -114,6 +114,7 @@ def test_a_banner_tells_of_a_failed_payment_then_a_suspension(cast, as_user):
 def test_the_agency_sees_each_clients_margin_and_exports_it(cast, django_capture_on_commit_callbacks):
     BillingAccount.objects.filter(client=cast.client_a).delete()
     services.account_for(cast.client_a)
+    account_for(cast.client_a)
     BillingAccount.objects.filter(client=cast.client_a).update(card_on_file=True)
     with django_capture_on_commit_callbacks(execute=True), tenant_context(cast.client_a):
         usage_record(kind="call_minute", quantity=50, key="call:report-1")
@@ -156,6 +157,7 @@ def test_offline_each_month_has_its_fee_invoice_and_last_months_usage_invoice(ca
 
     BillingAccount.objects.filter(client=cast.client_a).delete()
     services.account_for(cast.client_a)
+    account_for(cast.client_a)
     BillingAccount.objects.filter(client=cast.client_a).update(card_on_file=True)
     with tenant_context(cast.client_a):
         from apps.usage.services import usage_increment
