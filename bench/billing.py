@@ -8,6 +8,9 @@
 - meter-event batching: pending overage rows sent through the Stripe provider (its HTTP answered in-process by
   respx, so the figure is our batching + the SDK's encoding, not Stripe's latency), events per second.
 
+`--keep` leaves the clients for the next run, which reuses them (provisioning 100 schemas takes 15 s on an idle
+2-core machine and minutes on a loaded one); without it they are dropped at the end.
+
 The 10,000 rows per client are bulk-loaded with one INSERT … SELECT generate_series per schema (going through
 `usage_record` for a million rows would take most of an hour and measure nothing new: its own rate is measured
 separately). Clients `bench-bill-*` are created by cloning the template and dropped at the end.
@@ -17,13 +20,13 @@ Last line: {"cap_check_p99_ms": …, "aggregate_s": …, "meter_events_per_s": �
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 
-from _setup import emit, median, percentile
-
 import httpx
 import respx
+from _setup import emit, median, percentile
 from django.db import connection
 from django_tenants.utils import tenant_context
 
@@ -32,8 +35,9 @@ from apps.billing.models import BillingAccount
 from apps.billing.usage import gate_rebuild, usage_allowed, usage_record
 from apps.clients import provisioning, services
 from apps.clients.models import Client, Plan
+from apps.core.redis import get_redis
 from apps.integrations.billing.stripe import StripeBilling
-from apps.usage.models import UsageRecord
+from apps.usage.models import UsageCounter, UsageRecord
 from apps.usage.services import month_start
 
 PREFIX = "bench-bill-"
@@ -73,22 +77,32 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=20_000)
     parser.add_argument("--writes", type=int, default=500)
     parser.add_argument("--meter", type=int, default=5_000)
+    parser.add_argument("--keep", action="store_true", help="leave the clients for the next run")
     args = parser.parse_args()
-    _drop_all()
     provisioning.template_sync()
     plan = Plan.objects.get(code="pro")
 
     started = time.perf_counter()
-    clients = []
+    clients, made = [], 0
     for index in range(args.clients):
         slug = f"{PREFIX}{index:03d}"
-        client = services.client_create(name=slug, slug=slug, plan=plan, provision=False)
-        services.client_provision(client_id=client.pk)
+        client = Client.objects.filter(slug=slug).first()
+        if client is not None and client.status != Client.Status.ACTIVE:
+            provisioning.schema_drop(client.schema_name)
+            client.delete()
+            client = None
+        if client is None:
+            client = services.client_create(name=slug, slug=slug, plan=plan, provision=False)
+            services.client_provision(client_id=client.pk)
+            made += 1
         clients.append(Client.objects.select_related("plan").get(pk=client.pk))
-    print(f"{args.clients} clients provisioned by clone in {time.perf_counter() - started:.1f} s")
+    print(f"{args.clients} clients ready, {made} provisioned by clone now, in {time.perf_counter() - started:.1f} s")
     try:
         started = time.perf_counter()
         for client in clients:
+            with tenant_context(client):
+                UsageRecord.objects.all().delete()
+                UsageCounter.objects.all().delete()
             _load(client, args.rows)
         print(f"{args.clients * args.rows:,} ledger rows bulk-loaded in {time.perf_counter() - started:.1f} s")
 
@@ -104,6 +118,15 @@ def main() -> None:
             timings.append((time.perf_counter() - begin) * 1000)
         p50, p99 = median(timings), percentile(timings, 99)
         print(f"cap check before a turn (Redis mirror), {args.checks:,} calls: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+        redis = get_redis()
+        pings = []
+        for _n in range(args.checks):  # the floor: one bare Redis round trip, measured the same way
+            begin = time.perf_counter()
+            redis.ping()
+            pings.append((time.perf_counter() - begin) * 1000)
+        ping_p99 = percentile(pings, 99)
+        print(f"  for comparison, a bare Redis PING on this machine now: p50 {median(pings):.3f} ms, "
+              f"p99 {ping_p99:.3f} ms (os.getloadavg: {', '.join(f'{x:.1f}' for x in os.getloadavg())})")
 
         writer = clients[0]
         begin = time.perf_counter()
@@ -148,8 +171,10 @@ def main() -> None:
         print(f"meter events sent in batches of 500 (Stripe's HTTP answered in-process): {sent:,} in {meter_s:.2f} s"
               f" = {meter_per_s:.0f} /s")
     finally:
-        _drop_all()
-    emit({"cap_check_p99_ms": round(p99, 3), "cap_check_p50_ms": round(p50, 3), "aggregate_s": round(aggregate_s, 2),
+        if not args.keep:
+            _drop_all()
+    emit({"cap_check_p99_ms": round(p99, 3), "cap_check_p50_ms": round(p50, 3),
+          "redis_ping_p99_ms": round(ping_p99, 3), "aggregate_s": round(aggregate_s, 2),
           "meter_events_per_s": round(meter_per_s), "usage_record_per_s": round(writes_per_s),
           "agency_report_s": round(report_s, 2), "clients": args.clients, "rows_per_client": args.rows})
 

@@ -208,6 +208,7 @@ CELERY_BEAT_SCHEDULE = {
                        "schedule": timedelta(seconds=env.get_int("WEBHOOK_SWEEP_INTERVAL_S", 5))},
     "billing-meter-sweep": {"task": "apps.billing.tasks.meter_sweep", "schedule": timedelta(minutes=5)},
     "billing-grace-sweep": {"task": "apps.billing.tasks.grace_sweep", "schedule": timedelta(hours=1)},
+    "billing-offline-invoices": {"task": "apps.billing.tasks.invoices_offline_sweep", "schedule": timedelta(hours=24)},
 }
 HEARTBEAT_MAX_AGE_S = env.get_int("HEARTBEAT_MAX_AGE_S", 45)
 

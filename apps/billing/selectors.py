@@ -18,7 +18,7 @@ from django_tenants.utils import tenant_context
 
 from apps.billing import pricing
 from apps.billing.models import BillingAccount, Invoice
-from apps.billing.usage import account_for, gate_state
+from apps.billing.usage import account_peek, gate_state
 from apps.clients.models import Client, Plan
 from apps.usage.models import UsageCounter, UsageRecord, WalletEntry
 from apps.usage.services import month_start
@@ -154,7 +154,7 @@ def agency_report(*, months: int = 6) -> dict[str, Any]:
     clients = list(Client.objects.filter(status=Client.Status.ACTIVE).select_related("plan").order_by("name"))
     accounts = {a.client_id: a for a in BillingAccount.objects.filter(client__in=clients)}
     for client in clients:
-        account = accounts.get(client.pk) or account_for(client)
+        account = accounts.get(client.pk) or account_peek(client)
         with tenant_context(client):
             counters = defaultdict(dict)
             for row in UsageCounter.objects.filter(period__gte=span[0]):

@@ -21,7 +21,7 @@ from django_tenants.utils import tenant_context
 from apps.audit.services import audit_record
 from apps.billing import pricing
 from apps.billing.models import BillingAccount, Invoice
-from apps.billing.usage import account_for, gate_rebuild, wallet_row
+from apps.billing.usage import account_for, account_peek, gate_rebuild, wallet_row
 
 __all__ = ["account_for"]
 from apps.clients.models import Client, Plan
@@ -277,7 +277,7 @@ def pack_buy(*, client: Client, actor: Any, minutes: int, key: str) -> WalletEnt
     manager_require(client=client, actor=actor, message=_("Only owners and admins can buy minutes."))
     if minutes not in settings.BILLING_MINUTE_PACKS:
         raise InvalidInput(_("Unknown pack."))
-    if not account_for(client).card_on_file:
+    if not account_peek(client).card_on_file:
         raise InvalidInput(_("Add a card first: packs are paid by card."))
     key = f"pack:{key[:60]}"
     with _schema(client):
@@ -378,6 +378,7 @@ def after_usage(*, client: Client, record: UsageRecord, state: dict[str, Any]) -
 def usage_stopped(*, client: Client, metric: str, account: BillingAccount) -> bool:
     """Tell the client and the agency, once a month, that a kind of usage has stopped."""
     period_start = timezone.make_aware(datetime.combine(month_start(), datetime.min.time()))
+    account = account_for(client)  # the mirror's account may be the unsaved default: this one is stored
     if account.stopped_at is not None and account.stopped_at >= period_start:
         return False
     if not BillingAccount.objects.filter(pk=account.pk).filter(
@@ -441,7 +442,26 @@ def invoice_month_close(*, client: Client, period: date) -> Invoice | None:
     if not lines:
         return None
     return invoice_issue(client=client, lines=lines, key="usage", period=period,
-                         status=Invoice.Status.PAID if account_for(client).card_on_file else Invoice.Status.OPEN)
+                         status=Invoice.Status.PAID if account_peek(client).card_on_file else Invoice.Status.OPEN)
+
+
+def invoices_offline_sweep(*, today: date | None = None) -> int:
+    """Offline only (the twin): each active client's fee invoice for this month and last month's usage invoice,
+    once each (Celery beat, daily). With Stripe, Stripe issues the invoices and its webhooks bring them here."""
+    today = today or timezone.localdate()
+    period = month_start(today)
+    previous = month_start(period - timedelta(days=1))
+    made = 0
+    for client in Client.objects.filter(status=Client.Status.ACTIVE).select_related("plan"):
+        if not billing_provider(client).is_twin or not account_peek(client).usable:
+            continue
+        if client.plan.monthly_price_eur:
+            invoice_issue(client=client, key=f"fee-{period:%Y%m}", period=period, lines=[{
+                "label": _("Plan %(name)s, monthly fee") % {"name": client.plan.name},
+                "amount_cents": int(client.plan.monthly_price_eur * 100)}])
+            made += 1
+        made += invoice_month_close(client=client, period=previous) is not None
+    return made
 
 
 def invoice_from_stripe(*, client: Client, data: dict[str, Any]) -> Invoice:

@@ -51,3 +51,8 @@ def wallet_recharge_task(client_id: int) -> bool:
 @shared_task
 def grace_sweep() -> int:
     return services.grace_sweep()
+
+
+@shared_task
+def invoices_offline_sweep() -> int:
+    return services.invoices_offline_sweep()

@@ -26,6 +26,7 @@ from django_tenants.utils import tenant_context
 
 from apps.billing import gate, pricing
 from apps.billing.models import BillingAccount
+from apps.clients.models import Client
 from apps.core.errors import QuotaExceeded, ServicePaused
 from apps.usage.models import UsageCounter, UsageRecord, Wallet
 from apps.usage.services import month_start
@@ -40,7 +41,23 @@ def _client(client: Any) -> Any:
     tenant = getattr(connection, "tenant", None)
     if tenant is None or connection.schema_name == "public":
         raise RuntimeError("usage_* needs a client: pass client= or call inside the client's schema")
+    if not isinstance(tenant, Client):  # schema_context's stand-in: the row behind the schema
+        return Client.objects.select_related("plan").get(schema_name=connection.schema_name)
     return tenant
+
+
+def _defaults(client: Any) -> dict[str, Any]:
+    trial_days = int(client.plan.trial_days or 0)
+    if trial_days:
+        return {"status": BillingAccount.Status.TRIALING,
+                "trial_ends": client.created + timezone.timedelta(days=trial_days)}
+    return {"status": BillingAccount.Status.ACTIVE}
+
+
+def account_peek(client: Any) -> BillingAccount:
+    """The client's billing account, or (none yet) the one it would get, unsaved: reads never write."""
+    found = BillingAccount.objects.filter(client_id=client.pk).first()
+    return found if found is not None else BillingAccount(client_id=client.pk, **_defaults(client))
 
 
 def account_for(client: Any) -> BillingAccount:
@@ -48,11 +65,7 @@ def account_for(client: Any) -> BillingAccount:
     found = BillingAccount.objects.filter(client_id=client.pk).first()
     if found is not None:
         return found
-    trial_days = int(client.plan.trial_days or 0)
-    defaults: dict[str, Any] = {"status": BillingAccount.Status.ACTIVE}
-    if trial_days:
-        defaults = {"status": BillingAccount.Status.TRIALING,
-                    "trial_ends": timezone.now() + timezone.timedelta(days=trial_days)}
+    defaults = _defaults(client)
     try:
         with transaction.atomic():
             return BillingAccount.objects.create(client_id=client.pk, **defaults)
@@ -135,7 +148,7 @@ def _seconds_to_next_month() -> int:
 def gate_state(client: Any, *, period: date | None = None) -> dict[str, Any]:
     """What is left this month, per metric, from the database (inside the client's schema)."""
     period = period or month_start()
-    account = account_for(client)
+    account = account_peek(client)
     plan = client.plan
     wallet = wallet_row()
     counters = {row.metric: row for row in UsageCounter.objects.filter(period=period)}
@@ -198,7 +211,7 @@ def _record(client: Any, kind: str, metric: str, quantity: int, key: str, occurr
                 record.save(force_insert=True)
         except IntegrityError:
             return UsageRecord.objects.get(key=key)
-        account = account_for(client)
+        account = account_peek(client)
         counter = _counter_locked(metric, period)
         take_included = min(quantity, max(0, pricing.included(client.plan, metric) - counter.included))
         if metric == "conversations":

@@ -48,6 +48,7 @@ def test_it_draws_on_the_plan_then_the_wallet_then_overage(cast, django_capture_
     client = cast.client_a  # pro: 300 minutes included at 0.20 € beyond
     fill(client, "voice_minutes", client.plan.voice_minutes - 2)
     services.wallet_credit(client=client, kind=WalletEntry.Kind.ADJUSTMENT, amount_micros=600_000, key="gift:1")
+    account_for(client)
     BillingAccount.objects.filter(client=client).update(card_on_file=True)
     with django_capture_on_commit_callbacks(execute=True), tenant_context(client):
         record = usage_record(kind="call_minute", quantity=7, key="call:CA1")
@@ -104,6 +105,7 @@ def test_with_a_card_usage_goes_on_beyond_the_plan_as_overage_up_to_the_spend_ca
     client = cast.client_a
     fill(client, "chat_turns", client.plan.chat_turns)
     assert not usage_allowed(client=client, kind="chat_turn")
+    account_for(client)
     BillingAccount.objects.filter(client=client).update(card_on_file=True)
     services.gate_rebuild_for(client)
     assert usage_allowed(client=client, kind="chat_turn", quantity=10**6)
@@ -131,6 +133,7 @@ def test_a_paused_client_is_refused_politely_and_its_data_kept(widget):  # noqa:
 def test_the_agency_sets_a_price_or_a_markup_over_its_cost(cast, django_capture_on_commit_callbacks):
     client = cast.client_a
     fill(client, "messages", client.plan.included_messages)
+    account_for(client)
     BillingAccount.objects.filter(client=client).update(card_on_file=True)
     services.pricing_set(client=client, actor=cast.staff, prices={}, markup_percent=Decimal("50"), spend_cap_eur=None)
     with django_capture_on_commit_callbacks(execute=True), tenant_context(client):
@@ -298,7 +301,7 @@ def test_a_voice_session_records_its_minutes_once_in_the_ledger(cast):
 
     from apps.widget.services import widget_origins_set
     from tests.agents.conftest import make_agent
-    from tests.widget.test_voice import started, socket
+    from tests.widget.test_voice import socket, started
 
     widget_origins_set(client=cast.client_a, origins=[SHOP])
     make_agent(cast.client_a)

@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 
 from apps.billing import services
 from apps.billing.models import BillingAccount, Invoice
-from apps.billing.usage import usage_record
+from apps.billing.usage import account_for, usage_record
 from apps.usage.models import Wallet, WalletEntry
 from tests.test_admin import staff_http
 
@@ -114,6 +114,7 @@ def test_a_banner_tells_of_a_failed_payment_then_a_suspension(cast, as_user):
 def test_the_agency_sees_each_clients_margin_and_exports_it(cast, django_capture_on_commit_callbacks):
     BillingAccount.objects.filter(client=cast.client_a).delete()
     services.account_for(cast.client_a)
+    account_for(cast.client_a)
     BillingAccount.objects.filter(client=cast.client_a).update(card_on_file=True)
     with django_capture_on_commit_callbacks(execute=True), tenant_context(cast.client_a):
         usage_record(kind="call_minute", quantity=50, key="call:report-1")
@@ -147,3 +148,26 @@ def test_the_agency_sets_prices_in_the_admin(cast):
 def test_the_report_is_for_staff_only(cast):
     assert staff_http(cast.alice).get("/admin/billing/billingaccount/report/").status_code == 302
     assert staff_http(cast.alice).get("/admin/billing/billingaccount/report.csv").status_code == 302
+
+
+def test_offline_each_month_has_its_fee_invoice_and_last_months_usage_invoice(cast, django_capture_on_commit_callbacks):
+    from datetime import date, datetime
+
+    from django.utils import timezone
+
+    BillingAccount.objects.filter(client=cast.client_a).delete()
+    services.account_for(cast.client_a)
+    account_for(cast.client_a)
+    BillingAccount.objects.filter(client=cast.client_a).update(card_on_file=True)
+    with tenant_context(cast.client_a):
+        from apps.usage.services import usage_increment
+
+        usage_increment(metric="voice_minutes", amount=cast.client_a.plan.voice_minutes, on=date(2026, 3, 5))
+    occurred = timezone.make_aware(datetime(2026, 3, 20, 10, 0))
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(cast.client_a):
+        usage_record(kind="call_minute", quantity=10, key="call:march", occurred=occurred)  # 10 × 0.20 € beyond
+    assert services.invoices_offline_sweep(today=date(2026, 4, 2)) >= 2
+    services.invoices_offline_sweep(today=date(2026, 4, 9))  # once a month, however often it runs
+    invoices = Invoice.objects.filter(client=cast.client_a)
+    assert invoices.filter(period=date(2026, 4, 1), total_cents=9900).count() == 1
+    assert invoices.filter(period=date(2026, 3, 1), total_cents=200).count() == 1
