@@ -68,7 +68,7 @@ def agent_review(request: HttpRequest) -> HttpResponse:
             request.session[DRAFT_SESSION_KEY] = draft.as_dict()
             messages.success(request, _("Sector changed: the draft follows the new sector's template."))
             return redirect("agent-review")
-    form = DraftSaveForm(request.POST if "sector" not in request.POST else None, initial={
+    form = DraftSaveForm((request.POST or None) if "sector" not in request.POST else None, initial={
         "name": draft.name, "tools": [tool["name"] for tool in draft.tools], "languages": draft.languages,
         "with_faq": True})
     if request.method == "POST" and form.is_valid():
