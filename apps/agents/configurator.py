@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from apps.agents.builtin.nlu import normalise
 from apps.agents.models import LANGUAGE_CODES, Agent
-from apps.agents.reading import hours_read, hours_say, prices_read, prices_say
+from apps.agents.reading import WEEK, hours_read, hours_say, prices_read, prices_say
 from apps.agents.sectors import sector, sectors
 from apps.core.errors import InvalidInput
 
@@ -162,10 +162,12 @@ def _price_faq(template: dict[str, Any], code: str, prices: str) -> dict[str, st
         return {"q": question, "a": _("Our prices: %(prices)s.") % {"prices": prices}, "kind": "prices"}
 
 
-def configure(info: BusinessInfo, *, sector_code: str = "") -> Draft:
+def configure(info: BusinessInfo, *, sector_code: str = "",
+              business_hours: dict[str, list[list[str]]] | None = None) -> Draft:
     """The draft agent for `info`: its sector detected from the description (or `sector_code`, chosen by the
     user on the review step), the sector's template filled in every language, the hours and prices typed in the
-    description read (they win over the sector's usual ones), tools and voice with their reasons."""
+    description read (they win over the sector's usual ones), tools and voice with their reasons.
+    `business_hours` (an agent's stored week, when its sector changes) wins over both."""
     if not info.name.strip():
         raise InvalidInput(_("The business name is required."))
     if info.language not in LANGUAGE_CODES:
@@ -178,8 +180,8 @@ def configure(info: BusinessInfo, *, sector_code: str = "") -> Draft:
     template = sector(detection.sector)
     usual = SECTOR_HOURS.get(detection.sector, SECTOR_HOURS["general"])
     open_days = [day for day, intervals in usual.items() if intervals]
-    week = hours_read(info.hours, open_days=open_days) or hours_read(info.description, open_days=open_days) \
-        or hours_read(info.services, open_days=open_days)
+    week = business_hours or hours_read(info.hours, open_days=open_days) \
+        or hours_read(info.description, open_days=open_days) or hours_read(info.services, open_days=open_days)
     prices = prices_read("\n".join([info.services, info.description]))
     values = info.placeholders()
     languages = [info.language] + [code for code in LANGUAGE_CODES if code != info.language]
@@ -187,7 +189,7 @@ def configure(info: BusinessInfo, *, sector_code: str = "") -> Draft:
     for code in languages:
         block = template["languages"][code]
         local = dict(values)
-        if week and not (code == info.language and info.hours.strip()):  # the hours read, said in this language
+        if week and (business_hours or not (code == info.language and info.hours.strip())):  # said in `code`
             local["hours"] = hours_say(week, code)
         texts[code] = {key: _fill(block[key], local) for key in ("instructions", "greeting", "closing")}
         faq[code] = [{"q": _fill(item["q"], local), "a": _fill(item["a"], local)} for item in block["faq"]
@@ -215,6 +217,26 @@ def configure(info: BusinessInfo, *, sector_code: str = "") -> Draft:
                  prices=[price.say() for price in prices])
 
 
+def faq_rows(faq: list[dict[str, str]], policy: str) -> list[dict[str, str]]:
+    """A language's starter FAQ and booking policy as knowledge documents (title and text)."""
+    rows = [{"title": item["q"][:200], "text": f"{item['q']}\n{item['a']}"} for item in faq]
+    rows.append({"title": _("Booking policy"), "text": policy})
+    return rows
+
+
+def sector_defaults(*, code: str, agent: Agent) -> Draft:
+    """What the sector `code` would give this agent: its template filled with the agent's business information and
+    its opening hours as stored (the dashboard's, not the sector's usual ones)."""
+    business = agent.business or {}
+    info = BusinessInfo(name=str(business.get("business_name") or agent.name), language=agent.default_language,
+                        description=str(business.get("description") or ""),
+                        services=str(business.get("services") or ""), hours=str(business.get("hours") or ""),
+                        address=str(business.get("address") or ""), phone=str(business.get("phone") or ""),
+                        website=str(business.get("website") or ""))
+    week = {day: [list(pair) for pair in (agent.business_hours or {}).get(day) or []] for day in WEEK}
+    return configure(info, sector_code=code, business_hours=week if any(week.values()) else None)
+
+
 def agent_create_from_draft(*, draft: Draft, name: str = "", tools: list[str] | None = None,
                             languages: list[str] | None = None, with_faq: bool = True) -> Agent:
     """Save a reviewed draft as an agent (and its FAQ as knowledge documents). In the client's schema."""
@@ -233,8 +255,7 @@ def agent_create_from_draft(*, draft: Draft, name: str = "", tools: list[str] | 
         appointment_minutes=draft.appointment_minutes, buffer_minutes=draft.buffer_minutes,
         **({"business_hours": draft.business_hours} if draft.business_hours else {}))
     if with_faq:
-        for code in chosen_languages:
-            rows = [{"title": item["q"][:200], "text": f"{item['q']}\n{item['a']}"} for item in draft.faq[code]]
-            rows.append({"title": _("Booking policy"), "text": draft.booking_policy[code]})
-            documents_import(rows=rows, language=code, agents=[agent])  # its FAQ is this agent's alone
+        for code in chosen_languages:  # its FAQ is this agent's alone
+            documents_import(rows=faq_rows(draft.faq[code], draft.booking_policy[code]), language=code,
+                             agents=[agent])
     return agent

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from apps.agents.models import WEEKDAYS, Agent
+from apps.agents.sectors import sector_name, sectors
 from apps.agents.tools import TOOL_LABELS
 
 MIN_APPOINTMENT_MINUTES, MAX_APPOINTMENT_MINUTES = 5, 24 * 60
@@ -36,6 +37,17 @@ class DraftSaveForm(forms.Form):
     languages = forms.MultipleChoiceField(label=_("Languages"), choices=settings.LANGUAGES,
                                           widget=forms.CheckboxSelectMultiple)
     with_faq = forms.BooleanField(label=_("Add the starter FAQ to the knowledge base"), required=False, initial=True)
+
+
+class SectorForm(forms.Form):
+    """Another sector for the draft (review step) or the agent (agent page); names in the active language."""
+    sector = forms.ChoiceField(label=_("Sector"))
+    replace_faq = forms.BooleanField(label=_("Replace the starter FAQ with the new sector's"), required=False,
+                                     initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sector"].choices = [(code, sector_name(code)) for code in sectors()]
 
 
 def _hours_text(intervals: list[list[str]]) -> str:

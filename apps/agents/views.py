@@ -12,10 +12,11 @@ from django.views.decorators.http import require_POST
 
 from apps.agents import engine
 from apps.agents.configurator import BusinessInfo, Detection, Draft, agent_create_from_draft, configure
-from apps.agents.forms import AgentForm, BusinessForm, DraftSaveForm
+from apps.agents.forms import AgentForm, BusinessForm, DraftSaveForm, SectorForm
 from apps.agents.models import Agent
-from apps.agents.sectors import sector
-from apps.agents.services import agent_update
+from apps.agents.reading import hours_say
+from apps.agents.sectors import sector, sector_name
+from apps.agents.services import agent_sector_change, agent_update
 from apps.agents.tools import TOOLS, tool_label
 from apps.clients.entitlements import client_may
 from apps.conversations.models import Conversation
@@ -60,7 +61,14 @@ def agent_review(request: HttpRequest) -> HttpResponse:
     draft = _draft_from_session(request)
     if draft is None:
         return redirect("agent-new")
-    form = DraftSaveForm(request.POST or None, initial={
+    if request.method == "POST" and "sector" in request.POST:  # another sector: the draft is made again
+        sector_form = SectorForm(request.POST)
+        if sector_form.is_valid():
+            draft = configure(draft.business, sector_code=sector_form.cleaned_data["sector"])
+            request.session[DRAFT_SESSION_KEY] = draft.as_dict()
+            messages.success(request, _("Sector changed: the draft follows the new sector's template."))
+            return redirect("agent-review")
+    form = DraftSaveForm((request.POST or None) if "sector" not in request.POST else None, initial={
         "name": draft.name, "tools": [tool["name"] for tool in draft.tools], "languages": draft.languages,
         "with_faq": True})
     if request.method == "POST" and form.is_valid():
@@ -77,6 +85,8 @@ def agent_review(request: HttpRequest) -> HttpResponse:
         "confidence_percent": round(draft.detection.confidence * 100),
         "texts": draft.texts[language], "faq": draft.faq[language][:4],
         "tool_reasons": {tool["name"]: tool["reason"] for tool in draft.tools},
+        "sector_form": SectorForm(initial={"sector": draft.detection.sector}),
+        "hours": hours_say(draft.business_hours, language) if draft.business_hours else "",
     }
     return render(request, "agents/review.html", context)
 
@@ -94,7 +104,26 @@ def agent_edit(request: HttpRequest, agent_id: int) -> HttpResponse:
         messages.success(request, _("Agent saved."))
         return redirect("agent-edit", agent_id=agent.pk)
     return render(request, "agents/edit.html", {"agent": agent, "form": form, "tools": TOOLS,
-                                                "has_key": bool(agent.api_key)})
+                                                "has_key": bool(agent.api_key),
+                                                "sector_form": SectorForm(initial={"sector": agent.sector}),
+                                                "sector_name": sector_name(agent.sector)})
+
+
+@require_POST
+def agent_sector(request: HttpRequest, agent_id: int) -> HttpResponse:
+    """Give the agent another sector (the agent page's "Sector" card)."""
+    _require_manage(request)
+    agent = get_object_or_404(Agent, pk=agent_id)
+    form = SectorForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a sector from the list."))
+        return redirect("agent-edit", agent_id=agent.pk)
+    agent = agent_sector_change(client=request.client, agent=agent, actor=request.user,  # type: ignore[attr-defined]
+                                sector=form.cleaned_data["sector"], replace_faq=form.cleaned_data["replace_faq"],
+                                ip=request.META.get("REMOTE_ADDR"))
+    messages.success(request, _("Sector changed to %(sector)s: its greeting, instructions, tools and appointment "
+                                "length now apply.") % {"sector": sector_name(agent.sector)})
+    return redirect("agent-edit", agent_id=agent.pk)
 
 
 def _event_json(event: Any) -> dict[str, Any]:
