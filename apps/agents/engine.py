@@ -31,7 +31,7 @@ from apps.agents.builtin.brain import BuiltinProvider
 from apps.agents.models import LANGUAGE_CODES
 from apps.agents.tools import ToolContext, tool_effects, tools_for
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import conversation_set_outcome, message_add
+from apps.conversations.services import conversation_outcome_fields, conversation_set_outcome, message_add
 from apps.core.channels_tenancy import client_db
 from apps.core.errors import InvalidInput, PayloadTooLarge, ProviderError, VocaliaError
 from apps.integrations.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest
@@ -96,6 +96,24 @@ class _Turn:
     tools: list[Any]
     reply: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)  # stored on the reply: the sources it answered from
+    # A built-in turn writes its messages together at its end (one INSERT) and its conversation's changes
+    # in one UPDATE: `deferred` holds the messages not yet written (None: each is written at once).
+    deferred: list[Message] | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def _message(turn: _Turn, role: str, **fields: Any) -> None:
+    if turn.deferred is None:
+        message_add(conversation=turn.conversation, role=role, touch=False, **fields)
+    else:
+        turn.deferred.append(Message(conversation=turn.conversation, role=role, **fields))
+
+
+def _outcome(turn: _Turn, outcome: str) -> None:
+    if turn.deferred is None:
+        conversation_set_outcome(conversation=turn.conversation, outcome=outcome)
+    else:
+        turn.changes.update(conversation_outcome_fields(conversation=turn.conversation, outcome=outcome))
 
 
 def _validate(text: str) -> str:
@@ -109,7 +127,7 @@ def _validate(text: str) -> str:
 
 
 def _system_prompt(agent: Any, conversation: Conversation, client: Any) -> str:
-    placeholders = {key: value or "-" for key, value in agent.placeholders().items()}
+    placeholders = {key: value or "-" for key, value in agent.placeholders(conversation.language).items()}
     try:
         instructions = agent.text(conversation.language, "instructions").format_map(placeholders)
     except (KeyError, ValueError, IndexError):
@@ -148,11 +166,16 @@ def _load(conversation_id: int) -> Conversation:
     return conversation
 
 
-def _begin(client: Any, conversation: Conversation, text: str) -> _Turn:
+def _check(conversation: Conversation) -> None:
     if conversation.ended is not None:
         raise InvalidInput(_("This conversation has ended."))
     if conversation.language not in LANGUAGE_CODES:
         raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
+
+
+def _begin(client: Any, conversation: Conversation, text: str) -> _Turn:
+    """A language model's turn: the visitor's message stored at once, the history for the model."""
+    _check(conversation)
     message_add(conversation=conversation, role=Message.Role.USER, text=text)
     agent = conversation.agent
     messages = [{"role": "system", "content": _system_prompt(agent, conversation, client)}, *_history(conversation)]
@@ -181,19 +204,21 @@ def _run_tool(client: Any, turn: _Turn, call: ToolCallRequest) -> tuple[bool, di
             ok, result = False, {"error": error.message, "code": error.code}
         except (TypeError, ValueError, KeyError, OverflowError) as error:
             ok, result = False, {"error": f"invalid arguments: {error}"}
-    message_add(conversation=turn.conversation, role=Message.Role.TOOL, tool_name=call.name, tool_call_id=call.id,
-                tool_args=call.arguments, tool_result=result, touch=False)
+    _message(turn, Message.Role.TOOL, tool_name=call.name, tool_call_id=call.id, tool_args=call.arguments,
+             tool_result=result)
     if ok and tool is not None and tool.outcome:
-        conversation_set_outcome(conversation=turn.conversation, outcome=tool.outcome)
+        _outcome(turn, tool.outcome)
     return ok, result
 
 
 def _finish(turn: _Turn, text: str, provider: str, latency_ms: int, complete: bool) -> int:
-    message = message_add(conversation=turn.conversation, role=Message.Role.ASSISTANT, text=text, provider=provider,
-                          latency_ms=latency_ms, complete=complete, touch=False, metadata=turn.metadata)
+    reply = Message(conversation=turn.conversation, role=Message.Role.ASSISTANT, text=text, provider=provider,
+                    latency_ms=latency_ms, complete=complete, metadata=turn.metadata)
+    Message.objects.bulk_create([*(turn.deferred or []), reply])
+    turn.deferred = [] if turn.deferred is not None else None
     Conversation.objects.filter(pk=turn.conversation.pk).update(state=turn.conversation.state,
-                                                                last_activity=timezone.now())
-    return message.pk
+                                                                last_activity=timezone.now(), **turn.changes)
+    return reply.pk
 
 
 def _log_fallback(turn: _Turn, provider: str, error: ProviderError) -> None:
@@ -261,31 +286,36 @@ def _close(turn: _Turn, provider: str, started: float, fallback: bool,
            events: list[EngineEvent]) -> list[EngineEvent]:
     reply = "".join(turn.reply).strip()
     latency = round((time.perf_counter() - started) * 1000)
-    message_id = _finish(turn, reply, provider, latency, True)
     if any(isinstance(event, Ended) for event in events):
-        conversation_set_outcome(conversation=turn.conversation, outcome=Conversation.Outcome.ENDED)
+        _outcome(turn, Conversation.Outcome.ENDED)
+    message_id = _finish(turn, reply, provider, latency, True)
     return [TurnDone(message_id=message_id, text=reply, latency_ms=latency, provider=provider, fallback=fallback)]
 
 
 def _open(client: Any, conversation: Conversation, text: str, started: float) -> tuple[_Turn, Any, list[EngineEvent]]:
     """Begin the turn. With the built-in engine, the whole turn happens here, in one database hop and one commit.
 
-    The visitor's message is committed whatever happens: a language model's turn goes on after this commit,
-    and a built-in turn that fails is rolled back to a savepoint taken after the message."""
-    failure: Exception | None = None
-    with transaction.atomic():
-        turn = _begin(client, conversation, text)
-        chosen = llm_for(client=client, agent=turn.agent)
-        if chosen is not None:
-            return turn, chosen, []
-        try:
-            with translation.override(turn.conversation.language), transaction.atomic():
-                builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
-                events = _builtin_rounds(client, turn, builtin)
-                return turn, None, events + _close(turn, "builtin", started, False, events)
-        except Exception as error:  # noqa: BLE001 - re-raised below, once the visitor's message is committed
-            failure = error
-    raise failure
+    The visitor's message is committed whatever happens: a language model's turn goes on after this commit;
+    a built-in turn writes it with its other messages at its end, and one that fails is rolled back, then
+    the visitor's message alone is written."""
+    _check(conversation)
+    chosen = llm_for(client=client, agent=conversation.agent)
+    if chosen is not None:
+        with transaction.atomic():
+            return _begin(client, conversation, text), chosen, []
+    agent = conversation.agent
+    # the built-in engine reads only the message it answers (its dialogue state is on the conversation)
+    turn = _Turn(conversation=conversation, agent=agent, messages=[{"role": "user", "content": text}],
+                 tools=tools_for(agent=agent, client=client),
+                 deferred=[Message(conversation=conversation, role=Message.Role.USER, text=text)])
+    try:
+        with translation.override(conversation.language), transaction.atomic():
+            builtin = BuiltinProvider(conversation=conversation, agent=agent, client=client)
+            events = _builtin_rounds(client, turn, builtin)
+            return turn, None, events + _close(turn, "builtin", started, False, events)
+    except Exception:
+        message_add(conversation=conversation, role=Message.Role.USER, text=text)
+        raise
 
 
 @dataclass

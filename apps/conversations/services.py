@@ -42,17 +42,26 @@ def conversation_event_add(*, conversation_id: int, text: str) -> Message:
     return message_add(conversation=conversation, role=Message.Role.EVENT, text=text)
 
 
-def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> None:
-    """Outcomes only move forward: a booked conversation does not fall back to 'answered'.
+def conversation_outcome_fields(*, conversation: Conversation, outcome: str) -> dict[str, Any]:
+    """The fields an outcome changes ({} when it changes none), applied to `conversation` in memory.
 
-    Compares with `conversation.outcome` as loaded: the engine holds the row it read at the start of the turn
-    (a visitor's turns are sequential), and this function keeps that copy up to date."""
+    Outcomes only move forward: a booked conversation does not fall back to 'answered'. Compares with
+    `conversation.outcome` as loaded: the engine holds the row it read at the start of the turn (a visitor's
+    turns are sequential), and this keeps that copy up to date."""
     rank = {value: index for index, value in enumerate(Conversation.Outcome.values)}
     current = conversation.outcome
-    if current is None or rank[outcome] > rank.get(current, 0) or outcome == Conversation.Outcome.ENDED:
-        fields: dict[str, Any] = {"outcome": outcome}
-        if outcome == Conversation.Outcome.ENDED:
-            fields["ended"] = timezone.now()
-            fields["outcome"] = current if current not in (None, Conversation.Outcome.OPEN) else outcome
+    if not (current is None or rank[outcome] > rank.get(current, 0) or outcome == Conversation.Outcome.ENDED):
+        return {}
+    fields: dict[str, Any] = {"outcome": outcome}
+    if outcome == Conversation.Outcome.ENDED:
+        fields["ended"] = timezone.now()
+        fields["outcome"] = current if current not in (None, Conversation.Outcome.OPEN) else outcome
+    conversation.outcome = fields["outcome"]
+    return fields
+
+
+def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> None:
+    """Store an outcome (see conversation_outcome_fields: outcomes only move forward)."""
+    fields = conversation_outcome_fields(conversation=conversation, outcome=outcome)
+    if fields:
         Conversation.objects.filter(pk=conversation.pk).update(**fields)
-        conversation.outcome = fields["outcome"]
