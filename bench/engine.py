@@ -5,19 +5,23 @@
 A throw-away client gets an agent and 1,000 documents (the French retrieval set, varied), then
 runs a mix of turns: knowledge questions, greetings, booking starts (availability lookups) and
 small talk. Each turn is the whole path: store the message, understand, call the tool, store
-the reply. Last line: {"p50_ms": …, "p99_ms": …}
+the reply. Besides the wall-clock times (which a busy machine inflates), it counts the database
+statements of a turn and the process's own CPU time per turn, which the machine's load hardly moves.
+Last line: {"p50_ms": …, "p99_ms": …, "queries_per_turn": …, "cpu_p50_ms": …, "cpu_p99_ms": …}
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import time
 from pathlib import Path
 
 from _clients import bench_client
 from _setup import emit, percentile  # noqa: I001  (sets up Django first)
+from django.db import connection
 from django_tenants.utils import tenant_context
 
 from apps.agents.engine import turn_run
@@ -53,18 +57,31 @@ def main() -> None:
         agent = Agent.objects.create(name="Bench", languages=["fr"], default_language="fr", tools=list(TOOLS),
                                      texts={"fr": {"greeting": "Bonjour !", "closing": "Au revoir"}})
         questions = [q["q"] for q in data["questions"]]
-        samples = []
+        samples, cpu, statements = [], [], [0]
+
+        def count(execute, sql, params, many, context):
+            statements[0] += 1
+            return execute(sql, params, many, context)
+
+        queries = 0
         for number in range(args.turns + 30):
             conversation = conversation_start(agent=agent, channel="widget_text", language="fr")
             text = rng.choice(questions) if number % 2 else rng.choice(OPENERS)
-            began = time.perf_counter()
-            turn_run(client=client, conversation_id=conversation.pk, text=text)
+            statements[0] = 0
+            began, began_cpu = time.perf_counter(), time.process_time()
+            with connection.execute_wrapper(count):
+                turn_run(client=client, conversation_id=conversation.pk, text=text)
             if number >= 30:  # warm-up turns are not counted
                 samples.append((time.perf_counter() - began) * 1000)
+                cpu.append((time.process_time() - began_cpu) * 1000)
+                queries += statements[0]
     p50, p99 = percentile(samples, 50), percentile(samples, 99)
     print(f"{len(samples)} turns: p50 {p50:.1f} ms, p90 {percentile(samples, 90):.1f} ms, p99 {p99:.1f} ms, "
-          f"max {max(samples):.1f} ms")
-    emit({"p50_ms": round(p50, 2), "p99_ms": round(p99, 2)})
+          f"max {max(samples):.1f} ms; {queries / len(samples):.1f} statements a turn; CPU of this process "
+          f"p50 {percentile(cpu, 50):.1f} ms, p99 {percentile(cpu, 99):.1f} ms; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    emit({"p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "queries_per_turn": round(queries / len(samples), 2),
+          "cpu_p50_ms": round(percentile(cpu, 50), 2), "cpu_p99_ms": round(percentile(cpu, 99), 2)})
 
 
 if __name__ == "__main__":

@@ -183,3 +183,13 @@ def test_it_leaves_no_time_zone_active_after_a_request(cast, as_user):
 
     as_user(cast.alice, cast.client_a).get("/conversations/")
     assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_it_names_the_document_an_answer_was_taken_from(cast, as_user):
+    conversation = _conversation(cast.client_b, language="ar")
+    with tenant_context(cast.client_b):
+        message_add(conversation=conversation, role=Message.Role.ASSISTANT, text="الفطور من 8:00 إلى 10:30.",
+                    metadata={"source": {"document": "الفطور والعشاء", "document_id": 1, "chunk_id": 1,
+                                         "text": "يقدم الفطور في السطح من الساعة 8:00 إلى الساعة 10:30."}})
+    page = as_user(cast.carol, cast.client_b).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert '<span class="muted">المصدر: الفطور والعشاء</span>' in page

@@ -122,7 +122,7 @@ def _validate(text: str) -> str:
 
 
 def _system_prompt(agent: Any, conversation: Conversation, client: Any) -> str:
-    placeholders = {key: value or "-" for key, value in agent.placeholders().items()}
+    placeholders = {key: value or "-" for key, value in agent.placeholders(conversation.language).items()}
     try:
         instructions = agent.text(conversation.language, "instructions").format_map(placeholders)
     except (KeyError, ValueError, IndexError):

@@ -70,7 +70,17 @@ class Agent(models.Model):
                 return str(value)
         return ""
 
-    def placeholders(self) -> dict[str, Any]:
+    def placeholders(self, language: str | None = None) -> dict[str, Any]:
+        """The business's facts for the texts' {placeholders}. With `language`, {hours} is the agent's weekly
+        hours written in that language (not the hours as typed, in whichever language they were typed)."""
         business = self.business or {}
-        return {key: business.get(key, "") for key in ("business_name", "services", "hours", "address", "phone",
-                                                       "website")}
+        values = {key: business.get(key, "") for key in ("business_name", "services", "hours", "address", "phone",
+                                                         "website")}
+        if language and any(self.business_hours.get(day) for day in WEEKDAYS):
+            from django.utils import translation
+
+            from apps.core.dates import week_hours
+
+            with translation.override(language):
+                values["hours"] = week_hours(self.business_hours)
+        return values

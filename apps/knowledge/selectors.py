@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.core.cache import cache
@@ -260,21 +261,24 @@ SUBJECTS = [
 _SUBJECT_OF: dict[str, int] = {}
 
 
-def _subject_stems(term: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def _subject_stems(term: str) -> frozenset[str]:
     if not _SUBJECT_OF:
         for index, words in enumerate(SUBJECTS):
             for word in words.split():
                 _SUBJECT_OF.setdefault(_stem(normalise(word)), index)
     index = SUBJECT_QUESTIONS.get(term, _SUBJECT_OF.get(_stem(term)))
     if index is None:
-        return {_stem(term)}
+        return frozenset({_stem(term)})
     # a question word is matched by its subject's words, never by itself ("ou" is also French "or")
-    return {_stem(normalise(word)) for word in SUBJECTS[index].split()} - {_stem(word) for word in SUBJECT_QUESTIONS}
+    return frozenset({_stem(normalise(word)) for word in SUBJECTS[index].split()}
+                     - {_stem(word) for word in SUBJECT_QUESTIONS})
 
 
 _LATIN_ENDINGS = ("ons", "ez", "ent", "amos", "emos", "imos", "er", "ar", "ir")
 
 
+@lru_cache(maxsize=32768)
 def _stem(word: str) -> str:
     if word[:1] and "\u0600" <= word[0] <= "\u06ff":
         for article in ("وال", "بال", "فال", "كال", "لل", "ال"):

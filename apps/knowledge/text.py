@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from functools import lru_cache
 from html.parser import HTMLParser
 
 # PostgreSQL text-search configuration per language. Darija has none: it is written in Arabic
@@ -72,7 +73,17 @@ def _strip_latin_accents(text: str) -> str:
 
 def normalise(text: str) -> str:
     """For search: lower case, Latin accents removed (visitors often type without them), Arabic
-    letter variants unified and diacritics (tashkeel, tatweel) removed."""
+    letter variants unified and diacritics (tashkeel, tatweel) removed. Short texts (words, questions)
+    are cached: the engine normalises the same lexicon words on every message."""
+    return _normalise_short(text) if len(text) <= 300 else _normalise(text)
+
+
+@lru_cache(maxsize=16384)
+def _normalise_short(text: str) -> str:
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     text = _strip_latin_accents(unicodedata.normalize("NFKC", text).lower())
     text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()

@@ -246,3 +246,103 @@ def test_it_does_not_restart_with_the_greeting_on_yes_after_anything_else(cast, 
     say(cast.client_a, conversation, "Merci")
     answer, _tools = say(cast.client_a, conversation, "oui")
     assert answer == "Avec plaisir : que puis-je faire pour vous ?"
+
+
+def test_it_moves_the_booking_it_just_made_without_asking_for_the_reference(cast, agent_a, start):
+    conversation = start(cast.client_a, agent_a, "fr")
+    calls(cast.client_a, conversation, "Je voudrais un rendez-vous mardi à 10h")
+    tools, _answer = calls(cast.client_a, conversation, "Salma Bennani, 0661234567")
+    with tenant_context(cast.client_a):
+        booked = conversation.messages.get(tool_name="book_appointment").tool_result["reference"]
+    answer, tools = say(cast.client_a, conversation, "Je voudrais déplacer mon rendez-vous")
+    with translation.override("fr"):
+        assert answer == _("Which day and time would suit you instead?")
+    tools, answer = calls(cast.client_a, conversation, "mercredi à 11h")
+    assert tools["cancel_or_reschedule"]["reference"] == booked
+    assert tools["cancel_or_reschedule"]["new_start"].startswith(f"{next_weekday(cast, 2).isoformat()}T11:00")
+
+
+def test_it_greets_with_the_agents_hours_written_in_the_reply_language(cast, start):
+    agent = make_agent(cast.client_a, business={"business_name": "Riad Zitoun", "hours": "9h-18h"},
+                       texts={"ar": {"greeting": "مرحبا بكم في {business_name}. نستقبلكم {hours}."}})
+    greeting, _tools = say(cast.client_a, start(cast.client_a, agent, "ar"), "مرحبا")
+    assert greeting.startswith("مرحبا بكم في Riad Zitoun. نستقبلكم الاثنين–الجمعة 09:00–12:30، 14:00–18:00")
+    assert "9h" not in greeting
+
+
+def test_it_says_the_sentence_that_answers_and_keeps_its_source(cast, agent_a, start):
+    text = ("Le riad compte 12 chambres autour d'un patio. Une chambre double coûte 900 dirhams la nuit. "
+            "Le wifi est gratuit dans toutes les chambres.")
+    with tenant_context(cast.client_a):
+        document = documents_import(rows=[{"title": "Chambres", "text": text}], language="fr")[0]
+    conversation = start(cast.client_a, agent_a, "fr")
+    answer, _tools = say(cast.client_a, conversation, "Combien coûte une chambre double ?")
+    assert answer == "Une chambre double coûte 900 dirhams la nuit."
+    with tenant_context(cast.client_a):
+        reply = conversation.messages.filter(role=Message.Role.ASSISTANT).get()
+        chunk = document.chunks.get()
+    assert reply.metadata["source"] == {"document": "Chambres", "document_id": document.pk, "chunk_id": chunk.pk,
+                                        "text": text}
+    assert reply.metadata["sources"][0] == {"document": "Chambres", "document_id": document.pk, "chunk_id": chunk.pk}
+
+
+@pytest.mark.parametrize("language, question", [
+    ("fr", "Je peux venir sans rendez-vous ?"), ("en", "Can I come without an appointment?"),
+    ("es", "¿Puedo ir sin cita?"), ("ar", "هل يمكنني الحضور بدون موعد؟"), ("ary", "واش نقدر نجي بلا موعد؟")])
+def test_it_answers_about_coming_without_an_appointment_instead_of_booking(cast, agent_a, start, language,
+                                                                          question):
+    _answer, tools = say(cast.client_a, start(cast.client_a, agent_a, language), question)
+    assert tools == ["search_knowledge_base"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("بغيت نحجز نهار الخميس على 10 ونص", time(10, 30)), ("mardi à dix heures et demie", time(10, 30)),
+    ("mardi à 9h et quart", time(9, 15)), ("نهار الخميس مع الخمسة ديال العشية", time(17, 0)),
+    ("نقدر نجي عندكم نهار السبت على 11؟", time(11, 0)), ("jueves a las 5 y media de la tarde", time(17, 30))])
+def test_it_reads_half_and_quarter_hours_and_darija_hours(text, expected):
+    from apps.agents.builtin import nlu
+    assert nlu.extract_time(text) == expected
+
+
+def test_it_finds_a_darija_verb_written_in_another_person(cast, agent_a, start):
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "الدخول والخروج", "text": "تقدرو تدخلو من 14:00 وخاصكم تخرجو قبل 11:00."}],
+                         language="ary")
+    answer, _tools = say(cast.client_a, start(cast.client_a, agent_a, "ary"), "فوقاش نقدرو ندخلو؟")
+    assert "14:00" in answer
+
+
+@pytest.mark.parametrize("text, page, expected", [
+    ("On peut se garer où ?", "en", "fr"), ("¿Cuánto cuesta un corte de hombre?", "en", "es"),
+    ("Is the salon open on Monday?", "fr", "en")])
+def test_it_tells_the_language_of_a_message_by_the_words_only_it_uses(text, page, expected):
+    from apps.agents.builtin import nlu
+    language, confidence = nlu.detect_language(text, page)
+    assert language == expected and confidence >= 0.75
+
+
+def test_it_offers_afternoon_times_when_asked_for_the_afternoon(cast, agent_a, start):
+    conversation = start(cast.client_a, agent_a, "en")
+    tools, _answer = calls(cast.client_a, conversation, "Hi, I need an appointment on Monday afternoon")
+    assert tools["check_availability"]["date"] == next_weekday(cast, 0).isoformat()
+    with tenant_context(cast.client_a):
+        conversation.refresh_from_db()
+    offered = conversation.state["offered"]
+    assert offered and all(int(iso[11:13]) >= 12 for iso in offered)
+
+
+def test_it_keeps_the_visitors_message_when_a_builtin_turn_fails(cast, agent_a, start, monkeypatch):
+    """The built-in turn writes its messages at its end; when it fails, the visitor's message is still kept."""
+    from django.db import DatabaseError
+
+    from apps.agents import tools as agent_tools
+
+    def failing(**_kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(agent_tools, "knowledge_search", failing)
+    conversation = start(cast.client_a, agent_a, "fr")
+    with pytest.raises(DatabaseError):
+        turn_run(client=cast.client_a, conversation_id=conversation.pk, text="Quels sont vos horaires ?")
+    with tenant_context(cast.client_a):
+        assert list(conversation.messages.values_list("role", "text")) == [("user", "Quels sont vos horaires ?")]

@@ -334,6 +334,7 @@ class BuiltinProvider:
                 return [TextDelta(_("I'm sorry, that time is no longer free (%(reason)s). Which other day suits you?")
                                   % {"reason": error})]
             self._done_flow()
+            self.state["reference"] = result["reference"]  # "can I move it?" a moment later needs no reference
             if result.get("confirmation") == "sms":
                 return [TextDelta(_("It's booked: %(when)s, under the name %(name)s. Your reference is "
                                     "%(reference)s. A confirmation SMS is on its way. Anything else I can do for you?")
@@ -365,8 +366,10 @@ class BuiltinProvider:
             if error:
                 return [TextDelta(_("I couldn't find or change that booking (%(reason)s).") % {"reason": error})]
             if result.get("action") == "rescheduled":
+                self.state["reference"] = result["reference"]
                 return [TextDelta(_("Your appointment is moved to %(when)s. New reference: %(reference)s.")
                                   % {"when": self._say(result["start"]), "reference": result["reference"]})]
+            self.state.pop("reference", None)
             return [TextDelta(_("Your appointment of %(when)s is cancelled.") % {"when": self._say(result["start"])})]
         if name == "transfer_to_human":
             self._done_flow()
@@ -436,7 +439,7 @@ class BuiltinProvider:
         return _excerpt(text)
 
     def _greeting(self) -> str:
-        placeholders = {key: value or "" for key, value in self.agent.placeholders().items()}
+        placeholders = {key: value or "" for key, value in self.agent.placeholders(self.language).items()}
         greeting = self.agent.text(self.language, "greeting")
         try:
             return greeting.format_map(placeholders) if greeting else _("Hello! How can I help you?")
@@ -459,7 +462,8 @@ class BuiltinProvider:
         return [TextDelta(self.agent.text(self.language, "closing") or _("Thank you, goodbye!"))]
 
     def _done_flow(self) -> None:
-        keep = {key: self.state[key] for key in ("name", "phone", "email", "language") if key in self.state}
+        keep = {key: self.state[key] for key in ("name", "phone", "email", "language", "reference")
+                if key in self.state}
         self.state.clear()
         self.state.update(keep, asked="anything_else")
 

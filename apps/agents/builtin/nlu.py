@@ -11,13 +11,27 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from apps.knowledge.text import normalise as _normalise_for_search
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
-    """Search normalisation, plus hyphens and apostrophes as spaces ("rendez-vous", "aujourd'hui")."""
-    return re.sub(r"\s+", " ", re.sub(r"[-'’`]", " ", _normalise_for_search(text))).strip()
+    """Search normalisation, plus hyphens and apostrophes as spaces ("rendez-vous", "aujourd'hui").
+    Cached: the lexicons' words are normalised on every message."""
+    return _SPACES.sub(" ", _SEPARATORS.sub(" ", _normalise_for_search(text))).strip()
+
+
+_SPACES, _SEPARATORS = re.compile(r"\s+"), re.compile(r"[-'’`]")
+
+
+@lru_cache(maxsize=4096)
+def _word(phrase: str, spaces_only: bool = False) -> re.Pattern[str]:
+    """The phrase (normalised) as a whole word or words: compiled once (the lexicons hold more phrases than
+    the `re` module's cache, which recompiled them on every message)."""
+    edge = r"\s" if spaces_only else r"\W"
+    return re.compile(rf"(^|{edge}){re.escape(normalise(phrase))}($|{edge})")
 
 LATIN_STOPWORDS = {
     "fr": {"le", "la", "les", "de", "des", "du", "je", "vous", "est", "et", "un", "une", "pour", "pas", "que",
@@ -57,11 +71,10 @@ def detect_language(text: str, fallback: str = "fr") -> tuple[str, float]:
     words = re.findall(r"\w+", normalise(raw))
     if arabic_share > 0.5:
         text_norm = " ".join(words)
-        darija = sum(1 for marker in DARIJA_MARKERS if re.search(rf"(^|\s){re.escape(normalise(marker))}($|\s)",
-                                                                  text_norm))
+        darija = sum(1 for marker in DARIJA_MARKERS if _word(marker, True).search(text_norm))
         if darija:
             return "ary", min(1.0, 0.6 + 0.2 * darija)
-        msa = sum(1 for marker in MSA_MARKERS if re.search(rf"(^|\s){re.escape(normalise(marker))}($|\s)", text_norm))
+        msa = sum(1 for marker in MSA_MARKERS if _word(marker, True).search(text_norm))
         if msa:
             return "ar", min(1.0, 0.6 + 0.2 * msa)
         if fallback not in {"ar", "ary"}:  # Arabic script typed on a Latin-language conversation
@@ -226,8 +239,7 @@ def _strong(intent: str, norm: str) -> bool:
     weak = {normalise(w) for w in WEAK_INTENT_WORDS.get(intent, [])}
     for by_lang in INTENTS[intent].values():
         for word in by_lang:
-            phrase = normalise(word)
-            if phrase not in weak and re.search(r"(^|\W)" + re.escape(phrase) + r"($|\W)", norm):
+            if normalise(word) not in weak and _word(word).search(norm):
                 return True
     return False
 
@@ -268,7 +280,7 @@ def is_question(text: str, language: str) -> bool:
     norm = normalise(text)
     if "?" in text or "؟" in text:
         return True
-    return any(re.search(rf"(^|\W){re.escape(normalise(word))}($|\W)", norm) for word in QUESTION_WORDS[language])
+    return any(_word(word).search(norm) for word in QUESTION_WORDS[language])
 
 
 # --- slots ---------------------------------------------------------------------------------------------
@@ -401,19 +413,23 @@ _TIMELINE_PHRASES = {
 }
 
 
+# at most four digits, starting a run of digits: `\d+` retried at every digit of a 4000-digit message took
+# seconds (issue 8); a longer timeline is refused by lead_qualify anyway
+_TIMELINE_PATTERNS = {
+    unit: re.compile(r"(?<!\d)(\d{1,4}|" + "|".join(w for w in _WORD_NUMBERS if not w.endswith("_")) + r")\s*("
+                     + "|".join(re.escape(normalise(w)) for w in words) + r")\b")
+    for unit, words in _TIMELINE_UNITS.items()}
+
+
 def extract_timeline_days(text: str) -> int | None:
     norm = normalise(text).translate(ARABIC_DIGITS)
-    for unit, words in _TIMELINE_UNITS.items():
-        # at most four digits, starting a run of digits: `\d+` retried at every digit of a 4000-digit message
-        # took seconds (issue 8); a longer timeline is refused by lead_qualify anyway
-        pattern = r"(?<!\d)(\d{1,4}|" + "|".join(w for w in _WORD_NUMBERS if not w.endswith("_")) + r")\s*(" + \
-            "|".join(re.escape(normalise(w)) for w in words) + r")\b"
-        match = re.search(pattern, norm)
+    for unit, pattern in _TIMELINE_PATTERNS.items():
+        match = pattern.search(norm)
         if match:
             amount = int(match.group(1)) if match.group(1).isdigit() else _WORD_NUMBERS[match.group(1)]
             return amount * _UNIT_DAYS[unit]
     for days, phrases in sorted(_TIMELINE_PHRASES.items()):
-        if any(re.search(rf"(^|\W){re.escape(normalise(p))}($|\W)", norm) for p in phrases):
+        if any(_word(p).search(norm) for p in phrases):
             return days
     return None
 
@@ -476,10 +492,17 @@ _MONTH_WORDS = [
 ]
 
 
+_MONTH_PATTERNS = [
+    (index, re.compile(rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\s*(?:de\s+|of\s+)?({months})(?:\W|$)"),
+     re.compile(rf"(?:^|\W)(?:{months})\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d|\s*[:h])"))
+    for index, months in ((index, "|".join(re.escape(normalise(word)) for word in words))
+                          for index, words in enumerate(_MONTH_WORDS, start=1))]
+
+
 def extract_day(text: str, today: date) -> date | None:
     norm = normalise(text).translate(ARABIC_DIGITS)
     for offset, words in RELATIVE_DAYS:
-        if any(re.search(rf"(^|\W){re.escape(normalise(w))}($|\W)", norm) for w in words):
+        if any(_word(w).search(norm) for w in words):
             if offset == 1 and re.search(r"por la manana|de la manana", norm) and "manana" not in norm.replace(
                     "por la manana", "").replace("de la manana", ""):
                 continue
@@ -495,19 +518,16 @@ def extract_day(text: str, today: date) -> date | None:
             found = None
         if found:
             return found if found >= today or match.group(3) else date(year + 1, month, day)
-    for month_index, words in enumerate(_MONTH_WORDS, start=1):
-        for word in words:
-            month = re.escape(normalise(word))
-            found_day = (re.search(rf"(\d{{1,2}})(?:st|nd|rd|th|er)?\s*(?:de\s+|of\s+)?{month}(?:\W|$)", norm)
-                         or re.search(rf"(?:^|\W){month}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d|\s*[:h])", norm))
-            if found_day:
-                try:
-                    candidate = date(today.year, month_index, int(found_day.group(1)))
-                except ValueError:
-                    continue
-                return candidate if candidate >= today else candidate.replace(year=today.year + 1)
+    for month_index, day_first, month_first in _MONTH_PATTERNS:
+        found_day = day_first.search(norm) or month_first.search(norm)
+        if found_day:
+            try:
+                candidate = date(today.year, month_index, int(found_day.group(1)))
+            except ValueError:
+                continue
+            return candidate if candidate >= today else candidate.replace(year=today.year + 1)
     for weekday, words in enumerate(WEEKDAY_WORDS):
-        if any(re.search(rf"(^|\W){re.escape(normalise(w))}($|\W)", norm) for w in words):
+        if any(_word(w).search(norm) for w in words):
             # "mardi" said on a Tuesday means next Tuesday
             return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
     return None
@@ -587,7 +607,7 @@ _ORDINALS = {
 def extract_ordinal(text: str) -> int | None:
     norm = normalise(text)
     for index, words in _ORDINALS.items():
-        if any(re.search(rf"(^|\W){re.escape(normalise(w))}($|\W)", norm) for w in words):
+        if any(_word(w).search(norm) for w in words):
             return index
     stripped = norm.strip(" .!")
     if stripped in {"1", "2", "3"}:
