@@ -25,6 +25,7 @@ urlpatterns = [
     path("knowledge/", include("apps.knowledge.urls")),
     path("conversations/", conversation_views.conversations_list, name="conversations"),
     path("conversations/<int:conversation_id>/", conversation_views.conversation_detail, name="conversation"),
+    path("calls/", include("apps.calls.urls")),
     path("leads/", crm_views.leads_list, name="leads"),
     path("tickets/", crm_views.tickets_list, name="tickets"),
     path("appointments/", booking_views.appointments, name="appointments"),

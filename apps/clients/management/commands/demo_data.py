@@ -14,11 +14,20 @@ from apps.accounts.models import User
 from apps.agents.configurator import BusinessInfo, agent_create_from_draft, configure
 from apps.agents.models import Agent
 from apps.clients import services
-from apps.clients.demo import CLIENTS, CONVERSATIONS, DEMO_SITE_ORIGINS, PASSWORD, STAFF_EMAIL, STAFF_TOTP_SECRET
+from apps.clients.demo import (
+    CLIENTS,
+    CONVERSATIONS,
+    DEMO_SITE_ORIGINS,
+    PASSWORD,
+    PHONE_NUMBERS,
+    STAFF_EMAIL,
+    STAFF_TOTP_SECRET,
+)
 from apps.clients.models import Client, Membership, Plan
 from apps.clients.plans import plans_sync
 from apps.conversations.models import Conversation
 from apps.conversations.services import conversation_set_outcome, conversation_start, message_add
+from apps.telephony.services import number_twin_give
 from apps.widget.services import widget_origins_set, widget_settings
 
 
@@ -71,6 +80,8 @@ class Command(BaseCommand):
                     agent_create_from_draft(draft=draft, languages=draft.languages, tools=tools)
                 if not Conversation.objects.exists():
                     _conversations(Agent.objects.order_by("id").first(), spec)
+                first_agent = Agent.objects.order_by("id").first()
+            number_twin_give(client=client, e164=PHONE_NUMBERS[spec["slug"]], agent_id=first_agent.pk)
             if spec["member"]:
                 member = _user(spec["member"])
                 Membership.objects.get_or_create(user=member, client=client,

@@ -1,0 +1,52 @@
+"""Dashboard: calls (list with filters, one call), the recording played through our server, phone numbers."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.calls.models import Call
+from apps.calls.playback import recording_audio
+from apps.calls.selectors import call_detail, call_transcript, calls_list
+from apps.core.dates import date_input_value
+from apps.core.inputs import query_date, text_clean
+from apps.telephony.selectors import client_numbers
+
+
+def calls(request: HttpRequest) -> HttpResponse:
+    status, direction = request.GET.get("status", ""), request.GET.get("direction", "")
+    number = "".join(ch for ch in text_clean(request.GET.get("number", "")) if ch.isdigit() or ch == "+")[:16]
+    since = query_date(request.GET.get("from", ""), field="from")
+    until = query_date(request.GET.get("to", ""), field="to")
+    rows = calls_list(status=status if status in Call.Status.values else "",
+                      direction=direction if direction in Call.Direction.values else "", number=number,
+                      since=since, until=until)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "calls/list.html", {
+        "page": page, "statuses": Call.Status.choices, "directions": Call.Direction.choices,
+        "filters": {"status": status, "direction": direction, "number": number,
+                    "from": date_input_value(since, request.GET.get("from", "")),
+                    "to": date_input_value(until, request.GET.get("to", ""))}})
+
+
+def call(request: HttpRequest, call_id: int) -> HttpResponse:
+    found = call_detail(call_id=call_id)
+    if found is None:
+        raise Http404
+    return render(request, "calls/detail.html", {"call": found, "messages_": call_transcript(call=found)})
+
+
+def call_recording(request: HttpRequest, call_id: int) -> HttpResponse:
+    """The recording's audio, fetched with the account's credentials by our server (never Twilio's URL)."""
+    found = call_detail(call_id=call_id)
+    if found is None or not found.recording_sid:
+        raise Http404
+    audio = recording_audio(call=found, client=request.client)  # type: ignore[attr-defined]
+    response = HttpResponse(audio, content_type="audio/wav")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def numbers(request: HttpRequest) -> HttpResponse:
+    return render(request, "calls/numbers.html", {"numbers": client_numbers(client=request.client)})  # type: ignore[attr-defined]
