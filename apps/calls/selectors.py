@@ -60,3 +60,9 @@ def call_transcript(*, call: Call) -> list[object]:
         return []
     return list(Message.objects.filter(conversation_id=call.conversation_id).exclude(role=Message.Role.TOOL)
                 .order_by("id"))
+
+
+def agent_for_phone(*, agent_id: int) -> object | None:
+    from apps.agents.models import Agent
+
+    return Agent.objects.filter(id=agent_id).first()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
+from apps.calls.forms import PhoneSettingsForm
 from apps.calls.models import Call
 from apps.calls.playback import recording_audio
-from apps.calls.selectors import call_detail, call_transcript, calls_list
+from apps.calls.selectors import agent_for_phone, call_detail, call_transcript, calls_list
+from apps.calls.services import phone_settings_for, phone_settings_update
 from apps.core.dates import date_input_value
 from apps.core.inputs import query_date, text_clean
 from apps.telephony.selectors import client_numbers
@@ -50,3 +54,18 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponse:
 
 def numbers(request: HttpRequest) -> HttpResponse:
     return render(request, "calls/numbers.html", {"numbers": client_numbers(client=request.client)})  # type: ignore[attr-defined]
+
+
+def agent_phone(request: HttpRequest, agent_id: int) -> HttpResponse:
+    """The agent page's phone settings: mode, voice per language, consent, recording, hand-over number."""
+    agent = agent_for_phone(agent_id=agent_id)
+    if agent is None:
+        raise Http404
+    current = phone_settings_for(agent)
+    form = PhoneSettingsForm(request.POST or None, initial=PhoneSettingsForm.initial_for(current))
+    if request.method == "POST" and form.is_valid():
+        phone_settings_update(client=request.client, agent=agent, actor=request.user,  # type: ignore[attr-defined]
+                              values=form.values(), ip=request.META.get("REMOTE_ADDR"))
+        messages.success(request, _("Phone settings saved."))
+        return redirect("agent-phone", agent_id=agent.pk)
+    return render(request, "calls/agent_phone.html", {"agent": agent, "form": form})

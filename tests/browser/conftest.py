@@ -116,6 +116,7 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
 
     from apps.agents.models import Agent
     from apps.bookings.models import Appointment
+    from apps.calls.models import Call
     from apps.conversations.models import Conversation
     from apps.crm.models import Callback, Lead, Ticket
     from apps.integrations.models import Delivery
@@ -128,6 +129,6 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
             for public_model in (WidgetSighting, WidgetRejection, WidgetSettings):
                 public_model.objects.filter(client=client).delete()
             with tenant_context(client):
-                for model in (Appointment, Lead, Ticket, Callback, Delivery, Conversation, Document, Word,
+                for model in (Appointment, Lead, Ticket, Callback, Delivery, Call, Conversation, Document, Word,
                               Agent, UsageCounter):
                     model.objects.all().delete()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
+from apps.calls.models import Call
 from apps.conversations.models import Message
 from apps.conversations.services import conversation_start, message_add
 from apps.crm.models import Lead, Ticket
@@ -16,7 +17,9 @@ from tests.browser.test_dashboard import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 PAGES = ["/", "/agents/", "/agents/new/", "/agents/{agent}/", "/knowledge/", "/conversations/",
-         "/conversations/{conversation}/", "/leads/", "/tickets/", "/appointments/", "/outbox/", "/install/",
+         "/conversations/{conversation}/", "/calls/", "/calls/{call}/", "/calls/numbers/",
+         "/calls/agents/{agent}/phone/", "/leads/", "/tickets/",
+         "/appointments/", "/outbox/", "/install/",
          "/team/", "/keys/", "/settings/", "/no-such-page/"]
 WIDTHS = {"desktop": (1280, 860), "phone": (390, 844)}
 # Pages that answer with the product's error page: bravo's Starter plan has room for one agent only.
@@ -43,7 +46,15 @@ def rows(session_cast, django_db_blocker):
                 Ticket.objects.create(conversation=conversation, subject="Invoice 2026-118 was charged twice",
                                       description="Please refund the second charge.",
                                       contact="leila.benali-fontaine@example.com")
-            made[client.slug] = {"agent": agent.pk, "conversation": conversation.pk}
+                call = Call.objects.create(
+                    call_sid=f"CA{client.pk:032d}", conversation=conversation, agent=agent, from_number="+33612345678",
+                    to_number="+15550100001", status="completed", duration_s=95, languages=["fr", "ary"],
+                    recording_sid="RE" + "1" * 32, recording_duration_s=90,
+                    timeline=[{"event": "answered", "at": "2026-12-01T18:00:00+00:00", "detail": "relay"},
+                              {"event": "language", "at": "2026-12-01T18:00:20+00:00", "detail": "ary"}],
+                    turns=[{"recognition_ms": None, "engine_ms": 14, "speech_ms": None}],
+                    summary="Appointment booked. The caller said first: “Hello, I would like an appointment”")
+            made[client.slug] = {"agent": agent.pk, "conversation": conversation.pk, "call": call.pk}
     return made
 
 

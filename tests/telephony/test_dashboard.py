@@ -70,3 +70,26 @@ def test_the_numbers_page_shows_only_the_clients_numbers(as_user, cast, call_a):
 
 def test_a_huge_call_id_is_404(as_user, cast):
     assert as_user(cast.alice, cast.client_a).get("/calls/99999999999999999999/").status_code == 404
+
+
+def test_owners_set_the_agents_phone_settings_members_may_not(as_user, cast):
+    from apps.agents.models import Agent
+    from apps.calls.models import PhoneSettings
+
+    with tenant_context(cast.client_a):
+        agent = Agent.objects.create(name="Phone settings", languages=["fr"], default_language="fr")
+    url = f"/calls/agents/{agent.pk}/phone/"
+    data = {"mode": "gather", "transfer_mode": "warm", "handover_number": "+33 1 23 45 67 89", "recording": "on",
+            "consent_notice": "on", "voice_fr": "fr-FR-Neural2-B", "voice_ary": "ar-XA-Wavenet-C"}
+    assert as_user(cast.bob, cast.client_a).post(url, data).status_code == 403
+    page = as_user(cast.alice, cast.client_a).get(url).content.decode()
+    assert "ar-MA" in page  # the Darija fallback is said on the page
+    assert as_user(cast.alice, cast.client_a).post(url, data).status_code == 302
+    with tenant_context(cast.client_a):
+        stored = PhoneSettings.objects.get(agent=agent)
+    assert (stored.mode, stored.transfer_mode, stored.handover_number, stored.recording) == (
+        "gather", "warm", "+33123456789", True)
+    assert stored.voices == {"fr": "fr-FR-Neural2-B", "ary": "ar-XA-Wavenet-C"}
+    bad = as_user(cast.alice, cast.client_a).post(url, dict(data, handover_number="call me\x00", mode="x" * 500))
+    assert bad.status_code == 200 and "international" in bad.content.decode()
+    assert as_user(cast.carol, cast.client_b).get(url).status_code == 404

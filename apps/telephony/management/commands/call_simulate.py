@@ -86,7 +86,8 @@ class Command(BaseCommand):
         for message in messages:
             if message["type"] == "language":
                 self.stdout.write(f"(language → {message['ttsLanguage']})")
-            elif message["type"] == "end":
-                self.stdout.write(f"(end: {message.get('handoffData', '')})")
         self.stdout.write("agent       : " + "".join(m.get("token", "") for m in messages if m["type"] == "text"))
+        for message in messages:
+            if message["type"] == "end":
+                self.stdout.write(f"(end: {message.get('handoffData', '')})")
         return any(m["type"] == "end" for m in messages)
