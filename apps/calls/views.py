@@ -69,3 +69,9 @@ def agent_phone(request: HttpRequest, agent_id: int) -> HttpResponse:
         messages.success(request, _("Phone settings saved."))
         return redirect("agent-phone", agent_id=agent.pk)
     return render(request, "calls/agent_phone.html", {"agent": agent, "form": form})
+
+
+def simulator(request: HttpRequest) -> HttpResponse:
+    """"Call your agent": Twilio's side of a call played in the browser's place (text in, text out)."""
+    numbers = [number for number in client_numbers(client=request.client) if number.voice]  # type: ignore[attr-defined]
+    return render(request, "calls/simulator.html", {"number": numbers[0] if numbers else None})
