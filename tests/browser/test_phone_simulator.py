@@ -8,7 +8,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_dashboard import sign_in
 from tests.telephony.conftest import phones  # noqa: F401  (the committed numbers, agents and plan)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+pytestmark = [pytest.mark.browser]  # not django_db: the numbers are committed for the live server
 
 
 @pytest.mark.parametrize(("slug", "email", "size", "direction"), [
