@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from asgiref.sync import sync_to_async
 from django_tenants.utils import tenant_context
 
@@ -100,7 +102,9 @@ async def test_over_the_plans_cap_the_caller_hears_busy_and_may_ask_a_callback(p
         second = CallerSimulator(to=phones.number_a, from_number="+33699999999")
         busy = await second.dial()
         assert "Gather" in busy.verbs and "occupées" in busy.says[0] and busy.attributes["numDigits"] == "1"
-        thanks = await second.action("/telephony/twilio/callback", Digits="1")
+        action = urlsplit(busy.attributes["action"])  # Twilio posts to the Gather's action, query and all
+        assert action.query == "lang=fr"
+        thanks = await second.action(f"{action.path}?{action.query}", Digits="1")
         assert thanks.hangs_up and "rappellerons" in thanks.says[0]
         with_b = await CallerSimulator(to=phones.number_b).dial()  # another client's cap is its own
         assert with_b.socket_kind == "relay"
