@@ -35,6 +35,7 @@ urlpatterns = [
     path("inbox/<int:conversation_id>/note/", conversation_views.inbox_note, name="inbox-note"),
     path("inbox/<int:conversation_id>/assign/", conversation_views.inbox_assign, name="inbox-assign"),
     path("inbox/<int:conversation_id>/status/", conversation_views.inbox_status, name="inbox-status"),
+    path("calls/", include("apps.calls.urls")),
     path("leads/", crm_views.leads_list, name="leads"),
     path("tickets/", crm_views.tickets_list, name="tickets"),
     path("appointments/", booking_views.appointments, name="appointments"),

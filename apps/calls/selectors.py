@@ -51,3 +51,18 @@ def calls_list(*, status: str = "", direction: str = "", agent_id: int | None = 
 
 def call_detail(*, call_id: int) -> Call | None:
     return Call.objects.select_related("agent", "conversation").filter(id=call_id).first()
+
+
+def call_transcript(*, call: Call) -> list[object]:
+    from apps.conversations.models import Message
+
+    if call.conversation_id is None:
+        return []
+    return list(Message.objects.filter(conversation_id=call.conversation_id).exclude(role=Message.Role.TOOL)
+                .order_by("id"))
+
+
+def agent_for_phone(*, agent_id: int) -> object | None:
+    from apps.agents.models import Agent
+
+    return Agent.objects.filter(id=agent_id).first()

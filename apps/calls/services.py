@@ -202,3 +202,25 @@ def call_handover_update(*, call_sid: str, **fields: Any) -> Call | None:
     _event(call, "handover", str(fields.get("status", "")))
     call.save(update_fields=["handover", "timeline"])
     return call
+
+
+PHONE_FIELDS = ("mode", "voices", "consent_notice", "recording", "transfer_mode", "handover_number")
+
+
+def phone_settings_update(*, client: Any, agent: Agent, actor: Any, values: dict[str, Any],
+                          ip: str | None = None) -> PhoneSettings:
+    """Save how the agent answers the phone. Owners and admins only; audited (the fields that changed)."""
+    from apps.audit.services import audit_record
+    from apps.clients.services import manager_require
+
+    manager_require(client=client, actor=actor, message=_("Only owners and admins can do this."))
+    with transaction.atomic():
+        stored, _created = PhoneSettings.objects.select_for_update().get_or_create(agent=agent)
+        changed = [field for field in PHONE_FIELDS if field in values and getattr(stored, field) != values[field]]
+        for field in changed:
+            setattr(stored, field, values[field])
+        stored.save()
+        if changed:
+            audit_record(action="agent.phone_updated", actor=actor, target=agent.name, ip=ip,
+                         data={"fields": changed})
+    return stored

@@ -6,7 +6,7 @@ STAFF_EMAIL = "staff@vocalia.localhost"
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 CLIENTS = [
-    {"slug": "demo", "name": "Cabinet Dentaire Sourire", "plan": "pro", "language": "fr",
+    {"slug": "demo", "name": "Cabinet Dentaire Sourire", "plan": "telephony", "language": "fr",
      "timezone": "Europe/Paris", "currency": "EUR", "sector": "dental",
      "owner": "owner@demo.localhost", "member": "assistant@demo.localhost",
      "business": {"description": "Cabinet dentaire à Lyon : soins, détartrage, implants, orthodontie, blanchiment",
@@ -21,6 +21,9 @@ CLIENTS = [
                   "hours": "كل نهار من 12 ديال الظهر حتى 11 ديال الليل",
                   "address": "درب الحمام، المدينة القديمة، مراكش", "phone": "+212 524 00 00 00"}},
 ]
+
+# Each demo client's built-in (twin) phone number: "Call your agent" and `manage.py call_simulate` dial it.
+PHONE_NUMBERS = {"demo": "+15550100001", "atlas": "+15550100002"}
 
 # Real conversations for the demo dashboards (the home's "conversations this month" counts these rows):
 # (channel, outcome, [(role, text), ...]).

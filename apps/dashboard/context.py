@@ -16,6 +16,7 @@ NAVIGATION = [
     ("agents", _("Agents"), "bot"),
     ("knowledge", _("Knowledge base"), "book"),
     ("conversations", _("Conversations"), "chat"),
+    ("calls", _("Calls"), "phone"),
     ("leads", _("Leads"), "star"),
     ("appointments", _("Appointments"), "calendar"),
     ("tickets", _("Tickets"), "ticket"),

@@ -9,7 +9,8 @@ from django.db import models
 
 class DueWork(models.Model):
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="due_work")
-    kind = models.CharField(max_length=24)  # "notices" (confirmations, reminders), "campaigns", "outbound" (calls the agent places)
+    # "notices" (confirmations, reminders), "campaigns", "outbound" (calls the agent places)
+    kind = models.CharField(max_length=24)
     next_at = models.DateTimeField(null=True, blank=True)  # None: nothing pending in that schema
 
     class Meta:

@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
-from apps.agents.models import Agent
+from apps.agents.models import LANGUAGE_CODES, Agent
 from apps.calls.models import Call, Mode, PhoneSettings
 from apps.calls.services import (
     call_finalise,
@@ -372,7 +372,7 @@ def gather_turn(hook: TwilioHook) -> str:
 
 
 @transaction.atomic
-def callback_accept(hook: TwilioHook) -> str:
+def callback_accept(hook: TwilioHook, language: str) -> str:
     """The busy message's offer: 1 or 'yes' schedules a callback to the caller's number."""
     from django.utils import timezone
 
@@ -384,10 +384,11 @@ def callback_accept(hook: TwilioHook) -> str:
     digits, speech = hook.get("Digits"), hook.get("SpeechResult").lower()
     accepted = digits == "1" or any(word in speech for word in ("yes", "oui", "sí", "si", "نعم", "اه", "واخا"))
     caller = e164_clean(hook.get("From"))
-    with translation.override(client.default_language):
+    language = language if language in LANGUAGE_CODES else client.default_language
+    with translation.override(language):
         if not accepted or not caller:
-            return twiml.say_hangup(_("Please call again later. Goodbye."), client.default_language)
+            return twiml.say_hangup(_("Please call again later. Goodbye."), language)
         with tenant_context(client):
             callback_schedule(phone=caller, due_at=timezone.now(), reason=_("All lines were busy when they called."))
             call_note(call_sid=_call_sid(hook), event="callback", detail="scheduled")
-        return twiml.say_hangup(_("Thank you, we will call you back soon. Goodbye."), client.default_language)
+        return twiml.say_hangup(_("Thank you, we will call you back soon. Goodbye."), language)

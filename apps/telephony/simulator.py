@@ -162,13 +162,13 @@ class CallerSimulator:
         assert self.socket is not None
         await self.socket.send_to(text_data=json.dumps(message))
 
-    async def receive(self, timeout: float = 10) -> dict[str, Any]:
+    async def receive(self, timeout: float = 30) -> dict[str, Any]:
         assert self.socket is not None
         message = json.loads(await self.socket.receive_from(timeout))
         self.received.append(message)
         return message
 
-    async def reply(self, timeout: float = 10) -> list[dict[str, Any]]:
+    async def reply(self, timeout: float = 30) -> list[dict[str, Any]]:
         """Messages until a text token with last=true (or an end)."""
         messages = []
         while True:

@@ -29,8 +29,9 @@ def busy_offer(text: str, language: str, *, goodbye: str) -> str:
     """Over the cap: say so, offer a callback (press 1 or say yes), else goodbye."""
     response = VoiceResponse()
     voice, code = languages.say(language)
-    gather = response.gather(input="dtmf speech", num_digits=1, timeout=6, action=url("telephony-callback"),
-                             method="POST", language=languages.GATHER.get(language, "en-US"),
+    gather = response.gather(input="dtmf speech", num_digits=1, timeout=6, method="POST",
+                             action=url("telephony-callback", f"lang={language}"),
+                             language=languages.GATHER.get(language, "en-US"),
                              speech_timeout="auto")
     gather.say(text, voice=voice, language=code)
     response.say(goodbye, voice=voice, language=code)

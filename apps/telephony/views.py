@@ -50,7 +50,7 @@ def gather(request: HttpRequest, hook: TwilioHook) -> HttpResponse:
 
 @twilio_webhook()
 def callback(request: HttpRequest, hook: TwilioHook) -> HttpResponse:
-    return _xml(answering.callback_accept(hook))
+    return _xml(answering.callback_accept(hook, request.GET.get("lang", "")[:8]))
 
 
 @twilio_webhook(number_params=("From", "To"))  # the person's leg: From is our number

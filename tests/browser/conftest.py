@@ -118,6 +118,7 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
     from apps.agents.models import Agent
     from apps.billing.models import BillingAccount, Invoice
     from apps.bookings.models import Appointment
+    from apps.calls.models import Call
     from apps.conversations.models import Conversation
     from apps.core.models import OutboxDue
     from apps.crm.models import Callback, Lead, Ticket
@@ -132,7 +133,7 @@ def _forget_what_the_server_committed(session_cast: object, django_db_blocker: o
             for public_model in (WidgetSighting, WidgetRejection, WidgetSettings, BillingAccount, Invoice):
                 public_model.objects.filter(client=client).delete()
             with tenant_context(client):
-                for model in (Appointment, Lead, Ticket, Callback, Delivery, Conversation, Document, Word,
+                for model in (Appointment, Lead, Ticket, Callback, Delivery, Call, Conversation, Document, Word,
                               Agent, UsageCounter, UsageRecord, Wallet, WalletEntry, Event, WebhookEndpoint):
                     model.objects.all().delete()
         OutboxDue.objects.all().delete()

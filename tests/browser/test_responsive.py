@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
+from apps.calls.models import Call
 from apps.conversations.models import Message
 from apps.conversations.services import conversation_start, message_add
 from apps.crm.models import Lead, Ticket
@@ -17,7 +18,8 @@ from tests.browser.test_dashboard import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 PAGES = ["/", "/agents/", "/agents/new/", "/agents/{agent}/", "/knowledge/", "/conversations/",
-         "/conversations/{conversation}/", "/leads/", "/tickets/", "/outbound/", "/appointments/", "/outbox/",
+         "/conversations/{conversation}/", "/calls/", "/calls/{call}/", "/calls/numbers/",
+         "/calls/agents/{agent}/phone/", "/leads/", "/tickets/", "/outbound/", "/appointments/", "/outbox/",
          "/install/", "/team/", "/developers/", "/settings/", "/billing/", "/messaging/", "/messaging/contacts/",
          "/campaigns/", "/campaigns/{campaign}/", "/no-such-page/"]
 WIDTHS = {"desktop": (1280, 860), "phone": (390, 844)}
@@ -45,6 +47,14 @@ def rows(session_cast, django_db_blocker):
                 Ticket.objects.create(conversation=conversation, subject="Invoice 2026-118 was charged twice",
                                       description="Please refund the second charge.",
                                       contact="leila.benali-fontaine@example.com")
+                call = Call.objects.create(
+                    call_sid=f"CA{client.pk:032d}", conversation=conversation, agent=agent, from_number="+33612345678",
+                    to_number="+15550100001", status="completed", duration_s=95, languages=["fr", "ary"],
+                    recording_sid="RE" + "1" * 32, recording_duration_s=90,
+                    timeline=[{"event": "answered", "at": "2026-12-01T18:00:00+00:00", "detail": "relay"},
+                              {"event": "language", "at": "2026-12-01T18:00:20+00:00", "detail": "ary"}],
+                    turns=[{"recognition_ms": None, "engine_ms": 14, "speech_ms": None}],
+                    summary="Appointment booked. The caller said first: “Hello, I would like an appointment”")
                 contact = Contact.objects.create(channel="whatsapp", address="+212600000001",
                                                  name="Youssef El Amrani-Benjelloun", language="ary")
                 campaign = Campaign.objects.create(name="Soldes d'hiver — tout le magasin à moins vingt pour cent",
@@ -52,7 +62,8 @@ def rows(session_cast, django_db_blocker):
                 CampaignRecipient.objects.create(campaign=campaign, address=contact.address, name=contact.name,
                                                  status="failed", last_error="Twilio 400 (error 21610): "
                                                  "Attempt to send to unsubscribed recipient")
-            made[client.slug] = {"agent": agent.pk, "conversation": conversation.pk, "campaign": campaign.pk}
+            made[client.slug] = {"agent": agent.pk, "conversation": conversation.pk, "campaign": campaign.pk,
+                                 "call": call.pk}
     yield made
     with django_db_blocker.unblock():  # the messaging rows: later tests count campaigns and contacts
         for client in (session_cast.client_a, session_cast.client_b):

@@ -1,5 +1,6 @@
-"""The booking's SMS confirmation leaves (it is the booking's own notice, apps.messaging.notices): a booking through the widget with the send_message tool on and a phone
-number given queues a Delivery (apps.messaging → apps.integrations), which the Celery task sends after the commit."""
+"""The booking's SMS confirmation leaves: it is the booking's own notice (apps.messaging.notices). A booking through
+the widget with a phone number given queues a Delivery (apps.messaging → apps.integrations), which the Celery task
+sends after the commit."""
 
 from __future__ import annotations
 

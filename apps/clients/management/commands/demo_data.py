@@ -20,6 +20,7 @@ from apps.clients.demo import (
     CONVERSATIONS,
     DEMO_SITE_ORIGINS,
     PASSWORD,
+    PHONE_NUMBERS,
     STAFF_EMAIL,
     STAFF_TOTP_SECRET,
 )
@@ -27,6 +28,7 @@ from apps.clients.models import Client, Membership, Plan
 from apps.clients.plans import plans_sync
 from apps.conversations.models import Conversation
 from apps.conversations.services import conversation_set_outcome, conversation_start, message_add
+from apps.telephony.services import number_twin_give
 from apps.widget.services import widget_origins_set, widget_settings
 
 
@@ -79,6 +81,8 @@ class Command(BaseCommand):
                     agent_create_from_draft(draft=draft, languages=draft.languages, tools=tools)
                 if not Conversation.objects.exists():
                     _conversations(Agent.objects.order_by("id").first(), spec)
+                first_agent = Agent.objects.order_by("id").first()
+            number_twin_give(client=client, e164=PHONE_NUMBERS[spec["slug"]], agent_id=first_agent.pk)
             if spec["slug"] in BILLING:
                 from apps.billing.demo import demo_billing
 
