@@ -39,14 +39,16 @@ def _event(call: Call, event: str, detail: str = "", at: datetime | None = None)
 
 @transaction.atomic
 def call_start(*, call_sid: str, agent: Agent, from_number: str, to_number: str, mode: str, language: str,
-               direction: str = Call.Direction.INBOUND, greeting: str = "") -> Call:
-    """The call's record and its conversation; Twilio's retry of the same webhook finds the same call."""
+               direction: str = Call.Direction.INBOUND, greeting: str = "", visitor: str = "") -> Call:
+    """The call's record and its conversation; Twilio's retry of the same webhook finds the same call. `visitor`:
+    the person's number (the caller's by default; the called person's for a call the agent placed)."""
     existing = Call.objects.select_for_update().filter(call_sid=call_sid).first()
     if existing is not None:
         return existing
+    visitor = visitor or from_number
     conversation = conversation_start(agent=agent, channel=Conversation.Channel.PHONE, language=language,
-                                      visitor_id=from_number, metadata={"call_sid": call_sid})
-    Conversation.objects.filter(pk=conversation.pk).update(visitor_phone=from_number[:32])
+                                      visitor_id=visitor, metadata={"call_sid": call_sid})
+    Conversation.objects.filter(pk=conversation.pk).update(visitor_phone=visitor[:32])
     if greeting:
         message_add(conversation=conversation, role=Message.Role.ASSISTANT, text=greeting, provider="greeting")
     call = Call(call_sid=call_sid, agent=agent, conversation=conversation, direction=direction,

@@ -404,6 +404,30 @@ def outbound_answered(*, call: OutboundCall, answered_by: str) -> Answer:
     return Answer(kind="agent", text=call.reason, language=call.language)
 
 
+def outbound_greeting(*, call: OutboundCall, agent: Any) -> str:
+    """What the agent says first on a call it placed: who it is and why it calls (it knows why it calls)."""
+    name = (call.name or "").strip()
+    business = str((agent.business or {}).get("business_name") or "") or connection.tenant.name
+    with translation.override(call.language or connection.tenant.default_language):
+        hello = _("Hello %(name)s,") % {"name": name} if name else _("Hello,")
+        return hello + " " + _("this is the virtual assistant of %(business)s. I am calling about: %(reason)s. "
+                               "Is this a good time?") % {"business": business, "reason": call.reason[:300]}
+
+
+def outbound_sorry(*, call: OutboundCall) -> str:
+    with translation.override(call.language or connection.tenant.default_language):
+        return _("Sorry, all our lines are busy: we will call you back a little later. Goodbye.")
+
+
+def outbound_no_line(*, call: OutboundCall) -> OutboundCall:
+    """The person answered but every line of the client is taken: try again later, within the policy."""
+    with transaction.atomic():
+        call = OutboundCall.objects.select_for_update().get(pk=call.pk)
+        _retry_or_fail(call, policy(), _("All lines were busy."))
+        call.save()
+    return call
+
+
 def outbound_status(*, call: OutboundCall, status: str, duration: str = "") -> OutboundCall:
     """Twilio's status callback. `completed` after a person answered: done (and the callback with it); busy, no
     answer, failed: tried again later within the policy, then given up."""

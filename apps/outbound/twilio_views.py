@@ -11,25 +11,23 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from apps.core.errors import NotFound
 from apps.outbound.services import Answer, call_for_token, call_token, outbound_answered, outbound_status
+from apps.telephony import twiml
 from apps.telephony.webhooks import TwilioHook, public_url, twilio_webhook
 
-SAY_LANGUAGES = {"fr": "fr-FR", "en": "en-US", "es": "es-ES", "ar": "arb", "ary": "arb"}  # no Darija voice
+
+def _twiml(text: str) -> HttpResponse:
+    return HttpResponse(text, content_type="text/xml")
 
 
-def _twiml(response: VoiceResponse) -> HttpResponse:
-    return HttpResponse(str(response), content_type="text/xml")
-
-
-def _answer_twiml(answer: Answer, token: str) -> VoiceResponse:
-    response = VoiceResponse()
+def _answer_twiml(answer: Answer, token: str) -> str:
     if answer.kind == "agent":
         # The agent takes the call through the phone's own voice endpoint, told which outbound call it is.
+        response = VoiceResponse()
         response.redirect(public_url(f"/telephony/twilio/voice?outbound={token}"), method="POST")
-        return response
+        return str(response)
     if answer.kind == "voicemail" and answer.text:
-        response.say(answer.text, language=SAY_LANGUAGES.get(answer.language, "en-US"))
-    response.hangup()
-    return response
+        return twiml.say_hangup(answer.text, answer.language)  # the phone's voice per language (Darija: its fallback)
+    return twiml.hangup()
 
 
 def _route_schema(hook: TwilioHook) -> object:

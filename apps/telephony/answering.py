@@ -34,6 +34,7 @@ from apps.calls.services import (
 from apps.clients.entitlements import client_may
 from apps.clients.models import Client
 from apps.core.errors import ProviderError
+from apps.outbound.services import call_for_token, outbound_greeting, outbound_no_line, outbound_sorry
 from apps.telephony import twiml
 from apps.telephony.selectors import NumberRoute, e164_clean
 from apps.telephony.slots import slot_acquire, slot_release
@@ -124,30 +125,44 @@ def _served(route: NumberRoute | None) -> tuple[Client | None, str]:
     return client, ""
 
 
-def voice_answer(hook: TwilioHook) -> str:
-    """/telephony/twilio/voice: the number's client and agent answer in the agent's mode."""
+def voice_answer(hook: TwilioHook, *, outbound: str = "") -> str:
+    """/telephony/twilio/voice: the number's client and agent answer in the agent's mode. `outbound` is the signed
+    token of a call the agent placed (apps/outbound), redirected here once a person answered: the call is then
+    recorded as outgoing, to that person, and the agent opens by saying why it calls."""
     client, refusal = _served(hook.route)
     if client is None:
         return refusal
     route: NumberRoute = hook.route  # type: ignore[assignment]
     call_sid = _call_sid(hook)
     with tenant_context(client):
-        agent = _agent_for(route)
+        placed = call_for_token(token=outbound, schema=client.schema_name) if outbound else None
+        agent = (placed.agent if placed is not None and placed.agent is not None else None) or _agent_for(route)
         if agent is None or not call_sid:
             return _polite(_unavailable, client.default_language)
         language = _language(agent, client)
+        if placed is not None and placed.language in (agent.languages or []):
+            language = placed.language
         with translation.override(language):
-            caller = e164_clean(hook.get("From")) or hook.get("From")[:32]
+            caller = placed.to if placed is not None else (e164_clean(hook.get("From")) or hook.get("From")[:32])
             if not slot_acquire(client_id=client.pk, call_sid=call_sid, cap=client.plan.concurrent_calls):
+                if placed is not None:  # our own call and no line free: hang up politely, try again later
+                    outbound_no_line(call=placed)
+                    return twiml.say_hangup(outbound_sorry(call=placed), language)
                 call_refused(call_sid=call_sid, agent=agent, from_number=caller, to_number=route.e164, reason="busy")
                 return twiml.busy_offer(
                     _("All our lines are busy right now. Press 1 or say yes, and we will call you back."),
                     language, goodbye=_("Please call again later. Goodbye."))
             phone = phone_settings_for(agent)
-            greeting = greeting_for(agent, language)
+            greeting = outbound_greeting(call=placed, agent=agent) if placed is not None \
+                else greeting_for(agent, language)
             try:
-                call = call_start(call_sid=call_sid, agent=agent, from_number=caller, to_number=route.e164,
-                                  mode=phone.mode, language=language, greeting=greeting)
+                if placed is not None:
+                    call = call_start(call_sid=call_sid, agent=agent, from_number=route.e164, to_number=placed.to,
+                                      mode=phone.mode, language=language, greeting=greeting,
+                                      direction=Call.Direction.OUTBOUND, visitor=placed.to)
+                else:
+                    call = call_start(call_sid=call_sid, agent=agent, from_number=caller, to_number=route.e164,
+                                      mode=phone.mode, language=language, greeting=greeting)
             except Exception:
                 slot_release(client_id=client.pk, call_sid=call_sid)
                 raise

@@ -20,7 +20,7 @@ def _call_param(request: HttpRequest) -> str:
 
 @twilio_webhook()
 def voice(request: HttpRequest, hook: TwilioHook) -> HttpResponse:
-    return _xml(answering.voice_answer(hook))
+    return _xml(answering.voice_answer(hook, outbound=request.GET.get("outbound", "")[:500]))
 
 
 @twilio_webhook()

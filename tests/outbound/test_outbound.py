@@ -32,9 +32,9 @@ PERSON = "+33612345678"
 
 
 def _allow(client: Client) -> Client:
-    """The client's plan with outbound calls, and a (twin) number to call from."""
+    """The client's plan with outbound calls (and phone calls), and a (twin) number to call from."""
     plan = Plan.objects.get(pk=client.plan_id)
-    plan.features = sorted({*plan.features, "outbound_calls"})
+    plan.features = sorted({*plan.features, "outbound_calls", "voice_telephony"})
     plan.save()
     PhoneNumber.objects.get_or_create(e164=OUR_NUMBER if client.slug == "alpha" else "+15550100078",
                                       defaults={"client": client})
@@ -268,7 +268,7 @@ def test_a_machine_gets_a_message_in_the_persons_language_and_a_retry(cast, http
     answer = _signed_post(http, f"/telephony/twilio/outbound/answer?{_query(call)}",
                           _twilio_params(call, CallStatus="in-progress", AnsweredBy="machine_end_beep"))
     body = answer.content.decode()
-    assert '<Say language="fr-FR">' in body and "<Hangup" in body and "Client ALPHA" in body
+    assert 'language="fr-FR"' in body and "<Hangup" in body and "Client ALPHA" in body
     with tenant_context(client):
         call.refresh_from_db()
         assert call.status == "scheduled" and call.next_attempt_at > timezone.now() + timedelta(minutes=59)
@@ -341,3 +341,35 @@ def test_the_page_schedules_a_call_and_refuses_without_consent(cast, as_user):
     assert other.post(f"/outbound/{call_id}/cancel/", HTTP_HOST=host_of(cast.client_b)).status_code == 404
     with tenant_context(client):
         assert OutboundCall.objects.get().status == "scheduled"
+
+
+@override_settings(PUBLIC_URL=PUBLIC)
+def test_the_agent_takes_the_call_it_placed_and_says_why_it_calls(cast, http):
+    """The whole path with Twilio's requests as Twilio sends them: the answer (a person), its <Redirect> to the
+    voice endpoint with the call's token, and the agent's TwiML; the call is recorded as outgoing, to the person,
+    and the agent's first words say why it calls."""
+    from apps.calls.models import Call
+    from tests.agents.conftest import make_agent
+
+    client = _allow(cast.client_a)
+    agent = make_agent(client)
+    call = _placed(client)
+    with tenant_context(client):
+        OutboundCall.objects.filter(pk=call.pk).update(language="fr", name="Salma", reason="votre devis de cuisine",
+                                                       agent=agent)
+    answer = _signed_post(http, f"/telephony/twilio/outbound/answer?{_query(call)}",
+                          _twilio_params(call, CallStatus="in-progress", AnsweredBy="human"))
+    redirect = answer.content.decode().split("<Redirect", 1)[1].split(">", 1)[1].split("</Redirect>")[0]
+    path = redirect.replace("&amp;", "&")[len(PUBLIC):]
+    voice = _signed_post(http, path, _twilio_params(call, CallStatus="in-progress"))
+    assert voice.status_code == 200 and "<Connect" in voice.content.decode(), voice.content
+    with tenant_context(client):
+        recorded = Call.objects.get(call_sid=call.provider_call_id)
+        assert recorded.direction == "outbound" and recorded.to_number == PERSON
+        assert recorded.from_number == OUR_NUMBER and recorded.conversation.visitor_phone == PERSON
+        first = recorded.conversation.messages.order_by("id").first()
+        assert first.role == "assistant" and "Salma" in first.text and "votre devis de cuisine" in first.text
+        assert "Bonjour" in first.text
+    forged = _signed_post(http, "/telephony/twilio/voice?outbound=not-a-token",
+                          _twilio_params(call, CallSid="CA" + "9" * 32, CallStatus="in-progress"))
+    assert forged.status_code == 404
