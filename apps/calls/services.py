@@ -16,11 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.agents.models import Agent
+from apps.billing.usage import usage_record
 from apps.calls.models import Call, PhoneSettings
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import conversation_set_outcome, conversation_start, message_add
+from apps.events import payloads
+from apps.events.services import event_record
 from apps.telephony.slots import slot_release
-from apps.usage.services import usage_increment
 
 MAX_TIMELINE = 60
 MAX_TURNS = 200
@@ -56,6 +58,7 @@ def call_start(*, call_sid: str, agent: Agent, from_number: str, to_number: str,
                 languages=[language], answered_at=timezone.now())
     _event(call, "answered", mode)
     call.save()
+    event_record(type="call.started", data=payloads.call(call))
     return call
 
 
@@ -122,10 +125,17 @@ def call_finalise(*, call_sid: str, client_id: int, reason: str, status: str = "
         call.duration_s = max(0, round(((call.ended_at or timezone.now()) - call.answered_at).total_seconds()))
         fields.add("duration_s")
     minutes = math.ceil((call.duration_s or 0) / 60) if call.answered_at is not None else 0
-    if minutes > call.minutes_counted:
-        usage_increment(metric="voice_minutes", amount=minutes - call.minutes_counted)
+    if minutes > call.minutes_counted:  # billed once per minute reached, whichever end path counts it
+        usage_record(kind="call_minute", quantity=minutes - call.minutes_counted,
+                     key=f"call:{call.call_sid}:{minutes}")
         call.minutes_counted = minutes
         fields.add("minutes_counted")
+    # call.ended once, when the duration is Twilio's own (its final status callback); a socket that drops first
+    # ends the call here, and the callback that follows brings the duration the event carries.
+    told = any(entry.get("event") == "call.ended" for entry in call.timeline)
+    if not told and call.ended_at is not None and duration_s is not None:
+        _event(call, "call.ended", "event")
+        event_record(type="call.ended", data=payloads.call(call))
     call.save(update_fields=sorted(fields))
     transaction.on_commit(lambda: slot_release(client_id=client_id, call_sid=call_sid))
     return call
@@ -163,6 +173,8 @@ def call_recording_update(*, call_sid: str, recording_sid: str, status: str, dur
     call.recording_duration_s = duration_s
     _event(call, "recording", status)
     call.save(update_fields=["recording_sid", "recording_status", "recording_duration_s", "timeline"])
+    if status == "completed":
+        event_record(type="recording.ready", data=payloads.call(call))
     return call
 
 

@@ -40,6 +40,9 @@ TICKET = _object(id=INT, conversation_id=NINT, subject=STR, description=STR, pri
                  created=TIME)
 CALLBACK = _object(id=INT, conversation_id=NINT, name=STR, phone=STR, due_at=TIME, reason=STR, status=STR,
                    created=TIME)
+CALL = _object(id=INT, call_sid=STR, conversation_id=NINT, direction=STR, status=STR, answered_at=NTIME,
+               ended_at=NTIME, duration_s=NINT, outcome=STR, recording_duration_s=NINT,
+               **{"from": STR, "to": STR})
 TEST = _object(message=STR, endpoint_id=INT)
 
 
@@ -72,6 +75,10 @@ TYPES: dict[str, EventType] = {entry.name: entry for entry in [
     EventType("ticket.created", 1, _("A support ticket was opened."), TICKET),
     EventType("callback.scheduled", 1, _("A callback was planned."), CALLBACK),
     EventType("callback.done", 1, _("A planned callback was marked done."), CALLBACK),
+    EventType("call.started", 1, _("A phone call was answered by an agent (a caller's, or one the agent placed)."),
+              CALL),
+    EventType("call.ended", 1, _("A phone call ended (its duration, outcome and minutes are final)."), CALL),
+    EventType("recording.ready", 1, _("A call's recording is ready to be played from the dashboard."), CALL),
     EventType("webhook.test", 1, _("A test sent from the Developers page; never sent otherwise."), TEST),
 ]}
 

@@ -44,3 +44,10 @@ def ticket(row: Any) -> dict[str, Any]:
 def callback(row: Any) -> dict[str, Any]:
     return {"id": row.pk, "conversation_id": row.conversation_id, "name": row.name, "phone": row.phone,
             "due_at": _time(row.due_at), "reason": row.reason, "status": row.status, "created": _time(row.created)}
+
+
+def call(row: Any) -> dict[str, Any]:
+    return {"id": row.pk, "call_sid": row.call_sid, "conversation_id": row.conversation_id,
+            "direction": row.direction, "from": row.from_number, "to": row.to_number, "status": row.status,
+            "answered_at": _time(row.answered_at), "ended_at": _time(row.ended_at), "duration_s": row.duration_s,
+            "outcome": row.outcome or "", "recording_duration_s": row.recording_duration_s}

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from apps.agents.models import LANGUAGE_CODES, Agent
+from apps.billing.usage import refusal_message, usage_allowed
 from apps.calls.models import Call, Mode, PhoneSettings
 from apps.calls.services import (
     call_finalise,
@@ -132,6 +133,9 @@ def voice_answer(hook: TwilioHook, *, outbound: str = "") -> str:
     client, refusal = _served(hook.route)
     if client is None:
         return refusal
+    if not usage_allowed(kind="call_minute", client=client):  # the cap, before the call is answered
+        with translation.override(client.default_language):
+            return twiml.say_hangup(refusal_message("voice_minutes"), client.default_language)
     route: NumberRoute = hook.route  # type: ignore[assignment]
     call_sid = _call_sid(hook)
     with tenant_context(client):

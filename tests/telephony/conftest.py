@@ -15,8 +15,9 @@ from apps.calls.models import Call, PhoneSettings
 from apps.clients.models import Client, Plan
 from apps.conversations.models import Conversation
 from apps.crm.models import Callback
+from apps.events.models import Event
 from apps.telephony.models import PhoneNumber
-from apps.usage.models import UsageCounter
+from apps.usage.models import UsageCounter, UsageRecord
 
 NUMBER_A, NUMBER_B = "+15550100101", "+15550100202"
 
@@ -50,6 +51,9 @@ def _clean(client: Any) -> None:
         Conversation.objects.filter(channel=Conversation.Channel.PHONE).delete()
         Agent.objects.filter(name__startswith="Phone ").delete()
         UsageCounter.objects.filter(metric="voice_minutes").delete()
+        UsageRecord.objects.filter(metric="voice_minutes").delete()
+        Event.objects.filter(type__startswith="call.").delete()
+        Event.objects.filter(type="recording.ready").delete()
 
 
 @pytest.fixture
