@@ -193,6 +193,7 @@ def _endpoints(cast: Any, agent: Any, token: Callable[[], str]) -> list[Endpoint
         Endpoint("knowledge-progress", "GET", "/knowledge/progress/", host=dashboard_host),
     ]
     endpoints[4].stored = _stored_sighting(endpoints[4], cast)
+    endpoints.append(Endpoint("widget-updates", "GET", "/widget/v1/updates?after=0", headers=with_token))
     return endpoints
 
 
@@ -208,7 +209,7 @@ def test_it_fuzzes_every_json_endpoint_of_the_urlconfs():
     public = dict((name, route) for route, name in _url_names(get_resolver("vocalia.urls_public").url_patterns))
     json_names = {name for name, route in public.items() if route.startswith(("widget/v1/", "api/v1/"))}
     covered = {"widget-config", "widget-conversations", "widget-messages", "widget-history", "widget-seen",
-               "widget-leads", "api-me", "agent-chat", "knowledge-progress"}
+               "widget-leads", "widget-updates", "api-me", "agent-chat", "knowledge-progress"}
     # the REST API's other routes are fuzzed over their OpenAPI document (tests/api/test_fuzz_schema.py, which
     # checks that the document names every route of apps/api/urls.py)
     api_routes = {name for name in json_names if name.startswith("api-")} - {"api-me"}
