@@ -187,9 +187,12 @@ _UNSET: Any = object()
 def webhook_endpoint_change(*, client: Any, actor: Any, endpoint_id: Any, url: Any = _UNSET, event_types: Any = _UNSET,
                             description: Any = _UNSET, rate_per_second: Any = _UNSET, enabled: bool | None = None,
                             ip: str | None = None) -> WebhookEndpoint:
-    """A partial update (the REST API's PATCH): the fields not given keep their stored values."""
+    """A partial update (the REST API's PATCH): the fields not given keep their stored values. Only `enabled`
+    given: as the dashboard's switch (disabling needs no `webhooks` feature, so a downgraded client can stop it)."""
     _require_manage(client=client, actor=actor)
     stored = endpoint_get(endpoint_id=endpoint_id)
+    if enabled is not None and all(value is _UNSET for value in (url, event_types, description, rate_per_second)):
+        return webhook_endpoint_set_enabled(client=client, actor=actor, endpoint_id=stored.pk, enabled=enabled, ip=ip)
     return webhook_endpoint_update(
         client=client, actor=actor, endpoint_id=stored.pk, url=stored.url if url is _UNSET else url,
         event_types=stored.event_types if event_types is _UNSET else event_types,

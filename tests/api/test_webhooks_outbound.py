@@ -111,6 +111,9 @@ def test_a_plan_without_webhooks_refuses_writes_but_still_lists(cast, api_a, wor
     assert_error(api_a.patch(f"webhooks/endpoints/{world.endpoint.pk}", {"url": URL}), 403, "feature_not_in_plan")
     assert_error(api_a.post(f"webhooks/deliveries/{world.delivery.pk}/replay"), 403, "feature_not_in_plan")
     assert api_a.get("webhooks/endpoints").status_code == 200
+    assert_error(api_a.patch(f"webhooks/endpoints/{world.endpoint.pk}", {"enabled": True}), 403, "feature_not_in_plan")
+    stopped = api_a.patch(f"webhooks/endpoints/{world.endpoint.pk}", {"enabled": False})
+    assert (stopped.status_code, stopped.json()["disabled_reason"]) == (200, "user")
     with tenant_context(cast.client_a):
         assert not WebhookEndpoint.objects.filter(url=URL).exists()
 
