@@ -70,7 +70,9 @@ def event_get(*, public_id: str) -> Event:
     """The event of the current client's schema by its public id (`msg_…`); NotFound otherwise."""
     from apps.core.errors import NotFound
 
-    found = Event.objects.filter(public_id=public_id).first() if 0 < len(public_id) <= 32 else None
+    well_formed = len(public_id) <= 32 and public_id.startswith("msg_") and public_id[4:].isascii() \
+        and public_id[4:].isalnum()  # never NUL or another byte PostgreSQL refuses in a query
+    found = Event.objects.filter(public_id=public_id).first() if well_formed else None
     if found is None:
         raise NotFound()
     return found

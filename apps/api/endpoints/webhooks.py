@@ -271,6 +271,10 @@ class EventTypesApi(ApiView):
                                "(the same as the document's `webhooks:`).",
                    responses={200: inline_serializer(name="EventTypeList", fields={
                        "object": serializers.ChoiceField(choices=["list"]),
-                       "data": CatalogueEntrySerializer(many=True)}), **errors()})
+                       "data": CatalogueEntrySerializer(many=True)}), **errors()},
+                   examples=[OpenApiExample("The catalogue", response_only=True, value={"object": "list", "data": [
+                       {"type": "ticket.created", "version": 1, "description": "A support ticket was opened.",
+                        "schema": {"type": "object", "required": ["id", "subject"],
+                                   "properties": {"id": {"type": "integer"}, "subject": {"type": "string"}}}}]})])
     def get(self, request: Request) -> Response:
         return Response({"object": "list", "data": CatalogueEntrySerializer(selectors.catalogue(), many=True).data})
