@@ -302,13 +302,14 @@ REST_FRAMEWORK = {
 }
 # The REST API's OpenAPI document (apps/api/schema.py). API_WEBHOOK_CATALOGUE: the dotted path of a callable
 # returning the webhook event catalogue, merged into the document's `webhooks:` (empty: none).
-API_WEBHOOK_CATALOGUE = env.get("API_WEBHOOK_CATALOGUE", "")
+API_WEBHOOK_CATALOGUE = env.get("API_WEBHOOK_CATALOGUE", "apps.events.catalogue.openapi_catalogue")
 # Requests per minute and address to /api/ without a valid key (401s): slows guessing keys down.
 API_UNAUTHENTICATED_PER_MINUTE = env.get_int("API_UNAUTHENTICATED_PER_MINUTE", 300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vocalia REST API",
-    "DESCRIPTION": "A client's agents, knowledge base, conversations, leads, appointments, tickets, callbacks and "
-                   "usage. Authenticate with `Authorization: Bearer sk_…` (dashboard → API keys). "
+    "DESCRIPTION": "A client's agents, knowledge base, conversations, leads, appointments, tickets, callbacks, "
+                   "usage, webhook endpoints and events, and outbound calls. "
+                   "Authenticate with `Authorization: Bearer sk_…` (dashboard → API keys). "
                    "See docs/api.md for pagination, idempotency, limits and errors.",
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
@@ -331,6 +332,11 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "apps.conversations.models.Conversation.Channel",
         "OutcomeEnum": "apps.conversations.models.Conversation.Outcome",
         "RoleEnum": "apps.conversations.models.Message.Role",
+        "DeliveryStatusEnum": "apps.events.models.WebhookDelivery.Status",
+        "DisabledReasonEnum": "apps.events.models.WebhookEndpoint.DisabledReason",
+        "OutboundCallStatusEnum": "apps.outbound.models.OutboundCall.Status",
+        "PurposeEnum": "apps.outbound.models.OutboundCall.Purpose",
+        "DoNotCallSourceEnum": "apps.outbound.models.DoNotCall.Source",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.api.schema.schema_finish"],
 }

@@ -32,6 +32,7 @@ from apps.api import idempotency
 from apps.api.authentication import HasApiAccess
 from apps.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, list_params, paginate
 from apps.api.parsers import JSON_PARSERS
+from apps.clients.entitlements import client_require
 from apps.core.errors import InvalidInput, PayloadTooLarge
 from apps.knowledge.services import MAX_DOCUMENT_BYTES
 
@@ -41,10 +42,13 @@ MAX_UPLOAD_BYTES = MAX_DOCUMENT_BYTES + 64 * 1024  # a multipart body: the file 
 class ApiView(APIView):
     permission_classes: ClassVar[list[Any]] = [HasApiAccess]
     parser_classes: ClassVar[list[Any]] = JSON_PARSERS
+    required_feature: ClassVar[str] = ""  # a plan feature every method needs besides `api_access` (403 otherwise)
     _claim: idempotency.Claim | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        if self.required_feature:
+            client_require(request.auth, self.required_feature)
         length = str(request.META.get("CONTENT_LENGTH") or "0")
         if not (length.isascii() and length.isdigit() and len(length) <= 12):
             raise InvalidInput(_("The Content-Length header is not a number."), param="Content-Length")

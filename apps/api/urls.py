@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.api.endpoints import agents, bookings, conversations, crm, knowledge, usage
+from apps.api.endpoints import agents, bookings, conversations, crm, knowledge, outbound, usage, webhooks
 from apps.api.views import DocsPage, MeApi, SchemaApi
 
 urlpatterns = [
@@ -28,4 +28,21 @@ urlpatterns = [
     path("callbacks", crm.CallbackListApi.as_view(), name="api-callbacks"),
     path("callbacks/<int:callback_id>", crm.CallbackApi.as_view(), name="api-callback"),
     path("usage", usage.UsageApi.as_view(), name="api-usage"),
+    path("webhooks/endpoints", webhooks.EndpointListApi.as_view(), name="api-webhook-endpoints"),
+    path("webhooks/endpoints/<int:endpoint_id>", webhooks.EndpointApi.as_view(), name="api-webhook-endpoint"),
+    path("webhooks/endpoints/<int:endpoint_id>/rotate-secret", webhooks.EndpointRotateApi.as_view(),
+         name="api-webhook-endpoint-rotate"),
+    path("webhooks/endpoints/<int:endpoint_id>/deliveries", webhooks.DeliveryListApi.as_view(),
+         name="api-webhook-deliveries"),
+    path("webhooks/deliveries/<int:delivery_id>", webhooks.DeliveryApi.as_view(), name="api-webhook-delivery"),
+    path("webhooks/deliveries/<int:delivery_id>/replay", webhooks.DeliveryReplayApi.as_view(),
+         name="api-webhook-delivery-replay"),
+    path("events", webhooks.EventListApi.as_view(), name="api-events"),
+    path("events/<str:event_id>", webhooks.EventApi.as_view(), name="api-event"),
+    path("outbound/calls", outbound.CallListApi.as_view(), name="api-outbound-calls"),
+    path("outbound/calls/<int:call_id>", outbound.CallApi.as_view(), name="api-outbound-call"),
+    path("outbound/calls/<int:call_id>/cancel", outbound.CallCancelApi.as_view(), name="api-outbound-call-cancel"),
+    path("outbound/do-not-call", outbound.DncListApi.as_view(), name="api-dnc-list"),
+    path("outbound/do-not-call/<int:entry_id>", outbound.DncApi.as_view(), name="api-dnc"),
+    path("event-types", webhooks.EventTypesApi.as_view(), name="api-event-types"),
 ]

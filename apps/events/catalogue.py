@@ -114,3 +114,10 @@ def data_problems(name: str, data: Any) -> list[str]:
         elif "enum" in rule and value not in rule["enum"]:
             problems.append(f"{key}: {value!r} not in {rule['enum']}")
     return problems
+
+
+def openapi_catalogue() -> dict[str, dict[str, Any]]:
+    """The catalogue as the REST API's OpenAPI document wants it (settings.API_WEBHOOK_CATALOGUE names this):
+    type → {"version", "description", "schema"}, for apps/api/schema.webhooks_merge."""
+    return {name: {"version": entry.version, "description": str(entry.description), "schema": entry.schema}
+            for name, entry in TYPES.items()}

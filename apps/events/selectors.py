@@ -47,6 +47,37 @@ def delivery_attempts(*, delivery: WebhookDelivery) -> QuerySet[DeliveryAttempt]
     return delivery.attempt_log.order_by("-number", "-id")
 
 
+def deliveries_query(*, endpoint: WebhookEndpoint | None = None, status: str = "",
+                     event_type: str = "") -> QuerySet[WebhookDelivery]:
+    """Unsliced, for the API's cursor pagination."""
+    found = WebhookDelivery.objects.select_related("event", "endpoint")
+    if endpoint is not None:
+        found = found.filter(endpoint=endpoint)
+    if status in WebhookDelivery.Status.values:
+        found = found.filter(status=status)
+    if event_type:
+        found = found.filter(event__type=event_type)
+    return found
+
+
+def events_query(*, event_type: str = "") -> QuerySet[Event]:
+    """Unsliced, for the API's cursor pagination."""
+    found = Event.objects.all()
+    return found.filter(type=event_type) if event_type else found
+
+
+def event_get(*, public_id: str) -> Event:
+    """The event of the current client's schema by its public id (`msg_…`); NotFound otherwise."""
+    from apps.core.errors import NotFound
+
+    well_formed = len(public_id) <= 32 and public_id.startswith("msg_") and public_id[4:].isascii() \
+        and public_id[4:].isalnum()  # never NUL or another byte PostgreSQL refuses in a query
+    found = Event.objects.filter(public_id=public_id).first() if well_formed else None
+    if found is None:
+        raise NotFound()
+    return found
+
+
 def events_list(*, event_type: str = "", limit: int = 50) -> QuerySet[Event]:
     found = Event.objects.all()
     if event_type:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from apps.audit.services import audit_record
 from apps.clients.entitlements import client_require
 from apps.clients.models import Membership
+from apps.clients.principals import ApiActor
 from apps.core.errors import InvalidInput, NotFound, PermissionDenied
 from apps.core.inputs import text_clean
 from apps.events import catalogue, outbox, signing, transport
@@ -76,6 +77,10 @@ def event_record(*, type: str, data: dict[str, Any], endpoint: WebhookEndpoint |
 def _require_manage(*, client: Any, actor: Any) -> None:
     if getattr(actor, "is_staff", False):
         return
+    if isinstance(actor, ApiActor):  # a secret key manages its own client's endpoints, never another's
+        if actor.manages(client):
+            return
+        raise PermissionDenied(_("Only owners and admins can do this."))
     if actor is None or not Membership.objects.filter(
             user=actor, client=client, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]).exists():
         raise PermissionDenied(_("Only owners and admins can do this."))
@@ -174,6 +179,26 @@ def webhook_endpoint_update(*, client: Any, actor: Any, endpoint_id: Any, url: s
         audit_record(action="webhook.endpoint_updated", actor=actor, target=f"webhook:{endpoint.pk}", ip=ip,
                      data={"url": url, "event_types": types, "enabled": endpoint.enabled})
     return endpoint
+
+
+_UNSET: Any = object()
+
+
+def webhook_endpoint_change(*, client: Any, actor: Any, endpoint_id: Any, url: Any = _UNSET, event_types: Any = _UNSET,
+                            description: Any = _UNSET, rate_per_second: Any = _UNSET, enabled: bool | None = None,
+                            ip: str | None = None) -> WebhookEndpoint:
+    """A partial update (the REST API's PATCH): the fields not given keep their stored values. Only `enabled`
+    given: as the dashboard's switch (disabling needs no `webhooks` feature, so a downgraded client can stop it)."""
+    _require_manage(client=client, actor=actor)
+    stored = endpoint_get(endpoint_id=endpoint_id)
+    if enabled is not None and all(value is _UNSET for value in (url, event_types, description, rate_per_second)):
+        return webhook_endpoint_set_enabled(client=client, actor=actor, endpoint_id=stored.pk, enabled=enabled, ip=ip)
+    return webhook_endpoint_update(
+        client=client, actor=actor, endpoint_id=stored.pk, url=stored.url if url is _UNSET else url,
+        event_types=stored.event_types if event_types is _UNSET else event_types,
+        description=stored.description if description is _UNSET else description,
+        rate_per_second=stored.rate_per_second if rate_per_second is _UNSET else rate_per_second,
+        enabled=enabled, ip=ip)
 
 
 def webhook_endpoint_set_enabled(*, client: Any, actor: Any, endpoint_id: Any, enabled: bool,

@@ -123,9 +123,16 @@ def dnc_add(*, client: Any, actor: Any, phone: Any, reason: str = "",
     return row
 
 
-def dnc_remove(*, client: Any, actor: Any, phone: Any) -> None:
-    """Owners and admins only: taking a number off the list lets the agent call it again (with a new consent)."""
+def dnc_remove(*, client: Any, actor: Any, phone: Any = None, entry_id: Any = None) -> None:
+    """Owners and admins only: taking a number off the list lets the agent call it again (with a new consent).
+    The number is given as itself, or as its row's id (`entry_id`, the REST API's)."""
     manager_require(client=client, actor=actor, message=_("Only owners and admins can do this."))
+    if entry_id is not None:
+        pk = int(entry_id) if str(entry_id).isascii() and str(entry_id).isdigit() else 0
+        row = DoNotCall.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+        if row is None:
+            raise NotFound(_("This number is not on the do-not-call list."))
+        phone = row.phone
     phone = phone_require(phone)
     with transaction.atomic():
         if not DoNotCall.objects.filter(phone=phone).delete()[0]:

@@ -19,7 +19,11 @@ from apps.clients.models import Client, Plan
 from apps.conversations.models import Message
 from apps.conversations.services import conversation_start, message_add
 from apps.crm.services import callback_schedule, lead_qualify, ticket_create
+from apps.events.models import WebhookEndpoint
+from apps.events.services import event_record
+from apps.events.signing import secret_new
 from apps.knowledge.services import document_create
+from apps.outbound.models import DoNotCall, OutboundCall
 from tests.agents.conftest import make_agent
 
 
@@ -73,6 +77,11 @@ class World:
     appointment: Any
     document: Any
     slots: list[Any]
+    endpoint: Any = None
+    event: Any = None
+    delivery: Any = None
+    call: Any = None
+    dnc: Any = None
 
 
 def make_world(client: Any) -> World:
@@ -88,8 +97,25 @@ def make_world(client: Any) -> World:
         appointment = appointment_book(agent=agent, start=slots[0], customer_name="Marie Dupont")
         document = document_create(title="Tarifs", kind="text", language="fr", text="Détartrage : 60 €.",
                                    ingest=False)
+        endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/vocalia", event_types=["lead.created"],
+                                                  secret_encrypted=secret_new())
+        event = event_record(type="webhook.test", endpoint=endpoint,
+                             data={"message": "This is a test event from Vocalia.", "endpoint_id": endpoint.pk})
+        delivery = event.deliveries.get()
+        call = OutboundCall.objects.create(purpose=OutboundCall.Purpose.MANUAL, to="+33612345678", name="Marie",
+                                           reason="Confirmer le devis", language="fr",
+                                           next_attempt_at=timezone.now() + timedelta(hours=1))
+        dnc = DoNotCall.objects.create(phone="+33698765432", reason="Asked not to be called")
     return World(agent=agent, conversation=conversation, messages=messages, lead=lead, ticket=ticket,
-                 callback=callback, appointment=appointment, document=document, slots=slots[1:])
+                 callback=callback, appointment=appointment, document=document, slots=slots[1:], endpoint=endpoint,
+                 event=event, delivery=delivery, call=call, dnc=dnc)
+
+
+def outbound_allow(code: str = "pro") -> None:
+    """The plan gets `outbound_calls` (no catalogue plan below telephony has it)."""
+    plan = Plan.objects.get(code=code)
+    plan.features = sorted({*plan.features, "outbound_calls"})
+    plan.save()
 
 
 @pytest.fixture

@@ -10,8 +10,10 @@ from django_tenants.utils import tenant_context
 
 from apps.agents.models import Agent
 from apps.bookings.models import Appointment
+from apps.events.models import WebhookEndpoint
 from apps.knowledge.models import Document
-from tests.api.conftest import assert_error
+from apps.outbound.models import DoNotCall, OutboundCall
+from tests.api.conftest import assert_error, outbound_allow
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +37,25 @@ def _writes(world):
         ("POST", f"appointments/{world.appointment.pk}/move", "start", {"start": world.slots[0].isoformat()}),
         ("POST", "knowledge/documents", "text", {"kind": "text", "language": "fr", "text": "Bonjour"}),
         ("PATCH", f"agents/{world.agent.pk}", "name", {"name": "Accueil"}),
+        ("POST", "webhooks/endpoints", "url", {"url": "https://hooks.example.com/b", "event_types": ["lead.created"]}),
+        ("PATCH", f"webhooks/endpoints/{world.endpoint.pk}", "url", {"url": "https://hooks.example.com/c"}),
+        ("POST", "outbound/calls", "reason", {"to": "+33611111111", "reason": "Devis", "consent_source": "form"}),
+        ("POST", "outbound/do-not-call", "phone", {"phone": "+33622222222"}),
     ]
+
+
+@pytest.fixture(autouse=True)
+def _outbound(cast):
+    outbound_allow("pro")  # the outbound writes reach their parsing, not the plan's 403
 
 
 def _snapshot(cast, world):
     with tenant_context(cast.client_a):
         return (Appointment.objects.count(), Document.objects.count(),
                 Agent.objects.filter(pk=world.agent.pk).values_list("name", flat=True).get(),
-                Appointment.objects.get(pk=world.appointment.pk).status)
+                Appointment.objects.get(pk=world.appointment.pk).status,
+                list(WebhookEndpoint.objects.values_list("id", "url", "enabled")),
+                OutboundCall.objects.count(), DoNotCall.objects.count())
 
 
 def _send(api, method, path, raw):
@@ -100,7 +113,8 @@ def test_it_refuses_ids_that_are_not_ids(cast, api_a, world, body):
 
 
 @pytest.mark.parametrize("path", ["agents", "knowledge/documents", "conversations", "leads", "appointments",
-                                  "tickets", "callbacks"])
+                                  "tickets", "callbacks", "webhooks/endpoints", "events", "outbound/calls",
+                                  "outbound/do-not-call"])
 @pytest.mark.parametrize("query", ["created_after=%00", "created_before=%ED%A0%80", "limit=%00", "cursor=%ff%fe",
                                    "status=%00", "agent=99999999999999999999", "limit=1e3",
                                    "created_after=-infinity", "created_after=2026-01-01T00:00:00%2B99:00"])
@@ -119,6 +133,8 @@ def test_it_refuses_a_forged_content_length(cast, api_a, world, length):
 
 
 @pytest.mark.parametrize("path", ["leads/99999999999999999999", "agents/0", "tickets/-1", "callbacks/1.5",
-                                  "conversations/%00/messages"])
+                                  "conversations/%00/messages", "webhooks/endpoints/99999999999999999999",
+                                  "webhooks/deliveries/0", "events/%00", "events/" + "x" * 200,
+                                  "outbound/calls/99999999999999999999"])
 def test_it_answers_404_to_ids_it_cannot_hold(cast, api_a, path):
     assert_error(api_a.get(path), 404, "not_found")

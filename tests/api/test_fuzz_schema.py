@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.clients.models import Plan
-from tests.api.conftest import make_world
+from tests.api.conftest import make_world, outbound_allow
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,7 @@ def _world(cast: Any) -> Any:
     from django.db import close_old_connections
 
     Plan.objects.filter(code="pro").update(requests_per_minute=1_000_000)  # the fuzzer, not the budget, is tested
+    outbound_allow("pro")
     make_world(cast.client_a)
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

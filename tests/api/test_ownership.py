@@ -16,10 +16,17 @@ from apps.agents.models import Agent
 from apps.bookings.models import Appointment
 from apps.conversations.models import Conversation
 from apps.crm.models import Callback, Lead, Ticket
+from apps.events.models import Event, WebhookDelivery, WebhookEndpoint
 from apps.knowledge.models import Document
-from tests.api.conftest import assert_error
+from apps.outbound.models import DoNotCall, OutboundCall
+from tests.api.conftest import assert_error, outbound_allow
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _outbound(cast):
+    outbound_allow("pro")  # both keys reach the outbound routes' ownership checks
 
 # route name → (method, path with {id}, body, which object of the world, its model)
 BY_ID: dict[str, tuple[str, str, Any, str, Any]] = {
@@ -35,12 +42,28 @@ BY_ID: dict[str, tuple[str, str, Any, str, Any]] = {
     "api-appointment-cancel": ("POST", "appointments/{id}/cancel", {}, "appointment", Appointment),
     "api-ticket": ("GET", "tickets/{id}", None, "ticket", Ticket),
     "api-callback": ("GET", "callbacks/{id}", None, "callback", Callback),
+    "api-webhook-endpoint": ("GET", "webhooks/endpoints/{id}", None, "endpoint", WebhookEndpoint),
+    "api-webhook-endpoint-patch": ("PATCH", "webhooks/endpoints/{id}", {"url": "https://evil.example.com/x",
+                                                                         "enabled": False}, "endpoint",
+                                   WebhookEndpoint),
+    "api-webhook-endpoint-delete": ("DELETE", "webhooks/endpoints/{id}", None, "endpoint", WebhookEndpoint),
+    "api-webhook-endpoint-rotate": ("POST", "webhooks/endpoints/{id}/rotate-secret", {}, "endpoint",
+                                    WebhookEndpoint),
+    "api-webhook-deliveries": ("GET", "webhooks/endpoints/{id}/deliveries", None, "endpoint", WebhookEndpoint),
+    "api-webhook-delivery": ("GET", "webhooks/deliveries/{id}", None, "delivery", WebhookDelivery),
+    "api-webhook-delivery-replay": ("POST", "webhooks/deliveries/{id}/replay", {}, "delivery", WebhookDelivery),
+    "api-event": ("GET", "events/{public_id}", None, "event", Event),
+    "api-outbound-call": ("GET", "outbound/calls/{id}", None, "call", OutboundCall),
+    "api-outbound-call-cancel": ("POST", "outbound/calls/{id}/cancel", {}, "call", OutboundCall),
+    "api-dnc-delete": ("DELETE", "outbound/do-not-call/{id}", None, "dnc", DoNotCall),
 }
 # list routes: B's list never shows A's rows; A's create routes refer to A's objects by id
 LISTS = {"api-agents": "agents", "api-documents": "knowledge/documents", "api-conversations": "conversations",
          "api-leads": "leads", "api-appointments": "appointments", "api-tickets": "tickets",
-         "api-callbacks": "callbacks"}
-CLIENT_WIDE = {"api-me", "api-usage", "api-schema", "api-docs"}  # no object id: tests/api/test_resources.py
+         "api-callbacks": "callbacks", "api-webhook-endpoints": "webhooks/endpoints", "api-events": "events",
+         "api-outbound-calls": "outbound/calls", "api-dnc-list": "outbound/do-not-call"}
+# no object id: tests/api/test_resources.py
+CLIENT_WIDE = {"api-me", "api-usage", "api-schema", "api-docs", "api-event-types"}
 
 
 def _api_route_names() -> set[str]:
@@ -68,8 +91,9 @@ def test_it_answers_404_to_another_clients_key_and_changes_nothing(cast, api_b, 
         body = {"start": world.slots[0].isoformat()}
     with tenant_context(cast.client_a):
         before = model_to_dict(model.objects.get(pk=row.pk))
-        counts = {kind: kind.objects.count() for kind in (Appointment, Document, Agent)}
-    path = template.format(id=row.pk)
+        counts = {kind: kind.objects.count() for kind in (Appointment, Document, Agent, WebhookEndpoint,
+                                                          WebhookDelivery, Event, OutboundCall, DoNotCall)}
+    path = template.format(id=row.pk, public_id=getattr(row, "public_id", ""))
     response = {"GET": lambda: api_b.get(path), "DELETE": lambda: api_b.delete(path),
                 "PATCH": lambda: api_b.patch(path, body), "POST": lambda: api_b.post(path, body)}[method]()
     assert_error(response, 404, "not_found")

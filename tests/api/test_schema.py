@@ -49,7 +49,7 @@ def test_it_serves_a_valid_openapi_31_document_without_a_key():
 def test_it_documents_every_route_of_the_urlconf():
     from django.urls import URLPattern, get_resolver
 
-    routes = {"/api/v1/" + re.sub(r"<int:(\w+)>", r"{\1}", str(pattern.pattern))
+    routes = {"/api/v1/" + re.sub(r"<(?:int|str):(\w+)>", r"{\1}", str(pattern.pattern))
               for pattern in get_resolver("apps.api.urls").url_patterns if isinstance(pattern, URLPattern)}
     routes -= {"/api/v1/schema", "/api/v1/docs"}
     assert set(_schema().json()["paths"]) == routes
@@ -90,6 +90,7 @@ def test_it_merges_webhook_payloads_from_a_catalogue():
 
 
 def test_the_served_document_includes_the_configured_catalogue(settings):
+    settings.API_WEBHOOK_CATALOGUE = ""
     assert "webhooks" not in _schema().json()
     settings.API_WEBHOOK_CATALOGUE = "tests.api.test_schema.sample_catalogue"
     schema = _schema().json()
@@ -107,3 +108,13 @@ def test_it_serves_the_docs_page_with_local_assets_only():
     script = next(source for source in sources if source.endswith(".js"))
     assert finders.find(script.removeprefix("/static/")), script
     assert "/api/v1/schema" in page
+
+
+def test_the_served_document_carries_every_event_type_of_the_catalogue():
+    from apps.events.catalogue import TYPES
+
+    schema = _schema().json()
+    assert set(schema["webhooks"]) == set(TYPES)
+    booked = schema["webhooks"]["appointment.booked"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert booked["properties"]["data"] == TYPES["appointment.booked"].schema
+    validate_schema(schema)
