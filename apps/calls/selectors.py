@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from apps.calls.models import Call
 
@@ -51,6 +52,42 @@ def calls_list(*, status: str = "", direction: str = "", agent_id: int | None = 
 
 def call_detail(*, call_id: int) -> Call | None:
     return Call.objects.select_related("agent", "conversation").filter(id=call_id).first()
+
+
+# What each timeline entry says, for people (the codes stay in the data and in the API).
+TIMELINE_LABELS = {
+    "answered": _("Answered"), "refused": _("Refused"), "ended": _("Ended"), "recording": _("Recording"),
+    "language": _("Language changed"), "handover": _("Hand-over"), "dtmf": _("Key pressed"),
+    "interrupt": _("Interrupted"), "relay-error": _("Connection error"), "callback": _("Callback asked"),
+    "queued": _("Queued"), "initiated": _("Dialling"), "ringing": _("Ringing"), "in-progress": _("In progress"),
+    "completed": _("Completed"), "busy": _("Busy"), "no-answer": _("No answer"), "failed": _("Failed"),
+    "canceled": _("Cancelled"),
+}
+INTERNAL = {"call.ended"}  # the marker that the call.ended event was sent
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    at: datetime | None
+    label: str
+    detail: str
+
+
+def call_timeline(*, call: Call) -> list[TimelineRow]:
+    """The call's timeline as the dashboard shows it: instants as datetimes (rendered in the client's time zone),
+    events named in the member's language."""
+    rows = []
+    for entry in call.timeline or []:
+        event = str(entry.get("event") or "")
+        if event in INTERNAL:
+            continue
+        try:
+            at = datetime.fromisoformat(str(entry.get("at") or ""))
+        except ValueError:
+            at = None
+        rows.append(TimelineRow(at=at, label=str(TIMELINE_LABELS.get(event, event)),
+                                detail=str(entry.get("detail") or "")))
+    return rows
 
 
 def call_transcript(*, call: Call) -> list[object]:

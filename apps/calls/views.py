@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from apps.calls.forms import PhoneSettingsForm
 from apps.calls.models import Call
 from apps.calls.playback import recording_audio
-from apps.calls.selectors import agent_for_phone, call_detail, call_transcript, calls_list
+from apps.calls.selectors import agent_for_phone, call_detail, call_timeline, call_transcript, calls_list
 from apps.calls.services import phone_settings_for, phone_settings_update
 from apps.core.dates import date_input_value
 from apps.core.inputs import query_date, text_clean
@@ -38,7 +38,8 @@ def call(request: HttpRequest, call_id: int) -> HttpResponse:
     found = call_detail(call_id=call_id)
     if found is None:
         raise Http404
-    return render(request, "calls/detail.html", {"call": found, "messages_": call_transcript(call=found)})
+    return render(request, "calls/detail.html", {"call": found, "messages_": call_transcript(call=found),
+                                                 "timeline": call_timeline(call=found)})
 
 
 def call_recording(request: HttpRequest, call_id: int) -> HttpResponse:

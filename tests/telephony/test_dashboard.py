@@ -34,7 +34,7 @@ def test_it_lists_and_filters_calls(as_user, cast, call_a):
 
 def test_it_shows_a_call_with_its_timeline_latency_and_player(as_user, cast, call_a):
     page = as_user(cast.bob, cast.client_a).get(f"/calls/{call_a.pk}/").content.decode()
-    assert "answered" in page and ">12<" in page and f"/calls/{call_a.pk}/recording/" in page
+    assert "Answered" in page and ">12<" in page and f"/calls/{call_a.pk}/recording/" in page
     assert "api.twilio.com" not in page
 
 

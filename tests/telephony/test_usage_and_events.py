@@ -62,3 +62,23 @@ async def test_at_the_cap_the_caller_is_told_politely_and_no_call_is_opened(phon
         assert answered.socket_kind == "relay"
     finally:
         await sync_to_async(_reset)(phones.client_a)
+
+
+def test_the_timeline_is_named_in_the_members_language_with_real_instants():
+    from datetime import datetime
+
+    from apps.calls.models import Call
+    from apps.calls.selectors import call_timeline
+
+    call = Call(call_sid="CA" + "7" * 32, timeline=[
+        {"event": "answered", "at": "2026-12-01T18:00:00+00:00", "detail": "relay"},
+        {"event": "call.ended", "at": "2026-12-01T18:02:00+00:00", "detail": "event"},
+        {"event": "something-new", "at": "not a date", "detail": ""}])
+    from django.utils import translation
+
+    with translation.override("fr"):
+        rows = call_timeline(call=call)
+        # the code named in French (not "answered"), an unknown code as it is, the internal marker not shown
+        assert [row.label for row in rows] == [translation.gettext("Answered"), "something-new"]
+        assert rows[0].label != "answered" and rows[0].label != "Answered"
+    assert rows[0].at == datetime.fromisoformat("2026-12-01T18:00:00+00:00") and rows[1].at is None
