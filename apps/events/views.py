@@ -46,6 +46,19 @@ def _endpoint_values(request: HttpRequest) -> dict[str, Any]:
             "rate_per_second": request.POST.get("rate_per_second", "")}
 
 
+
+def _attempt(request: HttpRequest, action: Any, success: str, *, reraise: tuple[int, ...] = (404,)) -> None:
+    """Run one service call for the page: its refusal becomes a message on the page (except `reraise`, which the
+    error pages answer), its success the `success` message."""
+    try:
+        action()
+    except VocaliaError as error:
+        if error.status in reraise:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+
 @require_POST
 def endpoint_create(request: HttpRequest) -> HttpResponse:
     _require_manage(request)
@@ -77,15 +90,10 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @require_POST
 def endpoint_update(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     _require_manage(request)
-    try:
-        services.webhook_endpoint_update(client=request.client, actor=request.user, endpoint_id=endpoint_id,  # type: ignore[attr-defined]
-                                         ip=_ip(request), **_endpoint_values(request))
-    except VocaliaError as error:
-        if error.status in (403, 404):
-            raise
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Endpoint saved."))
+    values = _endpoint_values(request)
+    _attempt(request, lambda: services.webhook_endpoint_update(
+        client=request.client, actor=request.user, endpoint_id=endpoint_id, ip=_ip(request), **values),  # type: ignore[attr-defined]
+        _("Endpoint saved."), reraise=(403, 404))
     return redirect("developers-endpoint", endpoint_id=endpoint_id)
 
 
@@ -102,30 +110,18 @@ def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 def endpoint_enabled(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     _require_manage(request)
     enabled = request.POST.get("enabled") == "1"
-    try:
-        services.webhook_endpoint_set_enabled(client=request.client, actor=request.user, endpoint_id=endpoint_id,  # type: ignore[attr-defined]
-                                              enabled=enabled, ip=_ip(request))
-    except VocaliaError as error:
-        if error.status == 404:
-            raise
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Endpoint enabled.") if enabled else _("Endpoint disabled."))
+    _attempt(request, lambda: services.webhook_endpoint_set_enabled(
+        client=request.client, actor=request.user, endpoint_id=endpoint_id, enabled=enabled, ip=_ip(request)),  # type: ignore[attr-defined]
+        _("Endpoint enabled.") if enabled else _("Endpoint disabled."))
     return redirect("developers-endpoint", endpoint_id=endpoint_id)
 
 
 @require_POST
 def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     _require_manage(request)
-    try:
-        services.webhook_endpoint_test(client=request.client, actor=request.user, endpoint_id=endpoint_id,  # type: ignore[attr-defined]
-                                       ip=_ip(request))
-    except VocaliaError as error:
-        if error.status == 404:
-            raise
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Test event queued. Its delivery appears below in a moment."))
+    _attempt(request, lambda: services.webhook_endpoint_test(
+        client=request.client, actor=request.user, endpoint_id=endpoint_id, ip=_ip(request)),  # type: ignore[attr-defined]
+        _("Test event queued. Its delivery appears below in a moment."))
     return redirect("developers-endpoint", endpoint_id=endpoint_id)
 
 
@@ -148,15 +144,9 @@ def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
 @require_POST
 def delivery_replay(request: HttpRequest, delivery_id: int) -> HttpResponse:
     _require_manage(request)
-    try:
-        services.delivery_replay(client=request.client, actor=request.user, delivery_id=delivery_id,  # type: ignore[attr-defined]
-                                 ip=_ip(request))
-    except VocaliaError as error:
-        if error.status == 404:
-            raise
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Delivery queued again, with the same webhook-id."))
+    _attempt(request, lambda: services.delivery_replay(
+        client=request.client, actor=request.user, delivery_id=delivery_id, ip=_ip(request)),  # type: ignore[attr-defined]
+        _("Delivery queued again, with the same webhook-id."))
     return redirect("developers-delivery", delivery_id=delivery_id)
 
 
