@@ -11,8 +11,9 @@ import math
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.agents.models import Agent
@@ -87,10 +88,12 @@ def _summary(call: Call) -> str:
     asked = (Message.objects.filter(conversation_id=call.conversation_id, role=Message.Role.USER)
              .order_by("id").values_list("text", flat=True).first() or "")
     outcome = Conversation.objects.filter(pk=call.conversation_id).values_list("outcome", flat=True).first()
-    label = dict(Conversation.Outcome.choices).get(outcome or "", "")
-    if not asked:
-        return str(label)
-    return _("%(outcome)s. The caller said first: “%(asked)s”") % {"outcome": label, "asked": asked[:160]}
+    # Written once for the business, in its own language (status callbacks and tasks run in no member's language).
+    with translation.override(getattr(connection.tenant, "default_language", "") or settings.LANGUAGE_CODE):
+        label = dict(Conversation.Outcome.choices).get(outcome or "", "")
+        if not asked:
+            return str(label)
+        return _("%(outcome)s. The caller said first: “%(asked)s”") % {"outcome": label, "asked": asked[:160]}
 
 
 @transaction.atomic

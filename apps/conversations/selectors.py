@@ -127,6 +127,16 @@ def widget_updates(*, conversation: Conversation, after: int) -> list[Message]:
                 .select_related("author").order_by("id")[:50])
 
 
+def member_reply_text(*, conversation_id: int, message_id: int) -> str:
+    """A team member's reply in this conversation, to be spoken to a visitor on a voice session; NotFound for
+    any other message (another conversation's, the agent's, the visitor's own)."""
+    text = (Message.objects.filter(conversation_id=conversation_id, pk=message_id, role=Message.Role.MEMBER)
+            .values_list("text", flat=True).first())
+    if text is None:
+        raise NotFound(_("No reply of the team with this id in this conversation."))
+    return text
+
+
 def conversations_list(*, agent_id: int | None = None, channel: str = "", outcome: str = "") -> QuerySet[Conversation]:
     rows = Conversation.objects.all()
     if agent_id is not None:

@@ -11,6 +11,7 @@ preceding `speech` event gives). The same checks as the HTTP API (key, Origin al
                              ← {"type": "delta"|"booking"|"lead"|"handover"|"end"|"done", …} as on /messages
                              ← {"type": "speech", "rate", "text"} then binary audio, sentence by sentence
     → {"type": "text", "text"} a typed (or browser-recognised) turn, answered aloud as well
+    → {"type": "say", "message": 123} speak a team member's reply (which the widget got by polling) aloud
     → {"type": "stop"} end of utterance now;  → {"type": "interrupt"} stop the agent
     ← {"type": "clear"} barge-in: the visitor spoke over the agent, drop the audio not yet played
     ← {"type": "error", "code", "message"} (the socket stays open unless it is closed with a 44xx code)
@@ -44,6 +45,7 @@ from apps.agents import engine
 from apps.billing.usage import usage_record, usage_require
 from apps.clients.entitlements import client_may
 from apps.conversations.models import Conversation
+from apps.conversations.selectors import member_reply_text
 from apps.conversations.services import conversation_event_add
 from apps.core.channels_tenancy import client_db
 from apps.core.errors import (
@@ -74,6 +76,7 @@ MAX_CONTROL = 16 * 1024  # bytes of a JSON control message, as the widget's HTTP
 MIN_UTTERANCE_S = 0.25
 CHUNK_S = 0.5  # speech is sent in frames of this length
 MAX_BAD_MESSAGES = 10
+MAX_SPOKEN = 2_000  # characters of a team member's reply read aloud
 SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
 CLOSE_CODES = {OriginNotAllowed: 4403, FeatureNotInPlan: 4402, QuotaExceeded: 4429, RateLimited: 4429,
                ServicePaused: 4403}
@@ -105,6 +108,13 @@ def _text(message: dict[str, Any], field: str) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidInput(_("The field “%(field)s” must be text.") % {"field": field})
+    return value
+
+
+def _message_id(message: dict[str, Any]) -> int:
+    value = message.get("message")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise InvalidInput(_("“message” must be the id of a message (a positive whole number)."))
     return value
 
 
@@ -146,6 +156,7 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
         self.bad_messages = 0
         self.told_no_recognition = False
         self.reply_stored = False
+        self.said: set[int] = set()
         try:
             self.widget, self.accounts = await client_db(self.client, _admit, self.client, self.origin)
         except VocaliaError as error:
@@ -215,6 +226,13 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
             raise InvalidInput(_("Send a \"start\" message first."))
         elif kind == "text":
             await self._take_turn(self._answer_text(_text(message, "text")))
+        elif kind == "say":
+            message_id = _message_id(message)
+            if message_id not in self.said:  # each reply of the team is spoken once, however often it is asked
+                text = await client_db(self.client, member_reply_text,
+                                       conversation_id=self.conversation["conversation"], message_id=message_id)
+                self.said.add(message_id)
+                await self._take_turn(self._say_all(text[:MAX_SPOKEN]))
         elif kind == "stop":
             if self.detector.speaking:
                 await self._utterance(self.detector.flush().audio)
@@ -330,6 +348,12 @@ class WidgetVoiceConsumer(AsyncWebsocketConsumer):
                 await self._say(pending.strip())
         except VocaliaError as error:
             await self._error(error)
+
+    async def _say_all(self, text: str) -> None:
+        sentences, rest = split_sentences(text)
+        for sentence in [*sentences, rest.strip()]:
+            if sentence:
+                await self._say(sentence)
 
     async def _say(self, sentence: str) -> None:
         language = self.conversation["language"]

@@ -242,10 +242,14 @@
     if (!state.token) return;
     if (document.hidden) return schedulePoll();
     request("GET", "updates?after=" + state.lastId).then(function (r) { return r.json(); }).then(function (data) {
-      data.messages.forEach(show);
+      data.messages.forEach(function (m) { show(m); if (m.role === "member") speakMember(m); });
       state.human = !!data.human;
       if (data.ended) { state.token = null; save(); }
     }).catch(function () { /* try again later */ }).then(function () { schedulePoll(); });
+  }
+  function speakMember(m) {  // on a voice session, the team's reply is heard in the agent's voice, not only read
+    var v = state.voice;
+    if (v && v.ws.readyState === 1) v.ws.send(JSON.stringify({ type: "say", message: m.id }));
   }
 
   function startConversation() {

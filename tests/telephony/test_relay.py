@@ -132,6 +132,18 @@ async def test_a_dropped_socket_finalises_the_call_and_frees_its_slot(phones):
     assert twiml.hangs_up and twiml.says
 
 
+async def test_the_calls_summary_is_written_in_the_clients_language(phones):
+    """Status callbacks and socket ends run in no member's language: the summary is the business's (bravo: ar)."""
+    caller = CallerSimulator(to=phones.number_b)
+    await caller.dial()
+    await caller.relay_open()
+    await caller.say("Hello, what are your opening hours?")
+    await caller.drop()
+    [call] = await sync_to_async(calls_of)(phones.client_b)
+    assert "قال المتصل أولًا" in call.summary and "Hello, what are your opening hours?" in call.summary
+    assert "The caller said first" not in call.summary
+
+
 async def test_a_forged_webhook_is_refused_and_writes_nothing(phones):
     caller = CallerSimulator(to=phones.number_a)
     for signature in ("", "bm90IGEgc2lnbmF0dXJl", CallerSimulator(to=phones.number_a, token="wrong").sign(

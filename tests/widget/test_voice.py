@@ -363,3 +363,58 @@ def test_a_turn_that_fails_unexpectedly_sends_an_error_and_the_socket_stays_usab
     assert error == {"type": "error", "code": "server_error",
                      "message": "Something went wrong on our side. It has been logged."}
     assert "nine to six" in done["text"]
+
+
+def test_a_team_members_reply_is_spoken_on_the_voice_session_once_and_only_its_own(widget):
+    """A member took over from the inbox: the widget polls the reply and asks the socket to speak it."""
+    from asgiref.sync import sync_to_async
+
+    from apps.conversations.services import conversation_reply_send
+
+    def reply(conversation_id: int, text: str) -> int:
+        with tenant_context(widget.client_a):
+            return conversation_reply_send(client=widget.client_a, conversation_id=conversation_id, text=text,
+                                           actor=widget.alice).pk
+
+    def a_visitor_message(conversation_id: int) -> int:
+        with tenant_context(widget.client_a):
+            return Message.objects.filter(conversation_id=conversation_id, role=Message.Role.USER).values_list(
+                "pk", flat=True).first()
+
+    async def scenario():
+        comm = socket(widget.pk_a)
+        ready = await started(comm, language="en")
+        await comm.send_json_to({"type": "text", "text": "what are your opening hours"})
+        await until(comm, "done")
+        await asyncio.sleep(0.5)  # the agent's last sentence is spoken after "done"
+        while (await comm.receive_nothing(0.3)) is False:
+            await receive(comm)
+        member = await sync_to_async(reply)(ready["conversation"], "Hello, this is Alice. We open at nine.")
+        await comm.send_json_to({"type": "say", "message": member})
+        spoken = await until(comm, "speech")
+        audio = await receive(comm)
+        second = await until(comm, "speech")
+        await comm.send_json_to({"type": "say", "message": member})  # asked again (a second poll): said once
+        again = []
+        while (await comm.receive_nothing(0.5)) is False:
+            again.append(await receive(comm))
+        visitor = await sync_to_async(a_visitor_message)(ready["conversation"])
+        errors = []
+        for bad in (visitor, 10**30, "12", True, None):
+            await comm.send_json_to({"type": "say", "message": bad})
+            errors.append(await until(comm, "error"))
+        await comm.disconnect()
+        other = socket(widget.pk_a)  # another conversation of the same client cannot speak Alice's reply
+        await started(other, language="en")
+        await other.send_json_to({"type": "say", "message": member})
+        foreign = await until(other, "error")
+        await other.disconnect()
+        return spoken, audio, second, again, errors, foreign
+
+    spoken, audio, second, again, errors, foreign = async_to_sync(scenario)()
+    assert spoken["text"] == "Hello, this is Alice." and isinstance(audio, bytes) and len(audio) > 2000
+    assert second["text"] == "We open at nine."
+    assert not [m for m in again if isinstance(m, dict) and m["type"] == "speech"]
+    assert errors[0]["code"] == "not_found"
+    assert [error["code"] for error in errors[1:]] == ["invalid_input"] * 4
+    assert foreign["code"] == "not_found"
