@@ -106,6 +106,8 @@ def inbound_receive(*, message: Inbound, agent: Agent | None = None) -> Outcome:
         opt_type = (message.opt_out_type or "").upper()
         if opt_type == "STOP" or is_opt_out(body):
             contact_opt_out(contact=contact, word=body)
+            if words_normalise(body) in _CANCEL:  # Twilio opts US numbers out on CANCEL; the person also
+                notice_reply(contact=contact, text=body, language=language)  # asked to cancel: both are done
             if contact.channel == "whatsapp":  # on SMS Twilio answers STOP itself (and blocks what follows)
                 with translation.override(language):
                     text = _("You will receive no more messages from %(business)s. Reply START to receive them "

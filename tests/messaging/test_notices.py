@@ -199,6 +199,20 @@ def test_a_reply_confirms_or_moves_the_appointment(cast, agent_a):
 
 
 @pytest.mark.django_db
+def test_cancel_on_a_us_number_that_twilio_takes_as_an_opt_out_also_cancels_the_appointment(cast, agent_a):
+    """Twilio's Advanced Opt-Out treats CANCEL as STOP on US numbers (OptOutType=STOP): the person is opted out
+    and the appointment they meant to cancel is cancelled too (its notice is then refused: opted out)."""
+    with in_schema(cast.client_a):
+        appointment = book(agent_a, next_day_at(cast.client_a, 11))
+        outcome = inbound_receive(message=Inbound(channel="sms", from_=PERSON, to="+15550109001", body="CANCEL",
+                                                  opt_out_type="STOP"))
+        appointment.refresh_from_db()
+        assert outcome.action == "opted_out" and appointment.status == "cancelled"
+        assert Contact.objects.get(channel="sms", address=PERSON).opted_out
+        assert Notice.objects.get(appointment=appointment, kind="cancelled").status != "queued"
+
+
+@pytest.mark.django_db
 def test_a_reply_without_a_notice_goes_to_the_agent(cast, agent_a):
     with in_schema(cast.client_a):
         assert _reply("annuler").action == "agent"
