@@ -168,10 +168,18 @@ def _check(conversation: Conversation) -> None:
         raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
 
 
-def _begin(client: Any, conversation: Conversation, text: str, *, touch: bool = True) -> _Turn:
+def _begin(client: Any, conversation: Conversation, text: str, *, touch: bool = True, builtin: bool = False) -> _Turn:
+    """Store the visitor's message and set the turn up. A language model gets the system prompt and the history;
+    the built-in engine keeps its context in `conversation.state` and reads only the newest message (and the tool
+    results of this turn, appended as they come): it gets that message alone, which saves the history's query and
+    the prompt's rendering (the hours, formatted in the conversation's language) on every built-in turn."""
     visitor_message_add(conversation=conversation, text=text, touch=touch)
     agent = conversation.agent
-    messages = [{"role": "system", "content": _system_prompt(agent, conversation, client)}, *_history(conversation)]
+    if builtin:
+        messages: list[dict[str, Any]] = [{"role": "user", "content": text}]
+    else:
+        messages = [{"role": "system", "content": _system_prompt(agent, conversation, client)},
+                    *_history(conversation)]
     return _Turn(conversation=conversation, agent=agent, messages=messages, tools=tools_for(agent=agent, client=client))
 
 
@@ -305,7 +313,7 @@ def _open(client: Any, conversation: Conversation, text: str, started: float) ->
             return _begin(client, conversation, text), chosen, []
     try:
         with transaction.atomic(), translation.override(conversation.language):
-            turn = _begin(client, conversation, text, touch=False)  # _finish writes last_activity
+            turn = _begin(client, conversation, text, touch=False, builtin=True)  # _finish writes last_activity
             builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
             events = _builtin_rounds(client, turn, builtin)
             return turn, None, events + _close(turn, "builtin", started, False, events)

@@ -9,7 +9,7 @@ the client's id so that a schema dropped and created again never inherits them),
 - a reader that finds no routes reads the database and stores what it read only if the generation has not
   moved since before its read (one Lua call), so a read made before a change's commit is never kept after it;
 - inside a transaction that changed endpoints (its own rows, not committed yet), the routes are read from the
-  database and never stored.
+  database and never stored (a rollback ends that, as Django empties the transaction's callbacks).
 
 Lost invalidations (a change made outside these paths) end with the routes' expiry (`WEBHOOK_ROUTES_TTL_S`).
 """
@@ -35,7 +35,6 @@ if redis.call('GET', KEYS[2]) == ARGV[1] or (redis.call('EXISTS', KEYS[2]) == 0 
 end
 return 0
 """
-_DIRTY = "_webhook_routes_dirty"  # schemas whose endpoints this connection's open transaction changed
 
 
 def _keys(connection: Any) -> tuple[str, str] | None:
@@ -46,12 +45,25 @@ def _keys(connection: Any) -> tuple[str, str] | None:
             platform_key("webhook-routes-gen", connection.schema_name, client_id))
 
 
-def _dirty(connection: Any) -> set[str]:
-    found = getattr(connection, _DIRTY, None)
-    if found is None:
-        found = set()
-        setattr(connection, _DIRTY, found)
-    return found
+class _Changed:
+    """After the commit of a transaction that changed endpoints: forget the routes again. While it waits in the
+    transaction's callbacks (Django's `run_on_commit`, emptied by a rollback), that transaction reads its routes
+    from the database: they are its own, not committed, not for the cache."""
+
+    __slots__ = ("keys", "schema")
+
+    def __init__(self, schema: str, keys: tuple[str, str] | None) -> None:
+        self.schema, self.keys = schema, keys
+
+    def __call__(self) -> None:
+        if self.keys is not None:
+            _bump(self.keys)
+
+
+def _changed_here(connection: Any) -> bool:
+    return connection.in_atomic_block and any(
+        isinstance(entry[1], _Changed) and entry[1].schema == connection.schema_name
+        for entry in connection.run_on_commit)
 
 
 def _read_database() -> list[tuple[int, list[str]]]:
@@ -64,14 +76,7 @@ def _read_database() -> list[tuple[int, list[str]]]:
 def _routes() -> list[tuple[int, list[str]]]:
     connection = connections["default"]
     keys = _keys(connection)
-    dirty = _dirty(connection)
-    schema = connection.schema_name
-    if schema in dirty:
-        if connection.in_atomic_block:  # this transaction's own endpoint rows: not for the others to see
-            transaction.on_commit(lambda: dirty.discard(schema))
-            return _read_database()
-        dirty.discard(schema)
-    if keys is None:
+    if keys is None or _changed_here(connection):
         return _read_database()
     try:
         stored, generation = get_redis().mget(keys)
@@ -109,11 +114,7 @@ def routes_forget() -> None:
     """The current schema's endpoints changed (or are about to, in this transaction)."""
     connection = connections["default"]
     keys = _keys(connection)
-    schema = connection.schema_name
-    dirty = _dirty(connection)
-    if connection.in_atomic_block:
-        dirty.add(schema)
-    if keys is None:
-        return
-    _bump(keys)
-    transaction.on_commit(lambda: (dirty.discard(schema), _bump(keys)))
+    if keys is not None:
+        _bump(keys)
+    if not _changed_here(connection):
+        transaction.on_commit(_Changed(connection.schema_name, keys))
