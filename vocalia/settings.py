@@ -443,6 +443,8 @@ WEBHOOK_TIMEOUT_S = float(env.get("WEBHOOK_TIMEOUT_S", "15"))
 WEBHOOK_LEASE_S = env.get_int("WEBHOOK_LEASE_S", 60)
 # A fresh delivery is queued at once on commit; the sweeper looks again after this many seconds.
 WEBHOOK_KICK_GRACE_S = env.get_int("WEBHOOK_KICK_GRACE_S", 10)
+# The enabled endpoints per client, cached in Redis (apps/events/routes.py); forgotten on every change.
+WEBHOOK_ROUTES_TTL_S = env.get_int("WEBHOOK_ROUTES_TTL_S", 3600)
 # A delivery whose task was queued is queued again after this many seconds if still pending (a lost task).
 WEBHOOK_REQUEUE_S = env.get_int("WEBHOOK_REQUEUE_S", 60)
 WEBHOOK_DISABLE_AFTER_DAYS = env.get_int("WEBHOOK_DISABLE_AFTER_DAYS", 5)

@@ -161,14 +161,25 @@ def _load(conversation_id: int) -> Conversation:
     return conversation
 
 
-def _begin(client: Any, conversation: Conversation, text: str) -> _Turn:
+def _check(conversation: Conversation) -> None:
     if conversation.ended is not None:
         raise InvalidInput(_("This conversation has ended."))
     if conversation.language not in LANGUAGE_CODES:
         raise InvalidInput(_("Unknown language: choose fr, en, es, ar or ary."))
-    visitor_message_add(conversation=conversation, text=text)
+
+
+def _begin(client: Any, conversation: Conversation, text: str, *, touch: bool = True, builtin: bool = False) -> _Turn:
+    """Store the visitor's message and set the turn up. A language model gets the system prompt and the history;
+    the built-in engine keeps its context in `conversation.state` and reads only the newest message (and the tool
+    results of this turn, appended as they come): it gets that message alone, which saves the history's query and
+    the prompt's rendering (the hours, formatted in the conversation's language) on every built-in turn."""
+    visitor_message_add(conversation=conversation, text=text, touch=touch)
     agent = conversation.agent
-    messages = [{"role": "system", "content": _system_prompt(agent, conversation, client)}, *_history(conversation)]
+    if builtin:
+        messages: list[dict[str, Any]] = [{"role": "user", "content": text}]
+    else:
+        messages = [{"role": "system", "content": _system_prompt(agent, conversation, client)},
+                    *_history(conversation)]
     return _Turn(conversation=conversation, agent=agent, messages=messages, tools=tools_for(agent=agent, client=client))
 
 
@@ -285,28 +296,42 @@ def _close(turn: _Turn, provider: str, started: float, fallback: bool,
 
 
 def _open(client: Any, conversation: Conversation, text: str, started: float) -> tuple[_Turn, Any, list[EngineEvent]]:
-    """Begin the turn. With the built-in engine, the whole turn happens here, in one database hop and one commit.
+    """Begin the turn. With the built-in engine, the whole turn happens here, in one database hop and one
+    transaction (no savepoint: every row of the turn commits together, the conversation is updated once).
 
-    The visitor's message is committed whatever happens: a language model's turn goes on after this commit,
-    and a built-in turn that fails is rolled back to a savepoint taken after the message."""
-    failure: Exception | None = None
+    The visitor's message is committed whatever happens: a language model's turn goes on after this commit;
+    a built-in turn that fails is rolled back whole, and the visitor's message stored again on its own
+    (a rare path that costs a second transaction, instead of a savepoint on every turn)."""
     if conversation_human_answering(conversation):
         return _silent(conversation, text, started)
     if conversation.channel == Conversation.Channel.WIDGET_TEXT:
         usage_require(client=client, kind="chat_turn")  # the cap, before anything is stored or generated
-    with transaction.atomic():
-        turn = _begin(client, conversation, text)
-        chosen = llm_for(client=client, agent=turn.agent)
-        if chosen is not None:
-            return turn, chosen, []
-        try:
-            with translation.override(turn.conversation.language), transaction.atomic():
-                builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
-                events = _builtin_rounds(client, turn, builtin)
-                return turn, None, events + _close(turn, "builtin", started, False, events)
-        except Exception as error:  # noqa: BLE001 - re-raised below, once the visitor's message is committed
-            failure = error
-    raise failure
+    _check(conversation)
+    chosen = llm_for(client=client, agent=conversation.agent)
+    if chosen is not None:
+        with transaction.atomic():
+            return _begin(client, conversation, text), chosen, []
+    try:
+        with transaction.atomic(), translation.override(conversation.language):
+            turn = _begin(client, conversation, text, touch=False, builtin=True)  # _finish writes last_activity
+            builtin = BuiltinProvider(conversation=turn.conversation, agent=turn.agent, client=client)
+            events = _builtin_rounds(client, turn, builtin)
+            return turn, None, events + _close(turn, "builtin", started, False, events)
+    except Exception as error:
+        _keep_visitor_message(conversation, text, error)
+        raise
+
+
+def _keep_visitor_message(conversation: Conversation, text: str, error: Exception) -> None:
+    """The built-in turn failed and was rolled back: store the visitor's message alone (the row as it is in the
+    database, not as the failed turn left it in memory)."""
+    logger.error("built-in turn failed for conversation %s: %r", conversation.pk, error)
+    try:
+        conversation.refresh_from_db()
+        with transaction.atomic():
+            visitor_message_add(conversation=conversation, text=text)
+    except Exception:  # noqa: BLE001 - the turn's own error is the one the caller gets
+        logger.exception("the visitor's message of conversation %s could not be kept", conversation.pk)
 
 
 def _silent(conversation: Conversation, text: str, started: float) -> tuple[_Turn, Any, list[EngineEvent]]:

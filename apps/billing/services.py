@@ -322,7 +322,7 @@ def wallet_settings_update(*, client: Client, actor: Any, auto_recharge: bool, t
     return wallet
 
 
-def _recharge_due(client: Client, account: BillingAccount, wallet: Wallet) -> bool:
+def recharge_due(client: Client, account: BillingAccount, wallet: Wallet) -> bool:
     price = pricing.unit_price(client.plan, account, "voice_minutes")
     return (wallet.auto_recharge and account.card_on_file and wallet.recharge_failed_at is None and price > 0
             and wallet.balance_micros < pricing.micros(wallet.threshold_minutes, price))
@@ -334,7 +334,7 @@ def wallet_recharge(*, client: Client) -> WalletEntry | None:
     the recharges (and, with the wallet empty, the usage) and tells the client and the agency."""
     with _schema(client):
         account, wallet = account_for(client), wallet_row()
-        if not _recharge_due(client, account, wallet):
+        if not recharge_due(client, account, wallet):
             return None
         number = WalletEntry.objects.filter(kind=WalletEntry.Kind.RECHARGE).count() + 1
         key = f"recharge:{client.pk}:{number}"
@@ -366,7 +366,8 @@ def after_usage(*, client: Client, record: UsageRecord, state: dict[str, Any]) -
 
     account, wallet = state["account"], state["wallet"]
     headers = {"_schema_name": client.schema_name}
-    if _recharge_due(client, account, wallet):
+    due = state["recharge_due"] if "recharge_due" in state else recharge_due(client, account, wallet)
+    if due:
         tasks.wallet_recharge_task.apply_async(args=[client.pk], headers=headers)
     if record.metric in pricing.BILLED_METRICS and state["remaining"].get(record.metric, 1) <= 0 \
             and not account.card_on_file:

@@ -177,8 +177,13 @@ def gate_state(client: Any, *, period: date | None = None) -> dict[str, Any]:
 
 
 def gate_rebuild(client: Any) -> dict[str, Any]:
+    from apps.billing.services import recharge_due
+
     state = gate_state(client)
-    gate.gate_store(client.pk, state["period"], state["state"], state["remaining"])
+    # whether an automatic recharge is due: kept for the usages that leave the wallet alone (`_after`)
+    state["recharge_due"] = recharge_due(client, state["account"], state["wallet"])
+    gate.gate_store(client.pk, state["period"], state["state"], state["remaining"],
+                    extra={"recharge_due": "1" if state["recharge_due"] else "0"})
     return state
 
 
@@ -203,36 +208,34 @@ def usage_record(*, kind: str, quantity: int, key: str, client: Any = None,
 
 
 def _record(client: Any, kind: str, metric: str, quantity: int, key: str, occurred: datetime) -> UsageRecord:
+    """The ledger row and the month's counter, in the caller's transaction (its own when there is none), in three
+    statements on the common path: lock the counter and read the account (one statement), insert the row once
+    per key (`ON CONFLICT DO NOTHING`: no savepoint), add it to the counter. Beyond the plan, the wallet too."""
     period = month_start(timezone.localdate(occurred))
-    with transaction.atomic():
-        record = UsageRecord(key=key, kind=kind, metric=metric, quantity=quantity, occurred=occurred, period=period)
-        try:
-            with transaction.atomic():
-                record.save(force_insert=True)
-        except IntegrityError:
-            return UsageRecord.objects.get(key=key)
-        account = account_peek(client)
-        counter = _counter_locked(metric, period)
+    with transaction.atomic(savepoint=False):
+        counter, account = _counter_locked(client, metric, period)
         take_included = min(quantity, max(0, pricing.included(client.plan, metric) - counter.included))
         if metric == "conversations":
             take_included = quantity
         rest = quantity - take_included
         price = pricing.unit_price(client.plan, account, metric)
-        take_wallet, wallet_micros = 0, 0
+        take_wallet, wallet_micros, wallet = 0, 0, None
         if rest and price > 0:
             wallet = wallet_row(lock=True)
             take_wallet = min(rest, pricing.units_affordable(wallet.balance_micros, price))
             wallet_micros = pricing.micros(take_wallet, price)
-            if take_wallet:
-                Wallet.objects.filter(pk=wallet.pk).update(balance_micros=wallet.balance_micros - wallet_micros,
-                                                           updated=timezone.now())
         overage = rest - take_wallet
-        record.included, record.wallet, record.overage = take_included, take_wallet, overage
-        record.unit_price, record.unit_cost = price, pricing.unit_cost(metric)
-        record.wallet_micros, record.overage_micros = wallet_micros, pricing.micros(overage, price)
-        record.cost_micros = pricing.micros(quantity, record.unit_cost)
-        record.save(update_fields=["included", "wallet", "overage", "unit_price", "unit_cost", "wallet_micros",
-                                   "overage_micros", "cost_micros"])
+        unit_cost = pricing.unit_cost(metric)
+        record = UsageRecord(key=key, kind=kind, metric=metric, quantity=quantity, occurred=occurred, period=period,
+                             included=take_included, wallet=take_wallet, overage=overage, unit_price=price,
+                             unit_cost=unit_cost, wallet_micros=wallet_micros,
+                             overage_micros=pricing.micros(overage, price),
+                             cost_micros=pricing.micros(quantity, unit_cost))
+        if not _insert_once(record):  # this key was recorded before: nothing changes
+            return UsageRecord.objects.get(key=key)
+        if wallet is not None and take_wallet:
+            Wallet.objects.filter(pk=wallet.pk).update(balance_micros=wallet.balance_micros - wallet_micros,
+                                                       updated=timezone.now())
         counter.value += quantity
         counter.included += take_included
         counter.wallet += take_wallet
@@ -240,18 +243,59 @@ def _record(client: Any, kind: str, metric: str, quantity: int, key: str, occurr
         counter.wallet_micros += wallet_micros
         counter.overage_micros += record.overage_micros
         counter.cost_micros += record.cost_micros
-        counter.save()
+        counter.save(update_fields=["value", "included", "wallet", "overage", "wallet_micros", "overage_micros",
+                                    "cost_micros", "updated"])
         transaction.on_commit(lambda: _after(client, record, account))
     return record
 
 
-def _counter_locked(metric: str, period: date) -> UsageCounter:
-    table = UsageCounter._meta.db_table
+_COUNTER_FIELDS = [field for field in UsageCounter._meta.concrete_fields]
+_ACCOUNT_FIELDS = [field for field in BillingAccount._meta.concrete_fields]
+_RECORD_FIELDS = [field for field in UsageRecord._meta.concrete_fields if not field.primary_key]
+
+
+def _counter_locked(client: Any, metric: str, period: date) -> tuple[UsageCounter, BillingAccount]:
+    """The month's counter of `metric`, created if missing and locked (an upsert locks the row it returns, as
+    SELECT … FOR UPDATE would), and the client's billing account (public schema; none yet: the one it would
+    get, unsaved, as `account_peek`) — in one statement."""
+    quote = connection.ops.quote_name
+    counter_columns = ", ".join(f"counter.{quote(field.column)}" for field in _COUNTER_FIELDS)
+    account_columns = ", ".join(f"account.{quote(field.column)}" for field in _ACCOUNT_FIELDS)
+    table = quote(UsageCounter._meta.db_table)
+    sql = (f"WITH counter AS (INSERT INTO {table} (metric, period, value, included, wallet, overage, wallet_micros, "
+           f"overage_micros, cost_micros, updated) VALUES (%s, %s, 0, 0, 0, 0, 0, 0, 0, now()) "
+           f"ON CONFLICT (metric, period) DO UPDATE SET metric = EXCLUDED.metric RETURNING *) "
+           f"SELECT {counter_columns}, {account_columns} FROM counter LEFT JOIN "
+           f"public.{quote(BillingAccount._meta.db_table)} AS account ON account.client_id = %s")
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (metric, period, value, included, wallet, overage, wallet_micros, "
-                       f"overage_micros, cost_micros, updated) VALUES (%s, %s, 0, 0, 0, 0, 0, 0, 0, now()) "
-                       f"ON CONFLICT (metric, period) DO NOTHING", [metric, period])
-    return UsageCounter.objects.select_for_update().get(metric=metric, period=period)
+        cursor.execute(sql, [metric, period, client.pk])
+        row = cursor.fetchone()
+    converted = []
+    for field, value in zip([*_COUNTER_FIELDS, *_ACCOUNT_FIELDS], row, strict=True):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, None, connection)
+        converted.append(value)
+    counter = UsageCounter.from_db("default", [f.attname for f in _COUNTER_FIELDS], converted[:len(_COUNTER_FIELDS)])
+    account_values = converted[len(_COUNTER_FIELDS):]
+    if account_values[0] is None:
+        return counter, BillingAccount(client_id=client.pk, **_defaults(client))
+    return counter, BillingAccount.from_db("default", [f.attname for f in _ACCOUNT_FIELDS], account_values)
+
+
+def _insert_once(record: UsageRecord) -> bool:
+    """Insert the ledger row unless its key is there already (then False): no savepoint to catch a duplicate."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _RECORD_FIELDS)
+    values = [field.get_db_prep_save(field.pre_save(record, True), connection) for field in _RECORD_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(UsageRecord._meta.db_table)} ({columns}) VALUES "
+                       f"({', '.join(['%s'] * len(values))}) ON CONFLICT (key) DO NOTHING RETURNING id", values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    record.pk = row[0]
+    record._state.adding, record._state.db = False, "default"
+    return True
 
 
 def _after(client: Any, record: UsageRecord, account: BillingAccount) -> None:
@@ -259,8 +303,23 @@ def _after(client: Any, record: UsageRecord, account: BillingAccount) -> None:
     from apps.billing import services
 
     try:
-        state = _in_schema(client, gate_rebuild)
+        state = _spent(client, record, account) or _in_schema(client, gate_rebuild)
         services.after_usage(client=client, record=record, state=state)
     except Exception:  # noqa: BLE001 - the usage is recorded; the mirror is rebuilt on the next miss
         logger.exception("billing follow-up failed for client %s after %s", client.pk, record.key)
         gate.gate_clear(client.pk)
+
+
+def _spent(client: Any, record: UsageRecord, account: BillingAccount) -> dict[str, Any] | None:
+    """A usage taken wholly from the plan's included units leaves the wallet, the overage and the account as they
+    were: only its metric's "left" moves, by its quantity. The mirror is decremented in place, and the follow-up
+    gets what it needs from it (what is left, whether a recharge is due, the account read with the counter).
+    None (the mirror is rebuilt from the database) for any other usage, or when the mirror is missing or stale."""
+    if record.wallet or record.overage:
+        return None
+    spent = gate.gate_spend(client.pk, record.period, record.metric, record.quantity, pricing.UNLIMITED)
+    if spent is None or spent[1] not in ("0", "1"):
+        return None
+    left, due = spent
+    return {"remaining": {} if left is None else {record.metric: left}, "account": account, "wallet": None,
+            "recharge_due": due == "1"}

@@ -40,13 +40,39 @@ def _send(schema: str, payload: dict[str, Any]) -> None:
         logger.warning("inbox event for %s not sent", schema, exc_info=True)
 
 
+class _Publish:
+    """One live event to send after the commit; equal to another for the same schema and payload."""
+
+    __slots__ = ("payload", "schema", "sent")
+
+    def __init__(self, schema: str, payload: dict[str, Any]) -> None:
+        self.schema, self.payload, self.sent = schema, payload, False
+
+    def __call__(self) -> None:
+        self.sent = True
+        _send(self.schema, self.payload)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, _Publish) and not other.sent and not self.sent
+                and (other.schema, other.payload) == (self.schema, self.payload))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def inbox_publish(*, event: str, conversation_id: int, **data: Any) -> None:
-    """Tell the active client's open dashboards, once the transaction commits (at once outside one)."""
+    """Tell the active client's open dashboards, once the transaction commits (at once outside one).
+
+    The same event twice in one transaction is sent once (a chat turn stores the visitor's message and the
+    reply: one "message" event for the dashboards, which fetch what changed). The callbacks already waiting
+    are Django's list for this transaction (`run_on_commit`, emptied by a rollback, trimmed by a savepoint's
+    rollback), so an event dropped as a duplicate is never one whose twin was rolled back."""
     schema = connection.schema_name
     if schema == "public":
         return
-    payload = {"type": "inbox.event", "event": event, "conversation": conversation_id, **data}
-    transaction.on_commit(lambda: _send(schema, payload))
+    publish = _Publish(schema, {"type": "inbox.event", "event": event, "conversation": conversation_id, **data})
+    if connection.in_atomic_block and any(entry[1] == publish for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(publish)
 
 
 def _presence_key(schema: str, user_id: int) -> str:

@@ -43,8 +43,11 @@ def conversation_start(*, agent: Agent, channel: str, language: str = "", visito
 def message_add(*, conversation: Conversation, role: str, text: str = "", touch: bool = True,
                 **fields: Any) -> Message:
     """Store a message; `touch=False` leaves `last_activity` to the caller (one UPDATE at the end of a turn).
-    A visitor's message and an agent's reply are `message.created` events; tool and event rows are internal."""
-    with transaction.atomic():
+    A visitor's message and an agent's reply are `message.created` events; tool and event rows are internal.
+
+    No savepoint of its own inside the caller's transaction (an engine turn stores three to five rows): a failure
+    here fails the caller's whole transaction, which is what every caller wants."""
+    with transaction.atomic(savepoint=False):
         message = Message.objects.create(conversation=conversation, role=role, text=text, **fields)
         if touch:
             Conversation.objects.filter(pk=conversation.pk).update(last_activity=timezone.now())
@@ -79,7 +82,7 @@ def conversation_set_outcome(*, conversation: Conversation, outcome: str) -> Non
             fields["status"] = Conversation.Status.OPEN
         elif outcome == Conversation.Outcome.ENDED and conversation.status == Conversation.Status.PENDING:
             fields["status"] = Conversation.Status.RESOLVED
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             # the first end (and only it) is a conversation.ended event
             first_end = outcome == Conversation.Outcome.ENDED and Conversation.objects.filter(
                 pk=conversation.pk, ended__isnull=True).update(**fields)
@@ -145,16 +148,20 @@ def conversation_human_answering(conversation: Conversation) -> bool:
     return conversation.taken_over_by_id is not None
 
 
-def visitor_message_add(*, conversation: Conversation, text: str) -> Message:
-    """The visitor's message (every channel's engine turn starts here): stored, a resolved conversation reopened
-    (pending for the agent, open when a person answers it), the dashboards told, the assignee notified."""
+def visitor_message_add(*, conversation: Conversation, text: str, touch: bool = True) -> Message:
+    """The visitor's message (every channel's engine turn starts here): stored, a `message.created` event, a
+    resolved conversation reopened (pending for the agent, open when a person answers it), the dashboards told,
+    the assignee notified. `touch=False`: the caller writes `last_activity` itself, in the same transaction (the
+    built-in engine's turn ends with one UPDATE of the conversation); a reopening is written here either way."""
     message = Message.objects.create(conversation=conversation, role=Message.Role.USER, text=text)
-    fields: dict[str, Any] = {"last_activity": timezone.now()}
+    event_record(type="message.created", data=payloads.message(message))
+    fields: dict[str, Any] = {"last_activity": timezone.now()} if touch else {}
     if conversation.status == Conversation.Status.RESOLVED:
         fields["status"] = (Conversation.Status.OPEN if conversation_human_answering(conversation)
                             else Conversation.Status.PENDING)
         conversation.status = fields["status"]
-    Conversation.objects.filter(pk=conversation.pk).update(**fields)
+    if fields:
+        Conversation.objects.filter(pk=conversation.pk).update(**fields)
     inbox_publish(event="message", conversation_id=conversation.pk)
     if conversation.assignee_id is not None:
         from apps.conversations.notify import assignee_notify

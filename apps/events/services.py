@@ -25,7 +25,7 @@ from apps.clients.models import Membership
 from apps.clients.principals import ApiActor
 from apps.core.errors import InvalidInput, NotFound, PermissionDenied
 from apps.core.inputs import text_clean
-from apps.events import catalogue, outbox, signing, transport
+from apps.events import catalogue, outbox, routes, signing, transport
 from apps.events.models import DeliveryAttempt, Event, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -50,21 +50,22 @@ def event_record(*, type: str, data: dict[str, Any], endpoint: WebhookEndpoint |
     """Write a domain event in the current client's schema, and one pending delivery per enabled endpoint that
     wants it, in the caller's transaction (a savepoint of it, or its own when there is none): the change, the
     event and the outbox rows commit together or not at all. The deliveries are queued after the commit.
+    Which endpoints want it comes from the cached routes (apps/events/routes.py): no query when none does.
+    No savepoint of its own inside the caller's transaction: a failure here fails the caller's.
 
     `endpoint` sends it to that endpoint only (the test send)."""
     if connection.schema_name == "public":
         raise RuntimeError("event_record needs a client's schema (use tenant_context).")
     spec = catalogue.event_type(type)
     clean = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         event = Event.objects.create(type=type, version=spec.version, data=clean)
-        targets = [endpoint] if endpoint is not None else [
-            found for found in WebhookEndpoint.objects.filter(enabled=True) if found.wants(type)]
+        targets = [endpoint.pk] if endpoint is not None else routes.routes_for(type)
         if targets:
             now = timezone.now()
             grace = now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S)
             deliveries = WebhookDelivery.objects.bulk_create(
-                [WebhookDelivery(event=event, endpoint=target, next_attempt_at=now, queued_until=grace)
+                [WebhookDelivery(event=event, endpoint_id=target, next_attempt_at=now, queued_until=grace)
                  for target in targets])
             outbox.work_add(due=grace)
             outbox.kick([delivery.pk for delivery in deliveries])
@@ -472,6 +473,7 @@ def _endpoint_auto_disable(*, endpoint_id: int, reason: str) -> None:
     if not WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True).update(
             enabled=False, disabled_reason=reason):
         return
+    routes.routes_forget()  # a queryset update sends no signal
     endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
     WebhookDelivery.objects.filter(endpoint_id=endpoint_id, status=WebhookDelivery.Status.PENDING).exclude(
         lease_until__gt=timezone.now()).update(status=WebhookDelivery.Status.FAILED, last_error="endpoint disabled",
