@@ -308,7 +308,8 @@ API_UNAUTHENTICATED_PER_MINUTE = env.get_int("API_UNAUTHENTICATED_PER_MINUTE", 3
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vocalia REST API",
     "DESCRIPTION": "A client's agents, knowledge base, conversations, leads, appointments, tickets, callbacks, "
-                   "usage, webhook endpoints and events, and outbound calls. "
+                   "usage, webhook endpoints and events, outbound calls, phone calls (transcripts, recordings) "
+                   "and phone numbers. "
                    "Authenticate with `Authorization: Bearer sk_…` (dashboard → API keys). "
                    "See docs/api.md for pagination, idempotency, limits and errors.",
     "VERSION": "1.0.0",
@@ -337,6 +338,9 @@ SPECTACULAR_SETTINGS = {
         "OutboundCallStatusEnum": "apps.outbound.models.OutboundCall.Status",
         "PurposeEnum": "apps.outbound.models.OutboundCall.Purpose",
         "DoNotCallSourceEnum": "apps.outbound.models.DoNotCall.Source",
+        "PhoneCallStatusEnum": "apps.calls.models.Call.Status", "DirectionEnum": "apps.calls.models.Call.Direction",
+        "ModeEnum": "apps.calls.models.Mode", "PhoneNumberStatusEnum": "apps.telephony.models.PhoneNumber.Status",
+        "AccountEnum": "apps.telephony.models.PhoneNumber.Source",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.api.schema.schema_finish"],
 }

@@ -89,11 +89,15 @@ class ListApi(ApiView):
     def rows(self, request: Request, **kwargs: Any) -> QuerySet[Any]:
         raise NotImplementedError
 
+    def render_rows(self, items: list[Any]) -> Any:
+        """The page's rows as data (a subclass may pass its serializer a context computed for the page)."""
+        return self.serializer_class(items, many=True).data
+
     def get(self, request: Request, **kwargs: Any) -> Response:
         params = list_params(request.query_params)
         page = paginate(self.rows(request, **kwargs), params, created_field=self.created_field,
                         newest_first=self.newest_first)
-        return Response({"object": "list", "data": self.serializer_class(page.items, many=True).data,
+        return Response({"object": "list", "data": self.render_rows(page.items),
                          "has_more": page.has_more, "next_cursor": page.next_cursor})
 
 
@@ -124,14 +128,16 @@ ERROR_STATUSES = {
     415: "Unsupported Content-Type.",
     422: "The Idempotency-Key was used with other parameters.",
     429: "Too many requests: see `Retry-After` and `RateLimit-*`.",
+    502: "The provider (Twilio) did not answer as it should: try again later.",
 }
+COMMON_STATUSES = tuple(status for status in ERROR_STATUSES if status != 502)  # 502: only where a provider is asked
 ERROR_EXAMPLE = {"error": {"type": "not_found", "code": "not_found", "message": "No lead with this id.",
                            "param": None}}
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(ErrorSerializer, description=ERROR_STATUSES[status])
-            for status in statuses or ERROR_STATUSES}
+            for status in statuses or COMMON_STATUSES}
 
 
 @cache

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from apps.api.endpoints import agents, bookings, conversations, crm, knowledge, outbound, usage, webhooks
+from apps.api.endpoints import (
+                                agents,
+                                bookings,
+                                calls,
+                                conversations,
+                                crm,
+                                knowledge,
+                                numbers,
+                                outbound,
+                                usage,
+                                webhooks,
+)
 from apps.api.views import DocsPage, MeApi, SchemaApi
 
 urlpatterns = [
@@ -44,5 +55,10 @@ urlpatterns = [
     path("outbound/calls/<int:call_id>/cancel", outbound.CallCancelApi.as_view(), name="api-outbound-call-cancel"),
     path("outbound/do-not-call", outbound.DncListApi.as_view(), name="api-dnc-list"),
     path("outbound/do-not-call/<int:entry_id>", outbound.DncApi.as_view(), name="api-dnc"),
+    path("calls", calls.CallListApi.as_view(), name="api-calls"),
+    path("calls/<int:call_id>", calls.CallApi.as_view(), name="api-call"),
+    path("calls/<int:call_id>/recording", calls.CallRecordingApi.as_view(), name="api-call-recording"),
+    path("phone-numbers", numbers.PhoneNumberListApi.as_view(), name="api-phone-numbers"),
+    path("phone-numbers/<int:number_id>", numbers.PhoneNumberApi.as_view(), name="api-phone-number"),
     path("event-types", webhooks.EventTypesApi.as_view(), name="api-event-types"),
 ]

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from apps.calls.models import Call
+from apps.core.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,41 @@ def call_detail(*, call_id: int) -> Call | None:
     return Call.objects.select_related("agent", "conversation").filter(id=call_id).first()
 
 
+def call_get(*, call_id: int) -> Call:
+    """One call of the active client's schema, or NotFound (an id of another client's schema included)."""
+    found = call_detail(call_id=call_id)
+    if found is None:
+        raise NotFound(_("No call with this id."))
+    return found
+
+
+def call_recording_get(*, call_id: int) -> Call:
+    """A call whose recording can be played, or NotFound (no such call, no recording, a recording Twilio
+    reported absent or failed)."""
+    found = call_get(call_id=call_id)
+    if not found.recording_sid or found.recording_status in RECORDING_UNPLAYABLE:
+        raise NotFound(_("This call has no recording."))
+    return found
+
+
+RECORDING_UNPLAYABLE = ("absent", "failed", "deleted")
+
+
+def agent_phone_modes(*, agent_ids: set[int]) -> dict[int, str]:
+    """{agent id: answering mode} for the agents of `agent_ids` that exist in the active client's schema (an agent
+    without phone settings answers in the default mode)."""
+    from apps.agents.models import Agent
+    from apps.calls.models import Mode, PhoneSettings
+
+    if not agent_ids:
+        return {}
+    modes = {agent_id: str(Mode.RELAY) for agent_id in Agent.objects.filter(id__in=agent_ids)
+             .values_list("id", flat=True)}
+    for agent_id, mode in PhoneSettings.objects.filter(agent_id__in=modes).values_list("agent_id", "mode"):
+        modes[agent_id] = mode
+    return modes
+
+
 # What each timeline entry says, for people (the codes stay in the data and in the API).
 TIMELINE_LABELS = {
     "answered": _("Answered"), "refused": _("Refused"), "ended": _("Ended"), "recording": _("Recording"),
@@ -71,6 +107,20 @@ class TimelineRow:
     at: datetime | None
     label: str
     detail: str
+
+
+def _instant(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+
+
+def call_timeline_entries(*, call: Call) -> list[dict[str, object]]:
+    """The call's timeline as data (the API's): event codes, instants, details; internal markers left out."""
+    return [{"event": str(entry.get("event") or ""), "at": _instant(entry.get("at")),
+             "detail": str(entry.get("detail") or "")}
+            for entry in call.timeline or [] if isinstance(entry, dict) and entry.get("event") not in INTERNAL]
 
 
 def call_timeline(*, call: Call) -> list[TimelineRow]:

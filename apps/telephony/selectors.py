@@ -11,7 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
 from apps.clients.models import Client
+from apps.core.errors import NotFound
 from apps.core.platform_cache import MISSING, cache_get, cache_set
 from apps.telephony.models import PhoneNumber
 
@@ -74,3 +78,19 @@ def number_route(e164: str) -> NumberRoute | None:
 
 def client_numbers(*, client: Client) -> list[PhoneNumber]:
     return list(PhoneNumber.objects.filter(client=client).exclude(status=PhoneNumber.Status.RELEASED))
+
+
+def client_numbers_list(*, client: Client, agent_id: int | None = None) -> QuerySet[PhoneNumber]:
+    """The client's numbers (released ones left out), for the REST API's cursor pagination."""
+    rows = PhoneNumber.objects.filter(client=client).exclude(status=PhoneNumber.Status.RELEASED)
+    if agent_id is not None:
+        rows = rows.filter(agent_id=agent_id)
+    return rows
+
+
+def client_number_get(*, client: Client, number_id: int) -> PhoneNumber:
+    """One of the client's numbers, or NotFound (another client's, a released one, none)."""
+    number = client_numbers_list(client=client).filter(pk=number_id).first()
+    if number is None:
+        raise NotFound(_("No phone number with this id."))
+    return number

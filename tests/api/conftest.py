@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.bookings.services import appointment_book, slots_available
+from apps.calls.models import Call, PhoneSettings
 from apps.clients.models import Client, Plan
 from apps.conversations.models import Message
 from apps.conversations.services import conversation_start, message_add
@@ -24,6 +25,7 @@ from apps.events.services import event_record
 from apps.events.signing import secret_new
 from apps.knowledge.services import document_create
 from apps.outbound.models import DoNotCall, OutboundCall
+from apps.telephony.models import PhoneNumber
 from tests.agents.conftest import make_agent
 
 
@@ -82,6 +84,13 @@ class World:
     delivery: Any = None
     call: Any = None
     dnc: Any = None
+    phone_call: Any = None
+    number: Any = None
+
+
+def world_number(client: Any) -> str:
+    """A twin number per client (apps.integrations.telephony.memory's test range): its recording is a silent WAV."""
+    return f"+155501007{client.pk % 100:02d}"
 
 
 def make_world(client: Any) -> World:
@@ -106,9 +115,24 @@ def make_world(client: Any) -> World:
                                            reason="Confirmer le devis", language="fr",
                                            next_attempt_at=timezone.now() + timedelta(hours=1))
         dnc = DoNotCall.objects.create(phone="+33698765432", reason="Asked not to be called")
+        PhoneSettings.objects.create(agent=agent, mode="media")
+        phone_conversation = conversation_start(agent=agent, channel="phone", language="fr", visitor_id="+33611111111")
+        message_add(conversation=phone_conversation, role=Message.Role.ASSISTANT, text="Cabinet Alpha, bonjour.")
+        message_add(conversation=phone_conversation, role=Message.Role.USER, text="Un rendez-vous, svp.")
+        phone_call = Call.objects.create(
+            call_sid="CA" + "a" * 32, agent=agent, conversation=phone_conversation, from_number="+33611111111",
+            to_number=world_number(client), mode="media", status="completed", duration_s=75, languages=["fr"],
+            recording_sid="RE" + "b" * 32, recording_status="completed", recording_duration_s=70,
+            outcome="booked", summary="Rendez-vous pris.",
+            timeline=[{"event": "answered", "at": "2026-12-01T18:00:00+00:00", "detail": "media"},
+                      {"event": "call.ended", "at": "2026-12-01T18:01:15+00:00", "detail": ""},
+                      {"event": "completed", "at": "2026-12-01T18:01:15+00:00", "detail": "75"}],
+            turns=[{"recognition_ms": 120, "engine_ms": 12, "speech_ms": 80}])
+    number = PhoneNumber.objects.create(e164=world_number(client), client=client, agent_id=agent.pk,
+                                        friendly_name="Accueil")
     return World(agent=agent, conversation=conversation, messages=messages, lead=lead, ticket=ticket,
                  callback=callback, appointment=appointment, document=document, slots=slots[1:], endpoint=endpoint,
-                 event=event, delivery=delivery, call=call, dnc=dnc)
+                 event=event, delivery=delivery, call=call, dnc=dnc, phone_call=phone_call, number=number)
 
 
 def outbound_allow(code: str = "pro") -> None:

@@ -114,7 +114,7 @@ def test_it_refuses_ids_that_are_not_ids(cast, api_a, world, body):
 
 @pytest.mark.parametrize("path", ["agents", "knowledge/documents", "conversations", "leads", "appointments",
                                   "tickets", "callbacks", "webhooks/endpoints", "events", "outbound/calls",
-                                  "outbound/do-not-call"])
+                                  "outbound/do-not-call", "calls", "phone-numbers"])
 @pytest.mark.parametrize("query", ["created_after=%00", "created_before=%ED%A0%80", "limit=%00", "cursor=%ff%fe",
                                    "status=%00", "agent=99999999999999999999", "limit=1e3",
                                    "created_after=-infinity", "created_after=2026-01-01T00:00:00%2B99:00"])
@@ -135,6 +135,8 @@ def test_it_refuses_a_forged_content_length(cast, api_a, world, length):
 @pytest.mark.parametrize("path", ["leads/99999999999999999999", "agents/0", "tickets/-1", "callbacks/1.5",
                                   "conversations/%00/messages", "webhooks/endpoints/99999999999999999999",
                                   "webhooks/deliveries/0", "events/%00", "events/" + "x" * 200,
-                                  "outbound/calls/99999999999999999999"])
+                                  "outbound/calls/99999999999999999999", "calls/99999999999999999999",
+                                  "calls/0/recording", "calls/%00", "phone-numbers/99999999999999999999",
+                                  "phone-numbers/-1"])
 def test_it_answers_404_to_ids_it_cannot_hold(cast, api_a, path):
     assert_error(api_a.get(path), 404, "not_found")

@@ -14,11 +14,13 @@ from django_tenants.utils import tenant_context
 
 from apps.agents.models import Agent
 from apps.bookings.models import Appointment
+from apps.calls.models import Call
 from apps.conversations.models import Conversation
 from apps.crm.models import Callback, Lead, Ticket
 from apps.events.models import Event, WebhookDelivery, WebhookEndpoint
 from apps.knowledge.models import Document
 from apps.outbound.models import DoNotCall, OutboundCall
+from apps.telephony.models import PhoneNumber
 from tests.api.conftest import assert_error, outbound_allow
 
 pytestmark = pytest.mark.django_db
@@ -56,12 +58,16 @@ BY_ID: dict[str, tuple[str, str, Any, str, Any]] = {
     "api-outbound-call": ("GET", "outbound/calls/{id}", None, "call", OutboundCall),
     "api-outbound-call-cancel": ("POST", "outbound/calls/{id}/cancel", {}, "call", OutboundCall),
     "api-dnc-delete": ("DELETE", "outbound/do-not-call/{id}", None, "dnc", DoNotCall),
+    "api-call": ("GET", "calls/{id}", None, "phone_call", Call),
+    "api-call-recording": ("GET", "calls/{id}/recording", None, "phone_call", Call),
+    "api-phone-number": ("GET", "phone-numbers/{id}", None, "number", PhoneNumber),
 }
 # list routes: B's list never shows A's rows; A's create routes refer to A's objects by id
 LISTS = {"api-agents": "agents", "api-documents": "knowledge/documents", "api-conversations": "conversations",
          "api-leads": "leads", "api-appointments": "appointments", "api-tickets": "tickets",
          "api-callbacks": "callbacks", "api-webhook-endpoints": "webhooks/endpoints", "api-events": "events",
-         "api-outbound-calls": "outbound/calls", "api-dnc-list": "outbound/do-not-call"}
+         "api-outbound-calls": "outbound/calls", "api-dnc-list": "outbound/do-not-call", "api-calls": "calls",
+         "api-phone-numbers": "phone-numbers"}
 # no object id: tests/api/test_resources.py
 CLIENT_WIDE = {"api-me", "api-usage", "api-schema", "api-docs", "api-event-types"}
 
@@ -76,8 +82,13 @@ def test_the_table_covers_every_route():
     assert covered == _api_route_names()
 
 
+SHARED_MODELS = (PhoneNumber,)  # public schema: one table for every client, ids are unique across clients
+
+
 def _absent_in(client: Any, model: Any, pk: int) -> None:
     """Make sure client B's schema has no row with A's id (ids are per schema), so a 404 is the only right answer."""
+    if model in SHARED_MODELS:
+        return
     with tenant_context(client):
         model.objects.filter(pk=pk).delete()
 
@@ -92,7 +103,8 @@ def test_it_answers_404_to_another_clients_key_and_changes_nothing(cast, api_b, 
     with tenant_context(cast.client_a):
         before = model_to_dict(model.objects.get(pk=row.pk))
         counts = {kind: kind.objects.count() for kind in (Appointment, Document, Agent, WebhookEndpoint,
-                                                          WebhookDelivery, Event, OutboundCall, DoNotCall)}
+                                                          WebhookDelivery, Event, OutboundCall, DoNotCall, Call,
+                                                          PhoneNumber)}
     path = template.format(id=row.pk, public_id=getattr(row, "public_id", ""))
     response = {"GET": lambda: api_b.get(path), "DELETE": lambda: api_b.delete(path),
                 "PATCH": lambda: api_b.patch(path, body), "POST": lambda: api_b.post(path, body)}[method]()
@@ -137,3 +149,20 @@ def test_a_key_never_reads_another_clients_usage_or_account(cast, api_a, api_b, 
         used[label] = {row["quota"]: row["used"] for row in quotas}["monthly_conversations"]
     assert used["a"] == usage_this_month(client=cast.client_a, metric="conversations") >= 1
     assert used["b"] == before_b  # A's world counted nothing in B's schema
+
+
+def test_a_call_row_naming_another_clients_number_never_plays_its_recording(cast, api_b, world):
+    """B's schema holds a call whose number is A's (a forged or stale row): the audio is fetched only with the
+    account of a number that routes to the key's own client, so B gets 404 and no audio."""
+    with tenant_context(cast.client_b):
+        stray = Call.objects.create(call_sid="CA" + "f" * 32, to_number=world.number.e164, status="completed",
+                                    recording_sid="RE" + "f" * 32, recording_status="completed")
+    response = api_b.get(f"calls/{stray.pk}/recording")
+    assert_error(response, 404, "not_found")
+    assert b"RIFF" not in response.content
+
+
+def test_another_clients_phone_number_is_not_listed_nor_read(cast, api_b, world):
+    assert all(row["number"] != world.number.e164 for row in api_b.get("phone-numbers").json()["data"])
+    assert_error(api_b.get(f"phone-numbers/{world.number.pk}"), 404, "not_found")
+    assert PhoneNumber.objects.get(pk=world.number.pk).client_id == cast.client_a.pk

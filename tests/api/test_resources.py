@@ -96,14 +96,18 @@ def test_it_deletes_a_document(cast, api_a, world):
 
 
 def test_it_lists_conversations_and_their_messages_oldest_first(cast, api_a, world):
-    listed = api_a.get("conversations").json()["data"]
+    listed = api_a.get("conversations", {"channel": "widget_text"}).json()["data"]
     assert [row["id"] for row in listed] == [world.conversation.pk]
+    everything = api_a.get("conversations").json()["data"]  # newest first: the world's phone call came after
+    assert [row["id"] for row in everything] == [world.phone_call.conversation_id, world.conversation.pk]
     assert listed[0]["agent"] == world.agent.pk and listed[0]["channel"] == "widget_text"
     messages = api_a.get(f"conversations/{world.conversation.pk}/messages").json()["data"]
     assert [row["text"] for row in messages] == ["Bonjour", "Bonjour !"]
     assert api_a.get(f"conversations/{world.conversation.pk}/messages", {"role": "assistant"}).json()["data"][0][
         "text"] == "Bonjour !"
-    assert api_a.get("conversations", {"channel": "phone"}).json()["data"] == []
+    assert [row["id"] for row in api_a.get("conversations", {"channel": "phone"}).json()["data"]] == [
+        world.phone_call.conversation_id]
+    assert api_a.get("conversations", {"channel": "email"}).json()["data"] == []
 
 
 def test_it_lists_and_gets_leads_tickets_and_callbacks(cast, api_a, world):
