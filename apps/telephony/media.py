@@ -71,10 +71,12 @@ class PacingStats:
     late: int = 0
     worst_s: float = 0.0
     handling: list[float] = field(default_factory=list)  # seconds per inbound media message, when `measure`
+    first_audio: list[float] = field(default_factory=list)  # end of speech → first frame of the reply, seconds
     measure: bool = False
 
     def reset(self, *, measure: bool = False) -> None:
-        self.frames, self.late, self.worst_s, self.handling, self.measure = 0, 0, 0.0, [], measure
+        self.frames, self.late, self.worst_s, self.measure = 0, 0, 0.0, measure
+        self.handling, self.first_audio = [], []
 
 
 PACING = PacingStats()
@@ -135,7 +137,6 @@ class MediaStreamConsumer(CallConsumer):
         self.accounts: list[Any] = []
         self.speech_ended_at: float | None = None
         self.replying = False
-        self.first_audio_s: list[float] = []  # end of speech → first frame sent, per turn (bench/phone.py)
         await super().connect()
 
     async def _stopped(self) -> None:
@@ -367,7 +368,8 @@ class MediaStreamConsumer(CallConsumer):
                 PACING.late += 1
             PACING.worst_s = max(PACING.worst_s, lag)
             if self.speech_ended_at is not None:
-                self.first_audio_s.append(time.perf_counter() - self.speech_ended_at)
+                if PACING.measure:
+                    PACING.first_audio.append(time.perf_counter() - self.speech_ended_at)
                 self.speech_ended_at = None
             await self._send({"event": "media", "streamSid": self.stream_sid,
                               "media": {"payload": base64.b64encode(frame).decode()}})
