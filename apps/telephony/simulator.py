@@ -268,28 +268,30 @@ class CallerSimulator:
                                    "payload": base64.b64encode(mulaw).decode()}})
         self.media_ms += 20
 
-    async def media_send(self, pcm: bytes, rate: int, *, paced: bool = True) -> None:
+    async def media_send(self, pcm: bytes, rate: int, *, paced: bool = True, collect: bool = True) -> None:
         """PCM16 at `rate` as Twilio sends it: μ-law 8 kHz, one 160-byte frame per 20 ms (paced in real time, as
-        a phone line does, unless `paced` is False); what the agent sends meanwhile is collected."""
+        a phone line does, unless `paced` is False); what the agent sends meanwhile is collected (unless
+        `collect` is False: another task reads the socket)."""
         coded = mulaw_encode(resample(pcm, rate, MULAW_RATE))
         coded += b"\xff" * (-len(coded) % MULAW_FRAME)
         started = time.perf_counter()
         for n, offset in enumerate(range(0, len(coded), MULAW_FRAME)):
             await self.media_frame(coded[offset:offset + MULAW_FRAME])
             if paced:
-                await self.media_collect(max(0.0, started + (n + 1) * 0.02 - time.perf_counter()))
+                wait = max(0.0, started + (n + 1) * 0.02 - time.perf_counter())
+                await (self.media_collect(wait) if collect else asyncio.sleep(wait))
 
-    async def media_silence(self, seconds: float, *, paced: bool = True) -> None:
-        await self.media_send(b"\x00\x00" * int(MULAW_RATE * seconds), MULAW_RATE, paced=paced)
+    async def media_silence(self, seconds: float, *, paced: bool = True, collect: bool = True) -> None:
+        await self.media_send(b"\x00\x00" * int(MULAW_RATE * seconds), MULAW_RATE, paced=paced, collect=collect)
 
-    async def media_speak(self, text: str, *, language: str = "en", paced: bool = True) -> None:
+    async def media_speak(self, text: str, *, language: str = "en", paced: bool = True, collect: bool = True) -> None:
         """The caller says `text` (espeak-ng's voice), then is silent long enough for the end-pointer."""
         from apps.voice.providers import builtin_speaker
 
         speech = await builtin_speaker().synthesize(text, language=language)
-        await self.media_silence(0.2, paced=paced)
-        await self.media_send(speech.pcm, speech.rate, paced=paced)
-        await self.media_silence(0.9, paced=paced)
+        await self.media_silence(0.2, paced=paced, collect=collect)
+        await self.media_send(speech.pcm, speech.rate, paced=paced, collect=collect)
+        await self.media_silence(0.9, paced=paced, collect=collect)
 
     async def media_collect(self, seconds: float, *, echo_marks: bool = True) -> Heard:
         """Read what the agent sends for `seconds`: frames, marks (echoed back, as Twilio does once it has
