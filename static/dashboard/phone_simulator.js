@@ -1,6 +1,7 @@
 // "Call your agent": a member's socket that plays Twilio's side of a call (apps/calls/simulator_socket.py).
 // ConversationRelay: text both ways. Media Streams: the typed text is spoken on the server (espeak-ng, μ-law
-// frames to the real consumer); the agent's μ-law 8 kHz frames arrive as binary messages and play here.
+// frames to the real consumer); the agent's μ-law 8 kHz frames arrive as binary messages and play here. Each
+// caller utterance starts with a `clear` (Twilio's barge-in rule): the agent's next audio is a new bubble.
 (function () {
   "use strict";
   var root = document.getElementById("phone-sim");
@@ -9,7 +10,7 @@
   var dial = document.getElementById("sim-dial"), hangup = document.getElementById("sim-hangup");
   var send = document.getElementById("sim-send"), status = document.getElementById("sim-status");
   var mode = document.getElementById("sim-mode");
-  var socket = null, audio = null, playing = [], nextAt = 0, frames = 0;
+  var socket = null, audio = null, playing = [], nextAt = 0, frames = 0, spoken = null, spokenFrames = 0;
 
   // G.711 μ-law → float, the 256 codes once
   var MULAW = new Float32Array(256);
@@ -24,6 +25,7 @@
     div.dir = "auto";
     div.textContent = value;
     log.appendChild(div);
+    return div;
   }
   function live(on) { text.disabled = send.disabled = hangup.disabled = !on; dial.disabled = on; }
 
@@ -41,6 +43,9 @@
     source.onended = function () { playing.splice(playing.indexOf(source), 1); };
     frames += bytes.length / 160;
     root.dataset.frames = String(Math.round(frames));
+    if (!spoken) { spoken = bubble("agent", ""); spokenFrames = 0; }
+    spokenFrames += bytes.length / 160;
+    spoken.textContent = root.dataset.voice + " \u00B7 " + (spokenFrames * 0.02).toFixed(1) + " s";
     status.textContent = root.dataset.speaking;
   }
   function clear() {
@@ -69,7 +74,7 @@
         if (data.language) { status.textContent = data.language; }
         if (data.end) { status.textContent = data.end; }
       } else if (data.type === "heard") { status.textContent = root.dataset.heard; }
-      else if (data.type === "clear") { clear(); status.textContent = root.dataset.cleared; }
+      else if (data.type === "clear") { clear(); spoken = null; status.textContent = root.dataset.cleared; }
       else if (data.type === "ended") {
         live(false);
         (data.said || []).forEach(function (s) { bubble("agent", s); });
