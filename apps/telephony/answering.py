@@ -258,6 +258,9 @@ def relay_action(hook: TwilioHook) -> str:
             except ValueError:
                 handoff = {}
             handoff = handoff if isinstance(handoff, dict) else {}
+            if not handoff and call.mode == Mode.MEDIA and (call.handover or {}).get("status") == "requested":
+                # a Media Streams socket has no HandoffData: the consumer noted the hand-over, then closed
+                handoff = {"reason": "handover", "summary": call.handover.get("summary", "")}
             if handoff.get("reason") == "handover" and call.ended_at is None:
                 return transfer_twiml(ctx, call, language=language, summary=str(handoff.get("summary") or ""))
             error = hook.get("ErrorCode")

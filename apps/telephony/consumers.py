@@ -1,4 +1,5 @@
-"""Twilio's sockets: ConversationRelay (text in, text out). Transport only; the engine answers.
+"""Twilio's sockets: what both share (CallConsumer), and ConversationRelay (text in, text out); Media Streams
+(audio) is apps/telephony/media.py. Transport only; the engine answers.
 
     ← setup {callSid, from, to, customParameters: {token}}   the token must name this call and client
     ← prompt {voicePrompt, lang, last}   → text {token, last, lang, interruptible} … (streamed), language, end
@@ -20,6 +21,8 @@ import json
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from apps.agents import engine
@@ -46,25 +49,36 @@ def tokens_of(text: str) -> list[str]:
     return TOKEN_RE.findall(text)
 
 
-class RelayConsumer(ClientConsumer):
+class CallConsumer(ClientConsumer):
+    """What both Twilio sockets share: messages decoded and queued in `receive`, one task that runs the call, one
+    task per turn, the call token checked on the first message, the engine's turn, the end of the call.
+
+    Subclasses name their protocol (`kind_key`: "type" for ConversationRelay, "event" for Media Streams), open
+    the call from its first message (`_first`), handle the others (`_handle`) and say the reply (`_reply`)."""
+
     session: CallSession | None = None
+    kind_key = "type"
+    protocol = "relay"
 
     async def connect(self) -> None:
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=256)
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=self.queue_size)
         self.turn: asyncio.Task[None] | None = None
         self.session = None
-        self.ending = False  # we sent `end`: the call goes on through the <Connect action> (or ends there)
+        self.ending = False  # we end the socket on purpose: the call goes on through the <Connect action>
+        self.end_reason = "socket-closed"
         self.malformed = 0
         self.language = ""
         await self.accept()
         self.runner = asyncio.create_task(self._run())
+
+    queue_size = 256
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         try:
             message = json_parse(text_data or "")
         except VocaliaError:
             message = None
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        if not isinstance(message, dict) or not isinstance(message.get(self.kind_key), str):
             self.malformed += 1
             if self.malformed >= MAX_MALFORMED:
                 await self.close(code=CLOSE_FORBIDDEN)
@@ -73,56 +87,49 @@ class RelayConsumer(ClientConsumer):
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
-            logger.warning("relay socket queue full; dropped a %s", message["type"])
+            logger.warning("%s socket queue full; dropped a %s", self.protocol, message[self.kind_key])
 
     async def disconnect(self, code: int) -> None:
         self.runner.cancel()
         await self._cancel_turn()
         await asyncio.gather(self.runner, return_exceptions=True)
+        await self._stopped()
         if self.session is not None and not self.ending:
             await self.db(call_finalise, call_sid=self.session.call_sid, client_id=self.client.pk,
-                          reason="socket-closed")
+                          reason=self.end_reason)
+
+    async def _stopped(self) -> None:
+        """The socket is gone: stop what the subclass runs besides the turn."""
 
     # The call ---------------------------------------------------------------------------------------------
 
     async def _run(self) -> None:
         try:
-            setup = await asyncio.wait_for(self.queue.get(), SETUP_TIMEOUT_S)
+            self.session = await asyncio.wait_for(self._first(), SETUP_TIMEOUT_S)
         except TimeoutError:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        self.session = await self._open(setup)
+            self.session = None
         if self.session is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.language = self.session.language
+        await self._opened()
         while True:
-            message = await self.queue.get()
-            kind = message["type"]
-            if kind == "prompt":
-                if message.get("last") is False:
-                    continue  # a partial prompt: wait for the caller to finish
-                text = text_clean(str(message.get("voicePrompt") or ""))[:MAX_PROMPT_CHARS].strip()
-                if text:
-                    await self._start_turn(text, str(message.get("lang") or ""))
-            elif kind == "interrupt":
-                await self._interrupt(message)
-            elif kind == "dtmf":
-                digit = str(message.get("digit") or "")
-                if len(digit) == 1 and digit in DIGITS:
-                    await self.db(call_note, call_sid=self.session.call_sid, event="dtmf", detail=digit)
-                    await self._start_turn(digit, "")
-            elif kind == "error":
-                detail = text_clean(str(message.get("description") or ""))[:200]
-                await self.db(call_note, call_sid=self.session.call_sid, event="relay-error", detail=detail)
+            await self._handle(await self.queue.get())
 
-    async def _open(self, setup: dict[str, Any]) -> CallSession | None:
-        if setup.get("type") != "setup":
-            return None
-        parameters = setup.get("customParameters")
+    async def _first(self) -> CallSession | None:
+        raise NotImplementedError
+
+    async def _opened(self) -> None:
+        """The call is open (token checked): what the protocol does first."""
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def _session_for(self, parameters: Any, call_sid: Any) -> CallSession | None:
+        """The call the signed token in `customParameters` names — this client's, this call sid's — or None."""
         token = call_token_read(str(parameters.get("token") or "") if isinstance(parameters, dict) else "")
-        if token is None or token.client_id != self.client.pk or token.call_sid != setup.get("callSid"):
-            logger.warning("relay socket refused: call token missing, forged or for another call")
+        if token is None or token.client_id != self.client.pk or token.call_sid != call_sid:
+            logger.warning("%s socket refused: call token missing, forged or for another call", self.protocol)
             return None
         return await self.db(call_session, call_sid=token.call_sid, conversation_id=token.conversation_id)
 
@@ -132,9 +139,83 @@ class RelayConsumer(ClientConsumer):
             turn.cancel()
             await asyncio.gather(turn, return_exceptions=True)
 
-    async def _start_turn(self, text: str, lang: str) -> None:
+    async def _start_turn(self, text: str, lang: str, **extra: Any) -> None:
         await self._cancel_turn()  # a new prompt preempts the reply still being spoken
-        self.turn = asyncio.create_task(self._reply(text, lang))
+        self.turn = asyncio.create_task(self._reply(text, lang, **extra))
+
+    async def _reply(self, text: str, lang: str, **extra: Any) -> None:
+        raise NotImplementedError
+
+    async def _dtmf(self, digit: str) -> None:
+        """A key pressed: noted on the timeline, and a turn of its own ("1": menus and confirmations)."""
+        assert self.session is not None
+        if len(digit) == 1 and digit in DIGITS:
+            await self.db(call_note, call_sid=self.session.call_sid, event="dtmf", detail=digit)
+            await self._start_turn(digit, "")
+
+    # One turn, whatever the protocol -------------------------------------------------------------------------
+
+    async def _language_switched(self, language: str) -> None:
+        """The call now speaks `language` (the engine detected it): tell the other side if it must know."""
+
+    async def _engine_turn(self, text: str, lang: str, outcome: TurnOutcome) -> AsyncIterator[str]:
+        """The engine's turn on the caller's words: its reply as text deltas; the hand-over / end in `outcome`.
+        The call follows the language the engine detected (or the one the recogniser heard)."""
+        conversation_id = self.session.conversation_id  # type: ignore[union-attr]
+        heard_language = language_from_bcp47(lang, current="")
+        opened = await self.db(lambda: engine.turn_open(client=self.client, conversation=engine._load(conversation_id),
+                                                        text=text))
+        state = opened.turn.conversation.state if isinstance(opened.turn.conversation.state, dict) else {}
+        language = str(state.get("language") or heard_language or self.language)
+        if language and language != self.language:
+            await self._language_switched(language)
+            self.language = language
+        async for event in engine.turn_continue(client=self.client, opened=opened):
+            if isinstance(event, engine.Delta):
+                yield event.text
+            elif isinstance(event, engine.HandOver):
+                outcome.handover = event
+            elif isinstance(event, engine.Ended):
+                outcome.ended = True
+
+    async def _turn_record(self, *, recognition_ms: int | None, engine_ms: int | None,
+                           speech_ms: int | None) -> None:
+        """The turn's latency split on the call, its language, and the call's concurrency slot kept alive."""
+        assert self.session is not None
+        await self.db(call_turn_record, call_sid=self.session.call_sid, recognition_ms=recognition_ms,
+                      engine_ms=engine_ms, speech_ms=speech_ms, language=self.language)
+        slot_refresh(client_id=self.client.pk, call_sid=self.session.call_sid)
+
+
+@dataclass
+class TurnOutcome:
+    handover: engine.HandOver | None = None
+    ended: bool = False
+
+
+class RelayConsumer(CallConsumer):
+    async def _first(self) -> CallSession | None:
+        setup = await self.queue.get()
+        if setup.get("type") != "setup":
+            return None
+        return await self._session_for(setup.get("customParameters"), setup.get("callSid"))
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        assert self.session is not None
+        kind = message["type"]
+        if kind == "prompt":
+            if message.get("last") is False:
+                return  # a partial prompt: wait for the caller to finish
+            text = text_clean(str(message.get("voicePrompt") or ""))[:MAX_PROMPT_CHARS].strip()
+            if text:
+                await self._start_turn(text, str(message.get("lang") or ""))
+        elif kind == "interrupt":
+            await self._interrupt(message)
+        elif kind == "dtmf":
+            await self._dtmf(str(message.get("digit") or ""))
+        elif kind == "error":
+            detail = text_clean(str(message.get("description") or ""))[:200]
+            await self.db(call_note, call_sid=self.session.call_sid, event="relay-error", detail=detail)
 
     async def _interrupt(self, message: dict[str, Any]) -> None:
         assert self.session is not None
@@ -150,47 +231,32 @@ class RelayConsumer(ClientConsumer):
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, ensure_ascii=False))
 
-    async def _language_follow(self, language: str) -> None:
-        if language and language != self.language:
-            code = relay_language(language).code
-            await self._send({"type": "language", "ttsLanguage": code, "transcriptionLanguage": code})
-            self.language = language
+    async def _language_switched(self, language: str) -> None:
+        code = relay_language(language).code
+        await self._send({"type": "language", "ttsLanguage": code, "transcriptionLanguage": code})
 
-    async def _reply(self, text: str, lang: str) -> None:
-        assert self.session is not None
-        session, started = self.session, time.perf_counter()
-        conversation_id = session.conversation_id
-        heard_language = language_from_bcp47(lang, current="")
-        opened = await self.db(lambda: engine.turn_open(client=self.client, conversation=engine._load(conversation_id),
-                                                        text=text))
-        state = opened.turn.conversation.state if isinstance(opened.turn.conversation.state, dict) else {}
-        await self._language_follow(str(state.get("language") or heard_language or self.language))
-        code = relay_language(self.language).code
+    async def _reply(self, text: str, lang: str, **extra: Any) -> None:
+        started = time.perf_counter()
         pending, first_ms = "", None
-        handover: engine.HandOver | None = None
-        ended = False
-        async for event in engine.turn_continue(client=self.client, opened=opened):
-            if isinstance(event, engine.Delta):
-                for token in tokens_of(event.text):
-                    if pending:
-                        await self._send({"type": "text", "token": pending, "last": False, "lang": code,
-                                          "interruptible": True})
-                        first_ms = first_ms if first_ms is not None else round((time.perf_counter() - started) * 1000)
-                    pending = token
-            elif isinstance(event, engine.HandOver):
-                handover = event
-            elif isinstance(event, engine.Ended):
-                ended = True
+        outcome = TurnOutcome()
+        code = ""
+        async for delta in self._engine_turn(text, lang, outcome):
+            code = code or relay_language(self.language).code
+            for token in tokens_of(delta):
+                if pending:
+                    await self._send({"type": "text", "token": pending, "last": False, "lang": code,
+                                      "interruptible": True})
+                    first_ms = first_ms if first_ms is not None else round((time.perf_counter() - started) * 1000)
+                pending = token
+        code = code or relay_language(self.language).code
         if pending or first_ms is None:
             await self._send({"type": "text", "token": pending, "last": True, "lang": code, "interruptible": True})
         first_ms = first_ms if first_ms is not None else round((time.perf_counter() - started) * 1000)
-        await self.db(call_turn_record, call_sid=session.call_sid, recognition_ms=None, engine_ms=first_ms,
-                      speech_ms=None, language=self.language)
-        slot_refresh(client_id=self.client.pk, call_sid=session.call_sid)
-        if handover is not None:
+        await self._turn_record(recognition_ms=None, engine_ms=first_ms, speech_ms=None)
+        if outcome.handover is not None:
             self.ending = True
             await self._send({"type": "end", "handoffData": json.dumps(
-                {"reason": "handover", "summary": handover.reason[:300]}, ensure_ascii=False)})
-        elif ended:
+                {"reason": "handover", "summary": outcome.handover.reason[:300]}, ensure_ascii=False)})
+        elif outcome.ended:
             self.ending = True
             await self._send({"type": "end", "handoffData": json.dumps({"reason": "ended"})})

@@ -11,11 +11,21 @@ WebsocketCommunicator (tests, `manage.py call_simulate`, the dashboard's "Call y
     await caller.relay_open()                  # handshake + setup with the <Parameter name="token">
     reply = await caller.say("Bonjour")        # prompt → the streamed text tokens, joined
     await caller.hangup()                      # socket closed, status callback `completed`
+
+Media Streams (an agent in `media` mode): the same dial, then
+
+    await caller.media_open()                  # handshake + connected + start {customParameters: {token}}
+    heard = await caller.media_say("Hello, what are your opening hours?", language="en")
+                                               # espeak-ng → μ-law 20 ms frames, paced; the agent's frames back
+    heard.audio, heard.marks                   # its μ-law audio and the marks we echoed (as Twilio does once played)
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -28,6 +38,7 @@ from twilio.request_validator import RequestValidator
 
 from apps.integrations.registry import TWINS, provider_class
 from apps.telephony.webhooks import public_url, public_ws_url
+from apps.voice.audio import MULAW_FRAME, MULAW_RATE, mulaw_encode, resample
 
 ACCOUNT_SID = "AC" + "0" * 32
 
@@ -71,6 +82,18 @@ def twiml_parse(xml: str) -> Twiml:
         elif tag == "Hangup":
             parsed.hangs_up = True
     return parsed
+
+
+@dataclass
+class Heard:
+    """What the simulated caller received from the agent on a Media Streams socket."""
+
+    audio: bytearray = field(default_factory=bytearray)  # μ-law 8 kHz
+    frames: int = 0
+    marks: list[str] = field(default_factory=list)
+    clears: int = 0
+    arrivals: list[float] = field(default_factory=list)  # perf_counter of each media frame
+    closed: bool = False
 
 
 def new_call_sid() -> str:
@@ -200,3 +223,122 @@ class CallerSimulator:
     async def hangup(self, duration: int = 30) -> None:
         await self.drop()
         await self.status("completed", duration)
+
+    # Media Streams ------------------------------------------------------------------------------------------
+
+    async def socket_open(self, *, signature: str | None = None) -> bool:
+        from vocalia.asgi import application
+
+        assert self.twiml is not None and self.twiml.socket_url, "the TwiML opened no socket"
+        path = urlsplit(self.twiml.socket_url).path
+        signature = self.sign(public_ws_url(path), {}) if signature is None else signature
+        self.socket = WebsocketCommunicator(application, path, headers=[
+            (b"host", self.host.encode()), (b"x-twilio-signature", signature.encode())])
+        connected, _code = await self.socket.connect()
+        return bool(connected)
+
+    async def media_open(self, *, signature: str | None = None, token: str | None = None,
+                         call_sid: str | None = None) -> bool:
+        """The signed handshake, then `connected` and `start` shaped like Twilio's (the token as a parameter)."""
+        if not await self.socket_open(signature=signature):
+            return False
+        assert self.twiml is not None
+        self.stream_sid = "MZ" + uuid.uuid4().hex
+        self.sequence, self.chunk, self.media_ms = 0, 0, 0
+        parameters = dict(self.twiml.parameters)
+        if token is not None:
+            parameters["token"] = token
+        await self.send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+        await self.send({"event": "start", "sequenceNumber": self._sequence(), "streamSid": self.stream_sid,
+                         "start": {"accountSid": ACCOUNT_SID, "streamSid": self.stream_sid,
+                                   "callSid": call_sid or self.call_sid, "tracks": ["inbound"],
+                                   "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                                   "customParameters": parameters}})
+        self.heard = Heard()
+        return True
+
+    def _sequence(self) -> str:
+        self.sequence += 1
+        return str(self.sequence)
+
+    async def media_frame(self, mulaw: bytes) -> None:
+        self.chunk += 1
+        await self.send({"event": "media", "sequenceNumber": self._sequence(), "streamSid": self.stream_sid,
+                         "media": {"track": "inbound", "chunk": str(self.chunk), "timestamp": str(self.media_ms),
+                                   "payload": base64.b64encode(mulaw).decode()}})
+        self.media_ms += 20
+
+    async def media_send(self, pcm: bytes, rate: int, *, paced: bool = True, collect: bool = True) -> None:
+        """PCM16 at `rate` as Twilio sends it: μ-law 8 kHz, one 160-byte frame per 20 ms (paced in real time, as
+        a phone line does, unless `paced` is False); what the agent sends meanwhile is collected (unless
+        `collect` is False: another task reads the socket)."""
+        coded = mulaw_encode(resample(pcm, rate, MULAW_RATE))
+        coded += b"\xff" * (-len(coded) % MULAW_FRAME)
+        started = time.perf_counter()
+        for n, offset in enumerate(range(0, len(coded), MULAW_FRAME)):
+            await self.media_frame(coded[offset:offset + MULAW_FRAME])
+            if paced:
+                wait = max(0.0, started + (n + 1) * 0.02 - time.perf_counter())
+                await (self.media_collect(wait) if collect else asyncio.sleep(wait))
+
+    async def media_silence(self, seconds: float, *, paced: bool = True, collect: bool = True) -> None:
+        await self.media_send(b"\x00\x00" * int(MULAW_RATE * seconds), MULAW_RATE, paced=paced, collect=collect)
+
+    async def media_speak(self, text: str, *, language: str = "en", paced: bool = True, collect: bool = True) -> None:
+        """The caller says `text` (espeak-ng's voice), then is silent long enough for the end-pointer."""
+        from apps.voice.providers import builtin_speaker
+
+        speech = await builtin_speaker().synthesize(text, language=language)
+        await self.media_silence(0.2, paced=paced, collect=collect)
+        await self.media_send(speech.pcm, speech.rate, paced=paced, collect=collect)
+        await self.media_silence(0.9, paced=paced, collect=collect)
+
+    async def media_collect(self, seconds: float, *, echo_marks: bool = True) -> Heard:
+        """Read what the agent sends for `seconds`: frames, marks (echoed back, as Twilio does once it has
+        played the audio before them), clears."""
+        assert self.socket is not None
+        deadline = time.perf_counter() + seconds
+        while True:
+            left = deadline - time.perf_counter()
+            if self.socket.output_queue.empty() and left <= 0:
+                return self.heard
+            try:
+                output = await asyncio.wait_for(self.socket.output_queue.get(), max(left, 0.001))
+            except TimeoutError:
+                return self.heard
+            if output["type"] == "websocket.close":
+                self.heard.closed = True
+                return self.heard
+            message = json.loads(output.get("text") or "{}")
+            self.received.append(message)
+            if message.get("event") == "media":
+                self.heard.audio += base64.b64decode(message["media"]["payload"])
+                self.heard.frames += 1
+                self.heard.arrivals.append(time.perf_counter())
+            elif message.get("event") == "mark":
+                name = message["mark"]["name"]
+                self.heard.marks.append(name)
+                if echo_marks:
+                    await self.send({"event": "mark", "sequenceNumber": self._sequence(),
+                                     "streamSid": self.stream_sid, "mark": {"name": name}})
+            elif message.get("event") == "clear":
+                self.heard.clears += 1
+
+    async def media_until_quiet(self, *, quiet_s: float = 0.6, timeout: float = 30) -> Heard:
+        """Collect until the agent has said something and then been quiet for `quiet_s` (or the socket closed)."""
+        deadline = time.perf_counter() + timeout
+        before = self.heard.frames
+        while time.perf_counter() < deadline:
+            frames = self.heard.frames
+            await self.media_collect(quiet_s)
+            if self.heard.closed or (self.heard.frames == frames and frames > before):
+                break
+        return self.heard
+
+    async def media_dtmf(self, digit: str) -> None:
+        await self.send({"event": "dtmf", "streamSid": self.stream_sid, "sequenceNumber": self._sequence(),
+                         "dtmf": {"track": "inbound_track", "digit": digit}})
+
+    async def media_stop(self) -> None:
+        await self.send({"event": "stop", "sequenceNumber": self._sequence(), "streamSid": self.stream_sid,
+                         "stop": {"accountSid": ACCOUNT_SID, "callSid": self.call_sid}})

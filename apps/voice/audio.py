@@ -125,3 +125,42 @@ class EndpointDetector:
         audio = bytes(self._speech)
         self._speech, self._speaking, self._loud_ms, self._quiet_ms = bytearray(), False, 0, 0
         return VadEvent("end", audio)
+
+
+# G.711 μ-law (telephone audio: Twilio's Media Streams are μ-law 8 kHz mono, 160 bytes per 20 ms) -----------
+# Table-based, no audioop (removed in Python 3.13): one 256-entry table decodes, one 65,536-entry table encodes.
+
+MULAW_RATE = 8_000
+MULAW_FRAME = MULAW_RATE * FRAME_MS // 1000  # bytes (= samples) per 20 ms frame
+_MULAW_BIAS = 0x84
+
+
+def _mulaw_decode_table() -> np.ndarray:
+    inverted = ~np.arange(256, dtype=np.int32) & 0xFF
+    exponent, mantissa = (inverted >> 4) & 0x07, inverted & 0x0F
+    magnitude = (((mantissa << 3) + _MULAW_BIAS) << exponent) - _MULAW_BIAS
+    return np.where(inverted & 0x80, -magnitude, magnitude).astype("<i2")
+
+
+def _mulaw_encode_table() -> np.ndarray:
+    """The reference encoder (Sun's g711.c, as CPython's audioop): 14-bit magnitude, bias 33, clip 8159."""
+    value = np.arange(-32_768, 32_768, dtype=np.int32) >> 2
+    mask = np.where(value < 0, 0x7F, 0xFF)
+    value = np.minimum(np.abs(value), 8_159) + 0x21
+    segment = np.searchsorted(np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF]), value)
+    coded = np.where(segment >= 8, 0x7F, (np.minimum(segment, 7) << 4) | ((value >> (segment + 1)) & 0x0F))
+    return np.roll((coded ^ mask).astype(np.uint8), -32_768)  # indexed by the sample's bits read as uint16
+
+
+MULAW_DECODE = _mulaw_decode_table()
+MULAW_ENCODE = _mulaw_encode_table()
+
+
+def mulaw_decode(data: bytes) -> bytes:
+    """μ-law bytes → PCM16 little-endian, sample for sample."""
+    return MULAW_DECODE[np.frombuffer(data, dtype=np.uint8)].tobytes()
+
+
+def mulaw_encode(pcm: bytes) -> bytes:
+    """PCM16 little-endian → μ-law bytes (G.711, with its bias and clipping)."""
+    return MULAW_ENCODE[np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<u2")].tobytes()

@@ -1,4 +1,7 @@
-// "Call your agent": a member's socket that plays Twilio's side of a ConversationRelay call (apps/calls/simulator_socket.py).
+// "Call your agent": a member's socket that plays Twilio's side of a call (apps/calls/simulator_socket.py).
+// ConversationRelay: text both ways. Media Streams: the typed text is spoken on the server (espeak-ng, μ-law
+// frames to the real consumer); the agent's μ-law 8 kHz frames arrive as binary messages and play here. Each
+// caller utterance starts with a `clear` (Twilio's barge-in rule): the agent's next audio is a new bubble.
 (function () {
   "use strict";
   var root = document.getElementById("phone-sim");
@@ -6,7 +9,15 @@
   var log = document.getElementById("sim-log"), text = document.getElementById("sim-text");
   var dial = document.getElementById("sim-dial"), hangup = document.getElementById("sim-hangup");
   var send = document.getElementById("sim-send"), status = document.getElementById("sim-status");
-  var socket = null;
+  var mode = document.getElementById("sim-mode");
+  var socket = null, audio = null, playing = [], nextAt = 0, frames = 0, spoken = null, spokenFrames = 0;
+
+  // G.711 μ-law → float, the 256 codes once
+  var MULAW = new Float32Array(256);
+  for (var code = 0; code < 256; code++) {
+    var u = ~code & 0xff, exponent = (u >> 4) & 7, magnitude = ((((u & 0x0f) << 3) + 0x84) << exponent) - 0x84;
+    MULAW[code] = ((u & 0x80) ? -magnitude : magnitude) / 32768;
+  }
 
   function bubble(who, value) {
     var div = document.createElement("div");
@@ -14,30 +25,73 @@
     div.dir = "auto";
     div.textContent = value;
     log.appendChild(div);
+    return div;
   }
   function live(on) { text.disabled = send.disabled = hangup.disabled = !on; dial.disabled = on; }
 
+  function play(bytes) {
+    if (!audio) { return; }
+    var buffer = audio.createBuffer(1, bytes.length, 8000), channel = buffer.getChannelData(0);
+    for (var i = 0; i < bytes.length; i++) { channel[i] = MULAW[bytes[i]]; }
+    var source = audio.createBufferSource();
+    source.buffer = buffer;
+    source.connect(audio.destination);
+    nextAt = Math.max(nextAt, audio.currentTime + 0.05);
+    source.start(nextAt);
+    nextAt += buffer.duration;
+    playing.push(source);
+    source.onended = function () { playing.splice(playing.indexOf(source), 1); };
+    frames += bytes.length / 160;
+    root.dataset.frames = String(Math.round(frames));
+    if (!spoken) { spoken = bubble("agent", ""); spokenFrames = 0; }
+    spokenFrames += bytes.length / 160;
+    spoken.textContent = root.dataset.voice + " \u00B7 " + (spokenFrames * 0.02).toFixed(1) + " s";
+    status.textContent = root.dataset.speaking;
+  }
+  function clear() {
+    playing.forEach(function (source) { try { source.stop(); } catch (e) { /* already stopped */ } });
+    playing = []; nextAt = 0;
+  }
+
   dial.addEventListener("click", function () {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (Context && !audio) { try { audio = new Context(); } catch (e) { audio = null; } }
     socket = new WebSocket(scheme + location.host + root.dataset.socket);
+    socket.binaryType = "arraybuffer";
     socket.onopen = function () { socket.send(JSON.stringify({ type: "dial" })); };
     socket.onmessage = function (event) {
+      if (typeof event.data !== "string") { play(new Uint8Array(event.data)); return; }
       var data = JSON.parse(event.data);
-      if (data.type === "ringing") { live(true); if (data.greeting) { bubble("agent", data.greeting); } text.focus(); }
-      else if (data.type === "reply") {
+      if (data.type === "ringing") {
+        live(true);
+        root.dataset.mode = data.mode;
+        mode.textContent = data.mode === "media" ? root.dataset.media : root.dataset.relay;
+        if (data.greeting) { bubble("agent", data.greeting); }
+        text.focus();
+      } else if (data.type === "reply") {
         bubble("agent", data.text);
         if (data.language) { status.textContent = data.language; }
         if (data.end) { status.textContent = data.end; }
-      } else if (data.type === "ended") { live(false); (data.said || []).forEach(function (s) { bubble("agent", s); }); }
-      else if (data.type === "error") { status.textContent = data.message; }
+      } else if (data.type === "heard") { status.textContent = root.dataset.heard; }
+      else if (data.type === "clear") { clear(); spoken = null; status.textContent = root.dataset.cleared; }
+      else if (data.type === "ended") {
+        live(false);
+        (data.said || []).forEach(function (s) { bubble("agent", s); });
+        if (data.transfer) { status.textContent = root.dataset.transfer + " " + data.transfer; }
+      } else if (data.type === "error") { status.textContent = data.message; }
     };
     socket.onclose = function () { live(false); };
   });
-  hangup.addEventListener("click", function () { if (socket) { socket.send(JSON.stringify({ type: "hangup" })); socket.close(); } });
+  hangup.addEventListener("click", function () {
+    clear();
+    if (socket) { socket.send(JSON.stringify({ type: "hangup" })); socket.close(); }
+  });
   document.getElementById("sim-form").addEventListener("submit", function (event) {
     event.preventDefault();
     if (!socket || !text.value.trim()) { return; }
     bubble("user", text.value);
+    if (root.dataset.mode === "media") { status.textContent = root.dataset.saying; }
     socket.send(JSON.stringify({ type: "say", text: text.value, lang: document.getElementById("sim-lang").value }));
     text.value = "";
   });

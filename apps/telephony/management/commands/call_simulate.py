@@ -1,9 +1,12 @@
-"""Phone a client's agent with no Twilio account: Twilio's side of ConversationRelay, in process, through the
-real signed webhooks and the real consumer (apps/telephony/simulator.py).
+"""Phone a client's agent with no Twilio account: Twilio's side of ConversationRelay or Media Streams (whichever the
+agent answers with), in process, through the real signed webhooks and the real consumers
+(apps/telephony/simulator.py). In Media Streams mode each --say is spoken by espeak-ng and sent as μ-law 20 ms
+frames in real time; the agent's audio is counted and, with --wav, saved (8 kHz WAV).
 
     manage.py call_simulate --client demo --say "Bonjour" --say "Je voudrais un rendez-vous"
     manage.py call_simulate --number +15550100001          # interactive: type what the caller says
     manage.py call_simulate --client atlas --say "السلام عليكم" --lang ar-MA
+    manage.py call_simulate --number +15550100001 --say "where are you located" --lang en-US --wav /tmp/agent.wav
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--say", action="append", default=[], help="what the caller says (repeatable)")
         parser.add_argument("--lang", default="fr-FR", help="the recogniser's language tag sent with each prompt")
         parser.add_argument("--digits", default="", help="keys pressed after the last sentence (dtmf)")
+        parser.add_argument("--wav", default="", help="Media Streams: save the agent's audio to this WAV file")
 
     def handle(self, *args: Any, **options: Any) -> None:
         number = options["number"]
@@ -49,6 +53,9 @@ class Command(BaseCommand):
         twiml = await caller.dial()
         for text in twiml.says:
             self.stdout.write(f"agent (say) : {text}")
+        if twiml.socket_kind == "media":
+            await self._media(caller, options)
+            return
         if twiml.socket_kind != "relay":
             self.stdout.write(f"(the call did not open a ConversationRelay socket: {' '.join(twiml.verbs)})")
             return
@@ -91,3 +98,41 @@ class Command(BaseCommand):
             if message["type"] == "end":
                 self.stdout.write(f"(end: {message.get('handoffData', '')})")
         return any(m["type"] == "end" for m in messages)
+
+    async def _media(self, caller: CallerSimulator, options: dict[str, Any]) -> None:
+        from pathlib import Path
+
+        from apps.voice.audio import MULAW_RATE, mulaw_decode, wav_write
+
+        if not await caller.media_open():
+            raise CommandError("the socket was refused")
+        language = options["lang"].split("-")[0].lower()
+        language = "ary" if options["lang"].lower() == "ar-ma" else language
+
+        async def listen() -> None:
+            before = caller.heard.frames
+            heard = await caller.media_until_quiet(quiet_s=0.8, timeout=60)
+            self.stdout.write(f"agent (audio): {(heard.frames - before) * 0.02:.1f} s of speech, "
+                              f"{len(heard.marks)} marks so far")
+
+        await listen()
+        for text in options["say"]:
+            if caller.heard.closed:
+                break
+            self.stdout.write(f"caller (espeak-ng): {text}")
+            await caller.media_speak(text, language=language)
+            await listen()
+        for digit in options["digits"]:
+            await caller.media_dtmf(digit)
+            await listen()
+        if options["wav"]:
+            Path(options["wav"]).write_bytes(wav_write(mulaw_decode(bytes(caller.heard.audio)), MULAW_RATE))
+            self.stdout.write(f"(the agent's audio: {options['wav']})")
+        if caller.heard.closed:
+            twiml = await caller.relay_action()
+            self.stdout.write(f"(the agent ended the stream: {' '.join(twiml.verbs)} {twiml.dial.get('number', '')})")
+            await caller.drop()
+            await caller.status("completed", 30)
+        else:
+            await caller.hangup()
+        self.stdout.write(self.style.SUCCESS(f"call {caller.call_sid} ended; see the dashboard's Calls page"))
