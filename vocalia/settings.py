@@ -439,8 +439,13 @@ DELIVERY_RETRY_BASE_S = env.get_int("DELIVERY_RETRY_BASE_S", 30)
 WEBHOOK_RETRY_SCHEDULE_S = [int(value) for value in env.get_list(
     "WEBHOOK_RETRY_SCHEDULE_S", ["5", "300", "1800", "7200", "18000", "36000", "36000"])]
 WEBHOOK_TIMEOUT_S = float(env.get("WEBHOOK_TIMEOUT_S", "15"))
-# A worker's claim on a try; past it (the worker died) the sweeper queues the delivery again. > the timeout.
+# A worker's claim on a try; past it (the worker died) the sweeper queues the delivery again. > the timeout
+# (a batch's requests go out side by side, so a batch lasts about one timeout at worst).
 WEBHOOK_LEASE_S = env.get_int("WEBHOOK_LEASE_S", 60)
+# Deliveries one drain task claims and sends at once (one sending thread each, per worker process).
+WEBHOOK_BATCH_SIZE = max(1, env.get_int("WEBHOOK_BATCH_SIZE", 25))
+# How long a receiver's resolved (and checked) addresses are kept per worker process before DNS is asked again.
+WEBHOOK_DNS_TTL_S = env.get_int("WEBHOOK_DNS_TTL_S", 30)
 # A fresh delivery is queued at once on commit; the sweeper looks again after this many seconds.
 WEBHOOK_KICK_GRACE_S = env.get_int("WEBHOOK_KICK_GRACE_S", 10)
 # A delivery whose task was queued is queued again after this many seconds if still pending (a lost task).
