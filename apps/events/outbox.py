@@ -28,11 +28,10 @@ from redis.exceptions import RedisError
 
 from apps.clients.models import Client
 from apps.core.models import OutboxDue
+from apps.core.redis import get_redis, platform_key
 from apps.events.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
-
-KICK_MARK_MS = 1000
 
 
 def work_add(*, due: datetime, schema: str | None = None) -> None:
@@ -54,30 +53,46 @@ def kick() -> None:
 
 
 def kick_now(*, schema: str | None = None) -> None:
-    """Queue a drain of `schema` unless one is queued and not started yet: that one will see this work too
-    (a drain clears the mark before it claims). The mark lives a second, so a drain stuck behind other tasks
-    is not waited for long."""
-    from apps.core.redis import get_redis, platform_key
+    """Queue a drain of `schema` unless its mark says one is queued or running: that one will see this work
+    too (see `sending`'s docstring for why nothing is left behind)."""
+    schema = schema or connection.schema_name
+    try:
+        if not get_redis().set(_mark(schema), "1", nx=True, px=settings.WEBHOOK_KICK_MARK_MS):
+            return
+    except (OSError, RedisError):
+        logger.warning("no kick mark for %s (Redis); queueing a drain anyway", schema, exc_info=True)
+    drain_queue(schema=schema)
+
+
+def drain_queue(*, schema: str | None = None) -> None:
+    """Queue a drain task of `schema` (the current one by default), whatever the mark says."""
     from apps.events.tasks import webhooks_drain
 
     schema = schema or connection.schema_name
-    key = platform_key("webhook-kick", schema)
     try:
-        if not get_redis().set(key, "1", nx=True, px=KICK_MARK_MS):
-            return
         webhooks_drain.apply_async(headers={"_schema_name": schema})
     except (KombuError, OSError, RedisError):  # the broker is down: the rows are in the outbox, the sweeper sends
         logger.warning("could not queue a webhook drain in %s; the sweeper will", schema, exc_info=True)
 
 
-def kick_mark_clear() -> None:
-    """A drain starting: the next kick queues another drain (the work committed from now on is not yet seen)."""
-    from apps.core.redis import get_redis, platform_key
-
+def kick_mark_refresh() -> None:
+    """A drain at work: kicks need not queue another one for a while."""
     try:
-        get_redis().delete(platform_key("webhook-kick", connection.schema_name))
+        get_redis().set(_mark(connection.schema_name), "1", px=settings.WEBHOOK_KICK_MARK_MS)
+    except (OSError, RedisError):
+        logger.warning("could not refresh the webhook kick mark", exc_info=True)
+
+
+def kick_mark_clear() -> None:
+    """A drain about to stop: the next kick queues a new drain (the drain claims once more after this)."""
+    try:
+        get_redis().delete(_mark(connection.schema_name))
     except (OSError, RedisError):
         logger.warning("could not clear the webhook kick mark", exc_info=True)
+
+
+def _mark(schema: str) -> str:
+    return platform_key("webhook-kick", schema)
 
 
 def due_filter(now: datetime) -> Q:

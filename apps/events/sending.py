@@ -1,20 +1,28 @@
-"""Sending webhook deliveries: claim a batch of due deliveries of one schema, send them concurrently, record
-the answers — the work of the Celery drain task (`tasks.webhooks_drain`).
+"""Sending webhook deliveries: the work of the Celery drain task (`tasks.webhooks_drain`) — claim due deliveries
+of one schema, send them side by side, record the answers, and keep going while there is work.
 
-A batch is claimed with one statement (`UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)`): the
-claim sets a lease, so two workers draining the same schema at once never get the same delivery, and one killed
-mid-batch leaves leases that run out, after which the sweeper queues its deliveries again. The requests of a
-batch go out at once, one thread each (`WEBHOOK_BATCH_SIZE` of them), through the pooled, SSRF-guarded client
-of `transport`; the attempts and the new states are written in one transaction, fenced by the lease. The lease
-(`WEBHOOK_LEASE_S`) must outlast a batch: one request's timeout, since they run side by side.
+Claims are one statement (`UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)`) that sets a lease:
+two workers draining one schema at once never get the same delivery, and one killed mid-send leaves leases that
+run out, after which the sweeper queues its deliveries again. A drain keeps up to `WEBHOOK_BATCH_SIZE` requests
+in flight on its threads (through the pooled, SSRF-guarded client of `transport`), claims more as they finish,
+and writes each round's attempts and new states in one transaction fenced by the lease — so a slow receiver
+holds only its own requests' slots, and a busy client's deliveries share their statements. The lease
+(`WEBHOOK_LEASE_S`) must outlast one request (`WEBHOOK_TIMEOUT_S`).
+
+Kicks: `outbox.kick` marks the schema in Redis (`WEBHOOK_KICK_MARK_MS`) and queues a drain unless the mark is
+there; a running drain refreshes it, so a burst of events starts one drain, not one per event. A drain that runs
+out of work clears the mark and claims once more before it stops: work committed before the clear is found by
+that claim, work committed after it queues a new drain. A drain whose claim fills every free slot queues one
+helper (a backlog spreads over the worker processes); one that reaches `WEBHOOK_DRAIN_S` hands over to a new task.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -38,9 +46,13 @@ logger = logging.getLogger(__name__)
 MAX_RETRY_AFTER_S = 24 * 3600
 
 
+LINGER_S = 0.05  # a drain whose last claim was small waits this long for more to claim together
+
+
 @dataclass
 class _Try:
     delivery: WebhookDelivery
+    lease: datetime
     headers: dict[str, str]
     body: str
     answer: transport.Answer | None = None
@@ -69,42 +81,71 @@ def deliveries_claim(*, now: datetime, lease: datetime, limit: int,
     return list(WebhookDelivery.objects.select_related("event", "endpoint").filter(id__in=ids).order_by("id"))
 
 
-def deliveries_drain(*, now: datetime | None = None) -> int:
-    """Claim one batch of the current schema's due deliveries and send it; how many were claimed. A full batch
-    kicks another drain first, so a backlog spreads over every free worker process while this one sends."""
-    now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.WEBHOOK_LEASE_S)
-    batch = deliveries_claim(now=now, lease=lease, limit=settings.WEBHOOK_BATCH_SIZE)
-    if len(batch) >= settings.WEBHOOK_BATCH_SIZE:
-        outbox.kick_now()
-    if batch:
-        _batch_send(batch, now=now, lease=lease)
-    return len(batch)
+def deliveries_drain() -> int:
+    """Send the current schema's due deliveries until none is left (or WEBHOOK_DRAIN_S passed); how many."""
+    size = settings.WEBHOOK_BATCH_SIZE
+    deadline = time.monotonic() + settings.WEBHOOK_DRAIN_S
+    in_flight: dict[Future[transport.Answer], _Try] = {}
+    total = 0
+    helped = stopping = False
+    while True:
+        free = size - len(in_flight)
+        claimed: list[_Try] = []
+        if free > 0 and time.monotonic() < deadline:
+            if not stopping:
+                outbox.kick_mark_refresh()
+            claimed = _claim_tries(limit=free)
+            total += len(claimed)
+            if len(claimed) == free and not helped:
+                outbox.drain_queue()  # a backlog: another worker process takes a share
+                helped = True
+            for one in claimed:
+                in_flight[_executor().submit(_post, one)] = one
+        if not in_flight:
+            if time.monotonic() >= deadline:
+                outbox.drain_queue()  # a new task goes on (this one gave the others a turn)
+                return total
+            if stopping:
+                return total
+            if not claimed:
+                outbox.kick_mark_clear()  # from now on a kick queues a new drain; what came before, we claim
+                stopping = True
+            continue
+        stopping = False
+        done, _waiting = wait(in_flight, timeout=LINGER_S, return_when=ALL_COMPLETED)
+        if not done:
+            done, _waiting = wait(in_flight, timeout=settings.WEBHOOK_TIMEOUT_S, return_when=FIRST_COMPLETED)
+        finished = [in_flight.pop(future) for future in done]
+        for future, one in zip(done, finished, strict=True):
+            one.answer = future.result()
+        _record(finished)
+        if len(claimed) < size // 2 and not in_flight:
+            time.sleep(LINGER_S)  # light traffic: let a few more events commit, to claim and record them together
 
 
 def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     """One try at one delivery, now (replays in tests, the shell). Safe to run twice, in two workers at once:
     the try is claimed with a lease that only one of them wins; a delivery not due, leased or finished is left
     alone. None when nothing was sent (also: the endpoint is disabled, or its rate is spent this second)."""
-    now = timezone.now()
-    lease = now + timedelta(seconds=settings.WEBHOOK_LEASE_S)
-    batch = deliveries_claim(now=now, lease=lease, limit=1, delivery_id=delivery_id)
-    if not batch:
+    tries = _claim_tries(limit=1, delivery_id=delivery_id)
+    if not tries:
         return None
-    sent = _batch_send(batch, now=now, lease=lease)
-    if not sent:
-        return None
-    delivery = batch[0]
+    tries[0].answer = _post(tries[0])
+    _record(tries)
+    delivery = tries[0].delivery
     delivery.refresh_from_db()
     return delivery
 
 
-# --- one batch ---------------------------------------------------------------------------------------------------
+# --- one claim ---------------------------------------------------------------------------------------------------
 
 
-def _batch_send(batch: list[WebhookDelivery], *, now: datetime, lease: datetime) -> list[_Try]:
-    """Send a claimed batch: deliveries to a disabled endpoint fail, those past their endpoint's rate wait for
-    the next second (not counted as a try), the others are signed and posted side by side; then recorded."""
+def _claim_tries(*, limit: int, delivery_id: int | None = None) -> list[_Try]:
+    """Claim up to `limit` due deliveries and make their requests: deliveries to a disabled endpoint fail,
+    those past their endpoint's rate wait for the next second (not counted as a try), the others are signed."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.WEBHOOK_LEASE_S)
+    batch = deliveries_claim(now=now, lease=lease, limit=limit, delivery_id=delivery_id)
     endpoints = {delivery.endpoint_id: delivery.endpoint for delivery in batch}
     by_endpoint: dict[int, list[WebhookDelivery]] = defaultdict(list)
     for delivery in batch:
@@ -126,15 +167,7 @@ def _batch_send(batch: list[WebhookDelivery], *, now: datetime, lease: datetime)
             body = _body(delivery.event)
             headers = signing.headers_for(secrets_in_force=secrets_in_force, msg_id=delivery.event.public_id,
                                           timestamp=timestamp, body=body)
-            tries.append(_Try(delivery=delivery, headers=headers, body=body))
-    if not tries:
-        return []
-    if len(tries) == 1:
-        tries[0].answer = _post(tries[0])
-    else:
-        for one, answer in zip(tries, _executor().map(_post, tries), strict=True):
-            one.answer = answer
-    _record(tries, lease=lease)
+            tries.append(_Try(delivery=delivery, lease=lease, headers=headers, body=body))
     return tries
 
 
@@ -208,14 +241,14 @@ def _retry_after(answer: transport.Answer, now: datetime) -> float | None:
 # --- recording ---------------------------------------------------------------------------------------------------
 
 
-def _record(tries: list[_Try], *, lease: datetime) -> None:
+def _record(tries: list[_Try]) -> None:
     """The batch's attempts, and each delivery's new state, in one transaction. Fenced by the lease: a try that
     outlived its lease (another worker took over) records its attempt but does not overwrite the newer state."""
     now = timezone.now()
     schedule = settings.WEBHOOK_RETRY_SCHEDULE_S
     attempts: list[DeliveryAttempt] = []
-    succeeded: dict[int, list[int]] = defaultdict(list)  # status code → ids
-    changes: list[tuple[int, dict[str, Any]]] = []
+    succeeded: dict[tuple[datetime, int], list[int]] = defaultdict(list)  # (lease, status code) → ids
+    changes: list[tuple[int, datetime, dict[str, Any]]] = []
     health: dict[int, tuple[WebhookEndpoint, list[int | None]]] = {}
     for one in tries:
         delivery, answer = one.delivery, one.answer
@@ -237,7 +270,7 @@ def _record(tries: list[_Try], *, lease: datetime) -> None:
             latency_ms=answer.latency_ms, error=answer.error[:300], next_retry_at=next_at))
         health.setdefault(delivery.endpoint_id, (delivery.endpoint, []))[1].append(status)
         if ok:
-            succeeded[status].append(delivery.pk)
+            succeeded[(one.lease, status)].append(delivery.pk)
             continue
         fields: dict[str, Any] = {"last_status_code": status, "last_error": answer.error[:300], "lease_until": None,
                                   "queued_until": None}  # a retry is the sweeper's to queue when due
@@ -245,15 +278,15 @@ def _record(tries: list[_Try], *, lease: datetime) -> None:
             fields.update(next_attempt_at=next_at, retry_step=delivery.retry_step + 1)
         else:
             fields.update(status=WebhookDelivery.Status.FAILED, finished_at=now, next_attempt_at=None)
-        changes.append((delivery.pk, fields))
+        changes.append((delivery.pk, one.lease, fields))
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)
-        for code, ids in succeeded.items():
+        for (lease, code), ids in succeeded.items():
             WebhookDelivery.objects.filter(pk__in=ids, lease_until=lease).update(
                 status=WebhookDelivery.Status.SUCCEEDED, finished_at=now, next_attempt_at=None, last_status_code=code,
                 last_error="", lease_until=None, queued_until=None)
         retries = []
-        for pk, fields in changes:
+        for pk, lease, fields in changes:
             if WebhookDelivery.objects.filter(pk=pk, lease_until=lease).update(**fields) and \
                     fields.get("next_attempt_at") is not None:
                 retries.append(fields["next_attempt_at"])

@@ -9,10 +9,9 @@ from apps.events import outbox, sending
 
 @shared_task(name="apps.events.tasks.webhooks_drain", ignore_result=True, acks_late=True)
 def webhooks_drain() -> int:
-    """Claim and send one batch of due deliveries. Safe to run twice, in two workers at once: the claim leases
-    each delivery to one of them. A failed try is not retried here: the delivery row holds its next time, and
-    the sweeper queues a drain then."""
-    outbox.kick_mark_clear()
+    """Send this schema's due deliveries while there are some. Safe to run twice, in two workers at once: the
+    claims lease each delivery to one of them. A failed try is not retried here: the delivery row holds its
+    next time, and the sweeper queues a drain then."""
     return sending.deliveries_drain()
 
 
