@@ -7,6 +7,9 @@ on 127.0.0.1 (a separate process: a threaded HTTP server that logs each webhook-
 Phase 1: N events at R a second to a healthy receiver: deliveries per second, event → delivery latency.
 Phase 2: the same with one worker SIGKILLed (its whole process group) mid-way and restarted: events never
 delivered (lost) and deliveries received twice (duplicates: at-least-once, same webhook-id).
+Load-independent figures: the worker processes' CPU time per delivery in phase 1 (from /proc), and, after the
+phases, SQL statements and CPU per event and per delivery measured in this process (events recorded, then
+drained here, the statements counted with an execute wrapper).
 Last line: {"deliveries_per_s": …, "p99_s": …, "lost": …, "duplicates": …, …}
 """
 
@@ -49,6 +52,7 @@ log = open(sys.argv[1], "a", buffering=1)
 lock = threading.Lock()
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # the answer is written in two pieces: without it each waits a delayed ACK
     def do_POST(self):
         self.rfile.read(int(self.headers.get("content-length") or 0))
         with lock:
@@ -84,6 +88,58 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def cpu_seconds(leaders: list[subprocess.Popen]) -> float:
+    """User + system CPU of every process in these process groups (a worker and its pool's children)."""
+    sessions = {process.pid for process in leaders}
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) in sessions:  # the process group id (each worker leads its own)
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def statements_per_delivery(client: object, count: int = 200) -> dict[str, float]:
+    """Record `count` events and drain them in this process (no worker, no kick): statements and CPU each."""
+    from unittest import mock
+
+    from django.db import connection
+
+    from apps.events import outbox, sending
+
+    statements = [0]
+
+    def counted(execute, sql, params, many, context):  # noqa: ANN001, ANN202 - Django's wrapper signature
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    with tenant_context(client), mock.patch.object(outbox, "kick_now"), mock.patch.object(outbox, "drain_queue"), \
+            connection.execute_wrapper(counted):
+        started = time.process_time()
+        for number in range(count):
+            event_record(type="ticket.created", data={
+                "id": number, "conversation_id": None, "subject": f"count {number}", "description": "",
+                "priority": "normal", "status": "open", "contact": "", "created": timezone.now().isoformat()})
+        produced = (statements[0], time.process_time() - started)
+        statements[0], started = 0, time.process_time()
+        drained = 0
+        while True:
+            claimed = sending.deliveries_drain()
+            drained += claimed
+            if not claimed:
+                break
+        sent = (statements[0], time.process_time() - started)
+    return {"sql_per_event": round(produced[0] / count, 2), "cpu_ms_per_event": round(produced[1] * 1000 / count, 2),
+            "sql_per_delivery": round(sent[0] / max(drained, 1), 2),
+            "cpu_ms_per_delivery_in_process": round(sent[1] * 1000 / max(drained, 1), 2)}
 
 
 def received(path: Path) -> list[tuple[str, float]]:
@@ -183,11 +239,16 @@ def main() -> None:
 
             print(f"phase 1: {args.events} events at {args.rate:g}/s ({args.producers} producer threads) to a "
                   "healthy receiver")
+            cpu_before, started = cpu_seconds(workers), time.monotonic()
             healthy = produce(client, args.events, args.rate, "healthy", producers=args.producers)
+            produced_per_s = args.events / (time.monotonic() - started)
             rows = wait_for(log_path, set(healthy), 120)
             one = figures(healthy, rows)
-            print(f"  delivered {one['delivered']}/{args.events}, {one['deliveries_per_s']}/s, "
-                  f"p50 {one['p50_s']} s, p99 {one['p99_s']} s, lost {one['lost']}, duplicates {one['duplicates']}")
+            worker_cpu_ms = (cpu_seconds(workers) - cpu_before) * 1000 / max(one["delivered"], 1)
+            print(f"  produced {produced_per_s:.0f} events/s; delivered {one['delivered']}/{args.events}, "
+                  f"{one['deliveries_per_s']}/s, p50 {one['p50_s']} s, p99 {one['p99_s']} s, lost {one['lost']}, "
+                  f"duplicates {one['duplicates']}; workers' CPU {worker_cpu_ms:.2f} ms per delivery; "
+                  f"load average {os.getloadavg()[0]:.2f}")
 
             print(f"phase 2: {args.events} events, worker 1 SIGKILLed half-way and restarted 2 s later")
 
@@ -209,13 +270,20 @@ def main() -> None:
             print(f"  delivered {two['delivered']}/{args.events}, lost {two['lost']}, duplicates "
                   f"{two['duplicates']}, p99 {two['p99_s']} s (includes the lease running out); rows {dict(states)}")
         finally:
-            for process in [*workers, beat, receiver]:
+            for process in [*workers, beat]:
                 stop(process)
+        try:
+            counted = statements_per_delivery(client)
+            print(f"in this process: {counted}")
+        finally:
+            stop(receiver)
             with tenant_context(client):
                 Event.objects.all().delete()
     emit({"deliveries_per_s": one["deliveries_per_s"], "p99_s": one["p99_s"], "p50_s": one["p50_s"],
           "lost": two["lost"] + one["lost"], "duplicates": two["duplicates"] + one["duplicates"],
           "killed_run_p99_s": two["p99_s"], "events_per_phase": args.events,
+          "produced_per_s": round(produced_per_s, 1), "worker_cpu_ms_per_delivery": round(worker_cpu_ms, 2),
+          **counted, "load_average": round(os.getloadavg()[0], 2),
           "at": datetime.now().isoformat(timespec="seconds")})
 
 

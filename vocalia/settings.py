@@ -443,8 +443,17 @@ DELIVERY_RETRY_BASE_S = env.get_int("DELIVERY_RETRY_BASE_S", 30)
 WEBHOOK_RETRY_SCHEDULE_S = [int(value) for value in env.get_list(
     "WEBHOOK_RETRY_SCHEDULE_S", ["5", "300", "1800", "7200", "18000", "36000", "36000"])]
 WEBHOOK_TIMEOUT_S = float(env.get("WEBHOOK_TIMEOUT_S", "15"))
-# A worker's claim on a try; past it (the worker died) the sweeper queues the delivery again. > the timeout.
+# A worker's claim on a try; past it (the worker died) the sweeper queues the delivery again. > the timeout
+# (a batch's requests go out side by side, so a batch lasts about one timeout at worst).
 WEBHOOK_LEASE_S = env.get_int("WEBHOOK_LEASE_S", 60)
+# Requests one drain task keeps in flight (one sending thread each, per worker process).
+WEBHOOK_BATCH_SIZE = max(1, env.get_int("WEBHOOK_BATCH_SIZE", 25))
+# A drain task hands over to a new one after this long (other tasks get a turn on its worker process).
+WEBHOOK_DRAIN_S = env.get_int("WEBHOOK_DRAIN_S", 20)
+# How long a kick's mark (a drain is queued or running for this client) lives unless a drain refreshes it.
+WEBHOOK_KICK_MARK_MS = env.get_int("WEBHOOK_KICK_MARK_MS", 2000)
+# How long a receiver's resolved (and checked) addresses are kept per worker process before DNS is asked again.
+WEBHOOK_DNS_TTL_S = env.get_int("WEBHOOK_DNS_TTL_S", 30)
 # A fresh delivery is queued at once on commit; the sweeper looks again after this many seconds.
 WEBHOOK_KICK_GRACE_S = env.get_int("WEBHOOK_KICK_GRACE_S", 10)
 # The enabled endpoints per client, cached in Redis (apps/events/routes.py); forgotten on every change.

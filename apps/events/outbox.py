@@ -4,8 +4,10 @@
 pending delivery falls due. Invariant: no pending delivery of a schema is due before its row's `next_due`.
 - every write that makes a delivery due (an event, a retry, a replay) calls `work_add` in its own transaction:
   `INSERT … ON CONFLICT DO UPDATE SET next_due = LEAST(…)`, committed with the delivery rows;
-- the sweeper (`sweep`, Celery beat) reads only the rows due now, and for each schema queues the deliveries
-  due, then recomputes the row from the schema's pending deliveries while holding the row's lock (a writer's
+- on commit, `kick` queues a drain task for the schema (`tasks.webhooks_drain`, `sending.deliveries_drain`),
+  at most one waiting at a time (a Redis mark): the drain claims a batch of due deliveries and sends them;
+- the sweeper (`sweep`, Celery beat) reads only the rows due now, and for each schema queues drains for the
+  deliveries due, then recomputes the row from the schema's pending deliveries while holding the row's lock (a writer's
   upsert waits for it, then lowers the time again), or deletes it when nothing is pending.
 Redis holds only the tasks: flushing it loses a kick, never a delivery — the sweeper queues it again.
 """
@@ -22,9 +24,11 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from apps.clients.models import Client
 from apps.core.models import OutboxDue
+from apps.core.redis import get_redis, platform_key
 from apps.events.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -42,24 +46,53 @@ def work_add(*, due: datetime, schema: str | None = None) -> None:
             [schema, due])
 
 
-def kick(delivery_ids: list[int]) -> None:
-    """After the commit, queue one task per delivery in this schema (a lost kick is the sweeper's to redo)."""
-    if not delivery_ids:
-        return
-    from apps.events.tasks import webhook_deliver_task
-
+def kick() -> None:
+    """After the commit, start a drain of the current schema (a lost kick is the sweeper's to redo)."""
     schema = connection.schema_name
+    transaction.on_commit(lambda: kick_now(schema=schema))
 
-    def send() -> None:
-        for delivery_id in delivery_ids:
-            try:
-                webhook_deliver_task.apply_async(args=[delivery_id], headers={"_schema_name": schema})
-            except (KombuError, OSError):  # the broker is down: the row is in the outbox, the sweeper sends it
-                logger.warning("could not queue webhook delivery %s in %s; the sweeper will", delivery_id, schema,
-                               exc_info=True)
-                return
 
-    transaction.on_commit(send)
+def kick_now(*, schema: str | None = None) -> None:
+    """Queue a drain of `schema` unless its mark says one is queued or running: that one will see this work
+    too (see `sending`'s docstring for why nothing is left behind)."""
+    schema = schema or connection.schema_name
+    try:
+        if not get_redis().set(_mark(schema), "1", nx=True, px=settings.WEBHOOK_KICK_MARK_MS):
+            return
+    except (OSError, RedisError):
+        logger.warning("no kick mark for %s (Redis); queueing a drain anyway", schema, exc_info=True)
+    drain_queue(schema=schema)
+
+
+def drain_queue(*, schema: str | None = None) -> None:
+    """Queue a drain task of `schema` (the current one by default), whatever the mark says."""
+    from apps.events.tasks import webhooks_drain
+
+    schema = schema or connection.schema_name
+    try:
+        webhooks_drain.apply_async(headers={"_schema_name": schema})
+    except (KombuError, OSError, RedisError):  # the broker is down: the rows are in the outbox, the sweeper sends
+        logger.warning("could not queue a webhook drain in %s; the sweeper will", schema, exc_info=True)
+
+
+def kick_mark_refresh() -> None:
+    """A drain at work: kicks need not queue another one for a while."""
+    try:
+        get_redis().set(_mark(connection.schema_name), "1", px=settings.WEBHOOK_KICK_MARK_MS)
+    except (OSError, RedisError):
+        logger.warning("could not refresh the webhook kick mark", exc_info=True)
+
+
+def kick_mark_clear() -> None:
+    """A drain about to stop: the next kick queues a new drain (the drain claims once more after this)."""
+    try:
+        get_redis().delete(_mark(connection.schema_name))
+    except (OSError, RedisError):
+        logger.warning("could not clear the webhook kick mark", exc_info=True)
+
+
+def _mark(schema: str) -> str:
+    return platform_key("webhook-kick", schema)
 
 
 def due_filter(now: datetime) -> Q:
@@ -75,8 +108,9 @@ def sweepable_filter(now: datetime) -> Q:
 
 
 def sweep_schema(*, schema: str, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Queue the due deliveries of one schema and recompute its index row; the ids queued."""
-    from apps.events.tasks import webhook_deliver_task
+    """Queue drains for the due deliveries of one schema (one per batch) and recompute its index row; the ids
+    of the deliveries found."""
+    from apps.events.tasks import webhooks_drain
 
     now = now or timezone.now()
     requeue = timedelta(seconds=settings.WEBHOOK_REQUEUE_S)
@@ -98,9 +132,8 @@ def sweep_schema(*, schema: str, now: datetime | None = None, limit: int = 500) 
             row.delete()
         else:
             OutboxDue.objects.filter(pk=row.pk).update(next_due=earliest)
-        for delivery_id in ids:
-            transaction.on_commit(lambda delivery_id=delivery_id: webhook_deliver_task.apply_async(
-                args=[delivery_id], headers={"_schema_name": schema}))
+        for _batch in range(0, len(ids), settings.WEBHOOK_BATCH_SIZE):
+            transaction.on_commit(lambda: webhooks_drain.apply_async(headers={"_schema_name": schema}))
     return ids
 
 

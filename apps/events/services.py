@@ -2,19 +2,18 @@
 
 `event_record` is what the other apps call, inside the transaction of the change it describes. The endpoint
 services check the role (owners and admins) and the plan (`webhooks`), write, audit, and queue on commit.
+Sending a delivery is `sending.py`'s.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,14 +25,11 @@ from apps.clients.principals import ApiActor
 from apps.core.errors import InvalidInput, NotFound, PermissionDenied
 from apps.core.inputs import text_clean
 from apps.events import catalogue, outbox, routes, signing, transport
-from apps.events.models import DeliveryAttempt, Event, WebhookDelivery, WebhookEndpoint
-
-logger = logging.getLogger(__name__)
+from apps.events.models import Event, WebhookDelivery, WebhookEndpoint
 
 MAX_ENDPOINTS = 20
 MAX_URL = 1000
 MAX_RATE = 1000
-MAX_RETRY_AFTER_S = 24 * 3600
 URL_PROBLEMS = {
     "invalid": gettext_lazy("Enter a valid web address."),
     "scheme": gettext_lazy("Enter a web address starting with https://."),
@@ -50,6 +46,7 @@ def event_record(*, type: str, data: dict[str, Any], endpoint: WebhookEndpoint |
     """Write a domain event in the current client's schema, and one pending delivery per enabled endpoint that
     wants it, in the caller's transaction (a savepoint of it, or its own when there is none): the change, the
     event and the outbox rows commit together or not at all. The deliveries are queued after the commit.
+
     Which endpoints want it comes from the cached routes (apps/events/routes.py): no query when none does.
     No savepoint of its own inside the caller's transaction: a failure here fails the caller's.
 
@@ -64,11 +61,11 @@ def event_record(*, type: str, data: dict[str, Any], endpoint: WebhookEndpoint |
         if targets:
             now = timezone.now()
             grace = now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S)
-            deliveries = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery.objects.bulk_create(
                 [WebhookDelivery(event=event, endpoint_id=target, next_attempt_at=now, queued_until=grace)
                  for target in targets])
             outbox.work_add(due=grace)
-            outbox.kick([delivery.pk for delivery in deliveries])
+            outbox.kick()
     return event
 
 
@@ -282,7 +279,7 @@ def _requeue(queryset: Any) -> list[int]:
                                                           retry_step=0, finished_at=None, lease_until=None,
                                                           queued_until=grace)
         outbox.work_add(due=grace)
-        outbox.kick(ids)
+        outbox.kick()
     return ids
 
 
@@ -321,186 +318,3 @@ def deliveries_recover(*, client: Any, actor: Any, since: datetime, endpoint_id:
         audit_record(action="webhook.deliveries_recovered", actor=actor, target="webhooks", ip=ip,
                      data={"since": since.isoformat(), "count": len(ids)})
     return len(ids)
-
-
-# --- sending -----------------------------------------------------------------------------------------------------
-
-
-def _body(event: Event) -> str:
-    """The exact bytes sent (and signed): Standard Webhooks' {type, timestamp, data}, with our id and version."""
-    return json.dumps({"id": event.public_id, "type": event.type, "version": event.version,
-                       "timestamp": event.created.isoformat().replace("+00:00", "Z"), "data": event.data},
-                      ensure_ascii=False, separators=(",", ":"))
-
-
-def _retry_after(answer: transport.Answer, now: datetime) -> float | None:
-    value = answer.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER_S)
-    from email.utils import parsedate_to_datetime
-
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return max(0.0, min((moment - now).total_seconds(), MAX_RETRY_AFTER_S))
-
-
-def _rate_allows(endpoint: WebhookEndpoint) -> bool:
-    """At most `rate_per_second` sends a second to one endpoint (a Redis counter per second; fails open)."""
-    from apps.core.redis import get_redis
-
-    key = f"webhook-rate:{connection.schema_name}:{endpoint.pk}:{int(timezone.now().timestamp())}"
-    try:
-        pipe = get_redis().pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, 2)
-        count = pipe.execute()[0]
-    except Exception:  # noqa: BLE001 - without Redis there is no broker either; do not add a failure
-        return True
-    return int(count) <= endpoint.rate_per_second
-
-
-def _defer(delivery_id: int, seconds: float) -> None:
-    due = timezone.now() + timedelta(seconds=seconds)
-    with transaction.atomic():
-        WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).update(
-            next_attempt_at=due, queued_until=None)
-        outbox.work_add(due=due)
-
-
-def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
-    """One try at a delivery, for the Celery task. Safe to run twice, in two workers at once: the try is
-    claimed with a lease (an UPDATE that only one of them wins), and a delivery not due, leased, or finished is
-    left alone. None when there was nothing to do."""
-    now = timezone.now()
-    lease = now + timedelta(seconds=settings.WEBHOOK_LEASE_S)
-    candidate = (WebhookDelivery.objects.select_related("endpoint", "event").filter(
-        pk=delivery_id, status=WebhookDelivery.Status.PENDING).first())
-    if candidate is None or (candidate.next_attempt_at and candidate.next_attempt_at > now):
-        return None
-    endpoint = candidate.endpoint
-    if not endpoint.enabled:
-        WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).update(
-            status=WebhookDelivery.Status.FAILED, last_error="endpoint disabled", finished_at=now, lease_until=None)
-        return None
-    if not _rate_allows(endpoint):
-        _defer(delivery_id, 1)
-        return None
-    claimed = WebhookDelivery.objects.filter(outbox.due_filter(now), pk=delivery_id).update(
-        lease_until=lease, attempts=F("attempts") + 1)
-    if not claimed:
-        return None
-    delivery = candidate  # the event never changes; the endpoint as read a moment ago
-    delivery.attempts += 1
-    delivery.lease_until = lease
-    event = delivery.event
-    body = _body(event)
-    timestamp = int(now.timestamp())
-    headers = signing.headers_for(secrets_in_force=endpoint.secrets_in_force(now), msg_id=event.public_id,
-                                  timestamp=timestamp, body=body)
-    answer = transport.post(endpoint.url, body=body.encode(), headers=headers)
-    return _attempt_finish(delivery=delivery, lease=lease, answer=answer, headers=headers, body=body)
-
-
-def _attempt_finish(*, delivery: WebhookDelivery, lease: datetime, answer: transport.Answer,
-                    headers: dict[str, str], body: str) -> WebhookDelivery:
-    now = timezone.now()
-    endpoint = delivery.endpoint
-    status = answer.status
-    ok = status is not None and 200 <= status < 300
-    gone = status == 410
-    schedule = settings.WEBHOOK_RETRY_SCHEDULE_S
-    next_at: datetime | None = None
-    if not ok and not gone and delivery.retry_step < len(schedule):
-        delay = float(schedule[delivery.retry_step])
-        if status is not None and (status == 429 or status >= 500):
-            wait = _retry_after(answer, now)
-            if wait is not None:
-                delay = max(delay, wait)
-        next_at = now + timedelta(seconds=delay)
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery, number=delivery.attempts, started=now - timedelta(milliseconds=answer.latency_ms),
-            request_url=endpoint.url[:1000], request_headers=headers, request_body=body, response_status=status,
-            response_excerpt=text_clean(answer.excerpt)[:transport.EXCERPT_BYTES], latency_ms=answer.latency_ms,
-            error=answer.error[:300], next_retry_at=next_at)
-        fields: dict[str, Any] = {"last_status_code": status, "last_error": answer.error[:300], "lease_until": None,
-                                  "queued_until": None}  # a retry is the sweeper's to queue when due
-        if ok:
-            fields.update(status=WebhookDelivery.Status.SUCCEEDED, finished_at=now, next_attempt_at=None)
-        elif next_at is not None:
-            fields.update(next_attempt_at=next_at, retry_step=delivery.retry_step + 1)
-        else:
-            fields.update(status=WebhookDelivery.Status.FAILED, finished_at=now, next_attempt_at=None)
-        # Fenced by the lease: a try that outlived its lease (another worker took over) records its attempt
-        # but does not overwrite the newer state.
-        updated = WebhookDelivery.objects.filter(pk=delivery.pk, lease_until=lease).update(**fields)
-        if updated and next_at is not None:
-            outbox.work_add(due=next_at)
-        _endpoint_health(endpoint=endpoint, ok=ok, gone=gone, now=now)
-    if updated:
-        for name, value in fields.items():
-            setattr(delivery, name, value)
-    else:
-        delivery.refresh_from_db()
-    if gone or not ok:
-        delivery.refresh_from_db()  # an endpoint disabled just now failed this delivery too
-    return delivery
-
-
-def _endpoint_health(*, endpoint: WebhookEndpoint, ok: bool, gone: bool, now: datetime) -> None:
-    if ok:
-        if endpoint.failing_since is not None:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
-        return
-    if gone:
-        _endpoint_auto_disable(endpoint_id=endpoint.pk, reason=WebhookEndpoint.DisabledReason.GONE)
-        return
-    WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
-    if endpoint.failing_since is not None and now - endpoint.failing_since >= timedelta(
-            days=settings.WEBHOOK_DISABLE_AFTER_DAYS):
-        _endpoint_auto_disable(endpoint_id=endpoint.pk, reason=WebhookEndpoint.DisabledReason.FAILING)
-
-
-def _endpoint_auto_disable(*, endpoint_id: int, reason: str) -> None:
-    """Disable an endpoint the platform gave up on, fail its pending deliveries, and tell the owners by e-mail
-    (through the messaging seam) — the Developers and home pages show a banner too."""
-    if not WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True).update(
-            enabled=False, disabled_reason=reason):
-        return
-    routes.routes_forget()  # a queryset update sends no signal
-    endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
-    WebhookDelivery.objects.filter(endpoint_id=endpoint_id, status=WebhookDelivery.Status.PENDING).exclude(
-        lease_until__gt=timezone.now()).update(status=WebhookDelivery.Status.FAILED, last_error="endpoint disabled",
-                                               finished_at=timezone.now(), next_attempt_at=None)
-    audit_record(action="webhook.endpoint_auto_disabled", target=f"webhook:{endpoint_id}",
-                 data={"reason": reason, "url": endpoint.url})
-    _owners_tell(endpoint=endpoint, reason=reason)
-
-
-def _owners_tell(*, endpoint: WebhookEndpoint, reason: str) -> None:
-    from django.utils import translation
-
-    from apps.messaging.services import message_send
-
-    client = getattr(connection, "tenant", None)
-    if client is None or not hasattr(client, "memberships"):
-        return
-    owners = Membership.objects.filter(client=client, role=Membership.Role.OWNER).select_related("user")
-    with translation.override(getattr(client, "default_language", None) or "en"):
-        why = (_("it answered 410 Gone") if reason == WebhookEndpoint.DisabledReason.GONE
-               else _("its deliveries failed for 5 days"))
-        subject = _("A webhook endpoint was disabled")
-        body = _("We disabled your webhook endpoint %(url)s because %(why)s. Fix the receiver, enable it again "
-                 "on the Developers page, and recover the failed deliveries from there.") % {
-            "url": endpoint.url, "why": why}
-        for membership in owners:
-            try:
-                message_send(channel="email", to=membership.user.email, subject=subject, body=body)
-            except InvalidInput:
-                logger.warning("could not tell %s about webhook %s", membership.user.email, endpoint.pk)

@@ -1,17 +1,18 @@
-"""Celery: one try at one delivery (in the schema it was queued from), and the beat's sweeper."""
+"""Celery: drain one schema's due deliveries (in the schema it was queued from), and the beat's sweeper."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from apps.events import outbox, services
+from apps.events import outbox, sending
 
 
-@shared_task(name="apps.events.tasks.webhook_deliver_task", ignore_result=True, acks_late=True)
-def webhook_deliver_task(delivery_id: int) -> None:
-    """Safe to run twice: the service claims the try with a lease. A failed try is not retried here: the
-    delivery row holds its next time, and the sweeper queues it then."""
-    services.delivery_attempt(delivery_id=delivery_id)
+@shared_task(name="apps.events.tasks.webhooks_drain", ignore_result=True, acks_late=True)
+def webhooks_drain() -> int:
+    """Send this schema's due deliveries while there are some. Safe to run twice, in two workers at once: the
+    claims lease each delivery to one of them. A failed try is not retried here: the delivery row holds its
+    next time, and the sweeper queues a drain then."""
+    return sending.deliveries_drain()
 
 
 @shared_task(name="apps.events.tasks.webhooks_sweep", ignore_result=True)

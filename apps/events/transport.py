@@ -6,10 +6,13 @@ the receiver is the client's URL, there is nothing to choose between, and an "of
 mock of our own logic. Tests replace the network at this seam (a real local receiver, allowed by the
 test-only/operator setting WEBHOOKS_ALLOW_PRIVATE_URLS), exactly as the brief's "replace only the network".
 
-SSRF: the host is resolved once, every address checked (no loopback, private, link-local, metadata, CGNAT,
-multicast or reserved address — anything not globally routable), and the connection is made to that checked
-address with the Host header and TLS SNI/verification kept on the name, so a DNS answer that changes between
-the check and the connect (rebinding) cannot redirect the request. Redirects are never followed.
+SSRF: the guard sits where a connection is opened (`_GuardedBackend.connect_tcp`, under httpx's pool): the host
+is resolved (kept WEBHOOK_DNS_TTL_S per process), every address checked (no loopback, private, link-local,
+metadata, CGNAT, multicast or reserved address — anything not globally routable), the socket connected to that
+checked address, and the peer it reached checked again. The URL keeps the name, so the Host header, TLS SNI and
+certificate check are the name's, and a DNS answer that changes between check and connect (rebinding) cannot
+redirect the request. Connections are pooled per worker process and keyed by scheme, name and port (a TLS
+connection checked for one name is never reused for another); redirects are never followed.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -76,19 +82,64 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def resolve_checked(host: str, port: int) -> str:
-    """One address `host` resolves to, every one of them checked; AddressRefused otherwise."""
+_RESOLVED: dict[tuple[str, int], tuple[float, list[str]]] = {}
+
+
+def dns_forget() -> None:
+    """Drop the resolved addresses kept by this process (tests; a new connection asks DNS again)."""
+    _RESOLVED.clear()
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, kept for WEBHOOK_DNS_TTL_S (checked at every connect, not here)."""
+    kept = _RESOLVED.get((host, port))
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise AddressRefused(f"cannot resolve {host}: {error}") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [info[4][0].split("%")[0] for info in infos]
     if not addresses:
         raise AddressRefused(f"{host} has no address")
+    _RESOLVED[(host, port)] = (time.monotonic() + settings.WEBHOOK_DNS_TTL_S, addresses)
+    return addresses
+
+
+def resolve_checked(host: str, port: int) -> str:
+    """One address `host` resolves to, every one of them checked; AddressRefused otherwise."""
+    addresses = _resolve(host, port)
     for address in addresses:
-        if not address_allowed(address):
+        if not address_allowed(ipaddress.ip_address(address)):
             raise AddressRefused(f"{host} resolves to {address}, a private or reserved address")
-    return str(addresses[0])
+    return addresses[0]
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting only to checked addresses (see the module's docstring)."""
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        address = resolve_checked(host, port)
+        stream = super().connect_tcp(address, port, timeout=timeout, local_address=local_address,
+                                     socket_options=socket_options)
+        peer = str(stream.get_extra_info("server_addr")[0])
+        if not address_allowed(ipaddress.ip_address(peer.split("%")[0])):
+            stream.close()
+            raise AddressRefused(f"{host} connected to {peer}, a private or reserved address")
+        return stream
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool whose every new connection goes through `_GuardedBackend`
+    (httpx takes no backend argument: the pool it built is replaced by the same one with ours)."""
+
+    def __init__(self, *, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)  # no proxy from the environment
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_GuardedBackend())
 
 
 def post(url: str, *, body: bytes, headers: dict[str, str], timeout_s: float | None = None) -> Answer:
@@ -98,21 +149,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout_s: float | N
     problem = url_problem(url)
     if problem:
         return Answer(status=None, error=f"refused URL ({problem})")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        address = resolve_checked(host, port)
-    except AddressRefused as error:
-        return Answer(status=None, error=str(error)[:300])
-    netloc_host = f"[{address}]" if ":" in address else address
-    target = urlunsplit((parts.scheme, f"{netloc_host}:{port}", parts.path or "/", parts.query, ""))
-    host_header = host if parts.port is None else f"{host}:{parts.port}"
-    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
-    try:
-        with _client(timeout_s, pooled=parts.scheme == "http") as client, client.stream(
-                "POST", target, content=body, headers={**headers, "host": host_header},
-                extensions=extensions) as response:
+        with _client(timeout_s).stream("POST", url, content=body, headers=headers) as response:
             excerpt = b""
             for chunk in response.iter_bytes():
                 excerpt += chunk
@@ -121,6 +159,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout_s: float | N
             return Answer(status=response.status_code, headers={k.lower(): v for k, v in response.headers.items()},
                           excerpt=excerpt[:EXCERPT_BYTES].decode("utf-8", errors="replace"),
                           latency_ms=int((time.monotonic() - started) * 1000))
+    except AddressRefused as error:
+        return Answer(status=None, error=str(error)[:300], latency_ms=int((time.monotonic() - started) * 1000))
     except httpx.TimeoutException:
         return Answer(status=None, error=f"timed out after {timeout_s:g} s",
                       latency_ms=int((time.monotonic() - started) * 1000))
@@ -129,26 +169,16 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout_s: float | N
                       latency_ms=int((time.monotonic() - started) * 1000))
 
 
-_CLIENTS: dict[float, httpx.Client] = {}
+_CLIENTS: dict[tuple[float, bool], httpx.Client] = {}
 
 
-def _client(timeout_s: float, *, pooled: bool) -> httpx.Client:
-    """For plain HTTP a shared client per timeout (connection reuse for a busy receiver), used as a context
-    manager that does not close it; for HTTPS a fresh one, so a TLS connection checked for one name is never
-    reused for another name on the same address."""
-    if not pooled:
-        return httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False)
-    client = _CLIENTS.get(timeout_s)
+def _client(timeout_s: float) -> httpx.Client:
+    """This process's pooled client for this timeout (thread-safe: a batch's threads share it). Keyed by the
+    guard's setting too, so a connection opened while private addresses were allowed is never reused after."""
+    key = (timeout_s, bool(settings.WEBHOOKS_ALLOW_PRIVATE_URLS))
+    client = _CLIENTS.get(key)
     if client is None:
-        client = _CLIENTS[timeout_s] = _KeptClient(timeout=httpx.Timeout(timeout_s), follow_redirects=False,
-                                                   limits=httpx.Limits(max_connections=20,
-                                                                       max_keepalive_connections=10))
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=50, keepalive_expiry=30)
+        client = _CLIENTS[key] = httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False,
+                                              transport=_GuardedTransport(limits=limits))
     return client
-
-
-class _KeptClient(httpx.Client):
-    def __enter__(self) -> _KeptClient:
-        return self
-
-    def __exit__(self, *args: object) -> None:  # type: ignore[override]
-        return None

@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from apps.audit.models import AuditEvent
 from apps.core.errors import FeatureNotInPlan, InvalidInput, NotFound, PermissionDenied
-from apps.events import selectors, services
+from apps.events import selectors, sending, services
 from apps.events.models import DeliveryAttempt, Event, WebhookDelivery, WebhookEndpoint
 from apps.integrations.models import Delivery
 
@@ -122,12 +122,12 @@ def test_it_retries_with_the_same_webhook_id_honouring_retry_after(cast, receive
         assert timedelta(seconds=3) < delivery.next_attempt_at - started < timedelta(seconds=6)  # 5 s
         for wait in (4000, 1800):  # Retry-After 4000 s beats the schedule's 300 s; "soon" is ignored: 30 min
             due_now(delivery)
-            services.delivery_attempt(delivery_id=delivery.pk)
+            sending.delivery_attempt(delivery_id=delivery.pk)
             delivery.refresh_from_db()
             assert delivery.status == "pending"
             assert abs((delivery.next_attempt_at - timezone.now()).total_seconds() - wait) < 5
         due_now(delivery)
-        services.delivery_attempt(delivery_id=delivery.pk)
+        sending.delivery_attempt(delivery_id=delivery.pk)
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts) == ("succeeded", 4)
         assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1 and len(receiver.requests) == 4
@@ -144,10 +144,10 @@ def test_it_gives_up_after_the_schedule_and_recovers_failed_deliveries(cast, rec
         ticket(django_capture_on_commit_callbacks)
         delivery = WebhookDelivery.objects.get()
         due_now(delivery)
-        services.delivery_attempt(delivery_id=delivery.pk)
+        sending.delivery_attempt(delivery_id=delivery.pk)
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 2, 302)
-        assert services.delivery_attempt(delivery_id=delivery.pk) is None  # a failed delivery is left alone
+        assert sending.delivery_attempt(delivery_id=delivery.pk) is None  # a failed delivery is left alone
         with django_capture_on_commit_callbacks(execute=True):
             count = services.deliveries_recover(client=cast.client_a, actor=cast.alice,
                                                 since=timezone.now() - timedelta(hours=1))
@@ -283,10 +283,10 @@ def test_it_never_sends_a_try_another_worker_holds(cast, receiver, django_captur
         delivery = WebhookDelivery.objects.get()
         WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now(),
                                                               lease_until=timezone.now() + timedelta(seconds=30))
-        assert services.delivery_attempt(delivery_id=delivery.pk) is None
+        assert sending.delivery_attempt(delivery_id=delivery.pk) is None
         assert len(receiver.requests) == 1
         WebhookDelivery.objects.filter(pk=delivery.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
-        assert services.delivery_attempt(delivery_id=delivery.pk).status == "succeeded"  # the lease ran out
+        assert sending.delivery_attempt(delivery_id=delivery.pk).status == "succeeded"  # the lease ran out
 
 
 def test_it_records_a_receiver_that_times_out(cast, receiver, settings, django_capture_on_commit_callbacks):
