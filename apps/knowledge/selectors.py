@@ -60,6 +60,10 @@ def search_method_label(method: str) -> str:
 def _terms(query: str) -> list[str]:
     seen: dict[str, None] = {}
     for word in query_terms(read_phrases(query)):
+        if word[0] == "و" and len(word) > 3 and (word[1:] in STOPWORDS or word[1:] in _KIND_OF):
+            word = word[1:]  # "وفوقاش" is "and when": the question word, not a subject
+            if word in STOPWORDS:
+                continue
         if not word.isdigit() or len(word) >= 3:
             seen.setdefault(word, None)
     if len(seen) <= 1:  # "Où est le garage ?" asks for the address; "je peux fumer quand ?" names its subject
@@ -243,14 +247,17 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
     extra = (extra_terms(corrections) + _subject_words(terms) + _concept_words(terms)
              + [form for term in terms for form in _verb_variants(term)])
     subject = _subject(terms)
-    rows = _fulltext(_tsquery_text(terms, extra), limit, languages, list(stats["configs"]), agent_id,
+    # more rows than asked for: the passage holding most of the question's own subject comes first, even when
+    # the words of its concepts rank another one higher (or one in the preferred one of Arabic and Darija)
+    rows = _fulltext(_tsquery_text(terms, extra), max(limit * 3, 9), languages, list(stats["configs"]), agent_id,
                      preferred=language,  # Arabic before Darija for an Arabic question, and the reverse
                      checked=[re.sub(r"[^\w]", "", word) for word in subject])
     passages = [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text,
                         score=round(float(rank), 4), method=method,
                         confidence=_confidence(subject, corrections, search_text, stemmed))
                 for chunk_id, document_id, title, text, rank, search_text, stemmed in rows]
-    return [passage for passage in passages if passage.confidence >= min_confidence]
+    passages.sort(key=lambda passage: -passage.confidence)  # stable: the ranking among equals
+    return [passage for passage in passages if passage.confidence >= min_confidence][:limit]
 
 
 # Words that ask about anything ("vous faites des cartes cadeaux ?"): they say nothing of the subject.
@@ -266,6 +273,7 @@ prenez prendre take takes accept accepts admiten admite aceptan aceptais تقب�
 amener emmener apporter bring traer llevar نجيب نجيبو اجلب اصطحاب معايا معانا معي
 politique conditions regles policy terms rules politica condiciones normas سياسه شروط الشروط قوانين
 faut يجب خاص خاصنا خاصني
+duree duration duracion مده لمده
 """.split())
 
 
@@ -295,7 +303,7 @@ def read_phrases(text: str) -> str:
 SUBJECTS = [
     "horaires horaire heures ouvert ouverte ouverture ouvrez fermez ferme fermeture hours open opening opens closed "
     "close horario horarios abren abierto abre cierran cerrado مواعيد اوقات الوقت مفتوح مفتوحه تفتحون محلول "
-    "محلولين كتحلو تحلو مسدود العمل الخدمه quand when cuando متي امتي",
+    "محلولين كتحلو تحلو مسدود كتسدو تسدو مسدودين مغلق العمل الخدمه quand when cuando متي امتي",
     "prix tarif tarifs coute coutent cout combien price prices cost costs much precio precios cuesta cuestan cuanto "
     "vale valen سعر اسعار الثمن ثمن تكلفه بشحال شحال كم",
     "adresse situe situes trouve trouvez address located where direccion ubicados donde encuentran عنوان موقع يقع اين "
