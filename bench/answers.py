@@ -1,6 +1,6 @@
 """Answer quality of the agent, through the widget's HTTP API (issue 10).
 
-    .venv/bin/python bench/answers.py [--split all|dev|heldout] [--provider builtin|openai_compatible] [-v]
+    .venv/bin/python bench/answers.py [--split all|dev|heldout|fresh|fresh2] [--provider builtin|openai_compatible] [-v]
 
 Three throw-away clients of different sectors (bench/data/answers/: a riad, a hair salon, a car repair
 shop), each with its own documents written by hand in fr, en, es, ar and ary (Darija in Arabic script),
@@ -16,6 +16,9 @@ card at the day and time asked for.
 
 The held-out half (every second question and phrasing of each list) is not looked at when tuning the
 built-in engine: `--split dev` / `--split heldout` measure one half; the readable lines show both.
+`--split fresh` measures a second held-out set instead (data/answers/fresh.json: 8 questions a business and
+language, 3 booking phrasings a language), written before a tuning round and not tuned on; `--split fresh2`
+a third one (data/answers/fresh2.json, 5 questions a business and language, 2 phrasings), written after.
 With `--provider openai_compatible`, the agents use a language model: BENCH_LLM_API_KEY (or
 OPENAI_API_KEY), BENCH_LLM_MODEL (default gpt-4o-mini) and BENCH_LLM_BASE_URL (default OpenAI's); its
 "I don't know" is recognised by the phrases in DONT_KNOW_CUES.
@@ -89,7 +92,11 @@ def in_script(reply: str, language: str) -> bool:
 
 
 def in_split(index: int, split: str) -> bool:
-    return split == "all" or (index % 2 == 1) == (split == "heldout")
+    return split == "all" or split.startswith("fresh") or (index % 2 == 1) == (split == "heldout")
+
+
+def half_of(index: int, split: str) -> str:
+    return split if split.startswith("fresh") else "heldout" if index % 2 else "dev"
 
 
 def load() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -148,16 +155,22 @@ def figures_of(rows: dict[str, dict[str, int]], samples: list[float]) -> dict[st
 
 def main() -> None:  # noqa: C901 - one readable script
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", choices=["all", "dev", "heldout"], default="all")
+    parser.add_argument("--split", choices=["all", "dev", "heldout", "fresh", "fresh2"], default="all")
     parser.add_argument("--provider", choices=["builtin", "openai_compatible"], default="builtin")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every reply, not only the misses")
     args = parser.parse_args()
     businesses, bookings = load()
+    if args.split.startswith("fresh"):  # a further held-out set (data/answers/fresh*.json), measured on its own
+        fresh = json.loads((DATA / f"{args.split}.json").read_text(encoding="utf-8"))
+        for business, data in businesses.items():
+            data["questions"] = fresh["questions"][business]
+        bookings = bookings | {"phrasings": fresh["phrasings"]}
     extra = agent_fields(args.provider)
     import httpx
 
     counters = ("asked", "answerable", "correct", "wrong", "unanswerable", "honest", "bookings", "booked")
-    results = {half: {lang: dict.fromkeys(counters, 0) for lang in LANGUAGES} for half in ("dev", "heldout")}
+    halves = (args.split,) if args.split.startswith("fresh") else ("dev", "heldout")
+    results = {half: {lang: dict.fromkeys(counters, 0) for lang in LANGUAGES} for half in halves}
     samples: list[float] = []
     failures: list[str] = []
     with contextlib.ExitStack() as stack:
@@ -214,7 +227,7 @@ def main() -> None:  # noqa: C901 - one readable script
                         if not in_split(index, args.split):
                             continue
                         language = written_in[0] if written_in else page
-                        row = results["heldout" if index % 2 else "dev"][language]
+                        row = results[half_of(index, args.split)][language]
                         reply = _flat(str(ask(open_conversation(keys[business], page), question).get("reply", "")))
                         lowered = reply.lower()
                         honest = any(_flat(miss) in reply for miss in dont_know(language)) or (
@@ -241,7 +254,7 @@ def main() -> None:  # noqa: C901 - one readable script
                     for index, (template, day_spec, at) in enumerate(phrasings):
                         if not in_split(index, args.split):
                             continue
-                        row = results["heldout" if index % 2 else "dev"][language]
+                        row = results[half_of(index, args.split)][language]
                         message = booking_message(template, language, bookings, today)
                         headers = open_conversation(keys[business], language)
                         turns = [ask(headers, message)]
@@ -268,14 +281,14 @@ def main() -> None:  # noqa: C901 - one readable script
 
     for failure in failures:
         print(failure)
-    for half in ("dev", "heldout"):
+    for half in halves:
         figures = figures_of(results[half], samples)
         for lang, r in results[half].items():
             if r["asked"] or r["bookings"]:
                 print(f"{half:8} {lang:3}: {r['asked']:3} questions, accuracy {figures['accuracy'][lang]:.3f}, "
                       f"wrong {figures['wrong'][lang]:.3f}, honest miss {figures['honest_miss'][lang]:.3f}, "
                       f"booking {r['booked']}/{r['bookings']}")
-    together = {lang: {key: results["dev"][lang][key] + results["heldout"][lang][key] for key in counters}
+    together = {lang: {key: sum(results[half][lang][key] for half in halves) for key in counters}
                 for lang in LANGUAGES}
     print(f"{len(samples)} messages through the widget API ({args.provider}, split {args.split}): "
           f"p50 {percentile(samples, 50):.1f} ms, p99 {percentile(samples, 99):.1f} ms")

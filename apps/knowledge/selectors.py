@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import NotFound
 from apps.knowledge.models import Chunk, Document, Word
-from apps.knowledge.text import COMMON_WORDS, TS_CONFIGS, normalise, query_terms
+from apps.knowledge.text import COMMON_WORDS, STOPWORDS, TS_CONFIGS, normalise, query_terms
 
 _CONFIGS = sorted(set(TS_CONFIGS.values()))
 SIMILARITY_THRESHOLD = 0.4
@@ -59,7 +59,11 @@ def search_method_label(method: str) -> str:
 
 def _terms(query: str) -> list[str]:
     seen: dict[str, None] = {}
-    for word in query_terms(query):
+    for word in query_terms(read_phrases(query)):
+        if word[0] == "و" and len(word) > 3 and (word[1:] in STOPWORDS or word[1:] in _KIND_OF):
+            word = word[1:]  # "وفوقاش" is "and when": the question word, not a subject
+            if word in STOPWORDS:
+                continue
         if not word.isdigit() or len(word) >= 3:
             seen.setdefault(word, None)
     if len(seen) <= 1:  # "Où est le garage ?" asks for the address; "je peux fumer quand ?" names its subject
@@ -77,6 +81,25 @@ def _subject_words(terms: list[str]) -> list[str]:
             words |= {normalise(word) for word in SUBJECTS[SUBJECT_QUESTIONS[term]].split()
                       if ("\u0600" <= word[0] <= "\u06ff") == arabic}
     return sorted(words - set(SUBJECT_QUESTIONS))
+
+
+def _concept_words(terms: list[str]) -> list[str]:
+    """The words of the concepts the question's words belong to ("chien": "animaux", "pets"…; "ouvrez":
+    "ouvert", "horaires"…), in the question's script, searched besides them: the documents name a subject
+    in their own words."""
+    words: dict[str, None] = {}
+    for term in terms:
+        if term in SUBJECT_QUESTIONS or term.isdigit():
+            continue
+        _subject_stems(term)  # fills _SUBJECT_OF
+        index = _SUBJECT_OF.get(_stem(term))
+        if index is None:
+            continue
+        arabic = "\u0600" <= term[0] <= "\u06ff"
+        for word in _CONCEPT_TERMS[index]:
+            if ("\u0600" <= word[0] <= "\u06ff") == arabic and word != term:
+                words.setdefault(word)
+    return list(words)[:CONCEPT_WORDS_MAX]
 
 
 def _vocabulary(terms: list[str], languages: list[str] | None = None) -> tuple[dict[str, list[str]], dict[str, int]]:
@@ -221,16 +244,20 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
                                       if language else None)
     terms = _informative(terms, counts, int(stats["documents"]))
     method = "fulltext+corrected" if extra_terms(corrections) else "fulltext"
-    extra = extra_terms(corrections) + _subject_words(terms) + [form for term in terms for form in _verb_variants(term)]
+    extra = (extra_terms(corrections) + _subject_words(terms) + _concept_words(terms)
+             + [form for term in terms for form in _verb_variants(term)])
     subject = _subject(terms)
-    rows = _fulltext(_tsquery_text(terms, extra), limit, languages, list(stats["configs"]), agent_id,
+    # more rows than asked for: the passage holding most of the question's own subject comes first, even when
+    # the words of its concepts rank another one higher (or one in the preferred one of Arabic and Darija)
+    rows = _fulltext(_tsquery_text(terms, extra), max(limit * 3, 9), languages, list(stats["configs"]), agent_id,
                      preferred=language,  # Arabic before Darija for an Arabic question, and the reverse
                      checked=[re.sub(r"[^\w]", "", word) for word in subject])
     passages = [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text,
                         score=round(float(rank), 4), method=method,
                         confidence=_confidence(subject, corrections, search_text, stemmed))
                 for chunk_id, document_id, title, text, rank, search_text, stemmed in rows]
-    return [passage for passage in passages if passage.confidence >= min_confidence]
+    passages.sort(key=lambda passage: -passage.confidence)  # stable: the ranking among equals
+    return [passage for passage in passages if passage.confidence >= min_confidence][:limit]
 
 
 # Words that ask about anything ("vous faites des cartes cadeaux ?"): they say nothing of the subject.
@@ -242,23 +269,65 @@ hacen hace ofrecen ofrece tienen aceptan posible tambien quiero saber
 تقدمون تقدم يوجد ممكن اريد اعرف كديرو ديرو تديرو عندكم ممكن بغيت نعرف
 etes sommes until jusqu hasta soir matin evening morning tarde noche night exactement exactly exactamente
 venir venez viens come ir venir الحضور اجي نجي نجيو
+prenez prendre take takes accept accepts admiten admite aceptan aceptais تقبلون تقبلو كتقبلو
+amener emmener apporter bring traer llevar نجيب نجيبو اجلب اصطحاب معايا معانا معي
+politique conditions regles policy terms rules politica condiciones normas سياسه شروط الشروط قوانين
+faut يجب خاص خاصنا خاصني
+duree duration duracion مده لمده
 """.split())
+
+
+# Phrases that say in several words what one word of the documents says ("sans frais": free; "dejar la
+# habitación": check-out): the query reads them as that word. "how long" asks for a duration the subject
+# names ("how long is the warranty?"), so it is dropped.
+PHRASES = {
+    "sans frais": "gratuit", "sans payer": "gratuit", "free of charge": "free", "at no cost": "free",
+    "without paying": "free", "sin coste": "gratis", "sin costo": "gratis", "sin cargo": "gratis",
+    "sin pagar": "gratis", "بلا خلاص": "فابور", "بلا فلوس": "فابور", "بدون رسوم": "مجاني", "بدون مقابل": "مجاني",
+    "quitter la chambre": "depart", "liberer la chambre": "depart", "leave the room": "check out",
+    "dejar la habitacion": "salida", "نغادر الغرفه": "المغادره", "مغادره الغرفه": "المغادره",
+    "نخويو البيت": "نخرجو", "combien de temps": "", "how long": "", "cuanto tiempo": "", "كم من الوقت": "",
+    "شحال ديال الوقت": "", "شحال من وقت": "",
+}
+_PHRASES_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(phrase)) for phrase in
+                                               sorted(PHRASES, key=len, reverse=True)) + r")(?=$|\W)")
+_PHRASE_OF = {normalise(phrase): normalise(word) for phrase, word in PHRASES.items()}
+
+
+def read_phrases(text: str) -> str:
+    """The normalised query with its multi-word phrases as the word they mean (PHRASES)."""
+    return _PHRASES_RE.sub(lambda match: match.group(1) + _PHRASE_OF[match.group(2)], normalise(text))
 
 
 # Words that name the same everyday subject: "vos horaires le samedi ?" is answered by "ouvert le samedi".
 SUBJECTS = [
     "horaires horaire heures ouvert ouverte ouverture ouvrez fermez ferme fermeture hours open opening opens closed "
     "close horario horarios abren abierto abre cierran cerrado مواعيد اوقات الوقت مفتوح مفتوحه تفتحون محلول "
-    "محلولين كتحلو تحلو مسدود العمل الخدمه quand when cuando متي امتي",
+    "محلولين كتحلو تحلو مسدود كتسدو تسدو مسدودين مغلق العمل الخدمه quand when cuando متي امتي",
     "prix tarif tarifs coute coutent cout combien price prices cost costs much precio precios cuesta cuestan cuanto "
     "vale valen سعر اسعار الثمن ثمن تكلفه بشحال شحال كم",
     "adresse situe situes trouve trouvez address located where direccion ubicados donde encuentran عنوان موقع يقع اين "
     "فين كاين كاينه",
     "payer paiement payez carte cartes especes cheque pay payment card cards cash pagar pago tarjeta efectivo دفع "
     "الدفع نخلص الخلاص بطاقه البطاقه كارط",
-    "parking garer stationnement park parking aparcamiento estacionamiento موقف باركينغ",
+    "parking garer stationnement park parking aparcamiento estacionamiento موقف باركينغ الباركينغ نحط نركن",
+    # concepts a visitor names in other words than the documents (searched with the question's words too)
+    "animaux animal chien chiens chat chats pets pet dog dogs cat cats mascotas mascota perro perros gato gatos "
+    "animales حيوانات الحيوانات حيوان كلب الكلب قط القط الكلاب المش",
+    "piscine pool swimming piscina مسبح المسبح بيسين البيسين",
+    "gratuit gratuite gratuits gratuitement gratis gratuito gratuita free فابور مجاني مجانا مجانيه بالمجان",
+    "garantie garanties garanti garantis guarantee guaranteed warranty garantia garantias garantizadas ضمان الضمان "
+    "مضمون مضمونه الضمانه",
+    "proche proximite pres nearby near nearest cerca cercano cercana قريب اقرب لقريب القريب",
+    "depart quitter salida dejar مغادره المغادره نغادر نخرج نخرجو الخروج",
 ]
+# How many of a concept's words are searched besides the question's (the tsquery stays small).
+CONCEPT_WORDS_MAX = 24
 _SUBJECT_OF: dict[str, int] = {}
+# each concept's words as search terms: normalised, no question words or function words
+_CONCEPT_TERMS = [[word for word in dict.fromkeys(normalise(word) for word in words.split())
+                   if word not in SUBJECT_QUESTIONS and word not in STOPWORDS and len(word) >= 3 and word.isalpha()]
+                  for words in SUBJECTS]
 
 
 @lru_cache(maxsize=8192)

@@ -33,7 +33,7 @@ cuales como cuando donde cuanto cuanta cuantos mi mis tu tus su sus nuestro me t
 hay tienen tiene puedo puede si no hola gracias favor
 واش عندكم عندك ديال ديالكم ديالي شي فين كيفاش شحال شنو اشنو علاش امتى بغيت بغيتي باغي نبغي كنبغي كاين كاينه
 هاد هادي هادا هادو هو هي هوما حنا انا نتا نتي نقدر تقدر واحد وحده بزاف شويه غير حتى مع ف فال ل لل على من عند
-هل ما ماذا كم كيف اين متى لماذا في الى عن هذا هذه ذلك التي الذي هناك لدي لديكم عندي انتم نحن هو هي او و يا
+هل ما ماذا كم كيف اين متى لماذا في الى إلى عن أن إن هذا هذه ذلك التي الذي هناك لدي لديكم عندي انتم نحن هو هي او و يا
 جا جات
 pendant during durante خلال اثناء
 """.split())
@@ -87,6 +87,12 @@ def _normalise(text: str) -> str:
     text = _strip_latin_accents(unicodedata.normalize("NFKC", text).lower())
     text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+# the function words as queries are compared with them: normalised ("على" is "علي", "إلى" is "الى"); "متى"
+# stays a word of the query: it asks for a time of day (apps.knowledge.selectors.ANSWER_KINDS)
+STOPWORDS |= {_normalise(word) for word in STOPWORDS} - {"متي"}
+COMMON_WORDS |= {_normalise(word) for word in COMMON_WORDS}
 
 
 class _TextExtractor(HTMLParser):

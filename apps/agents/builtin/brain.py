@@ -86,6 +86,9 @@ class BuiltinProvider:
                 text, found = rest, nlu.intents(rest, self.language)
         found = nlu.refine_intents(found, text, self.language,
                                    has_when=bool(nlu.extract_day(text, self._today()) or nlu.extract_time(text)))
+        flows = {"book", "cancel", "reschedule", "lead", "ticket", "callback", "human"}
+        if not found & flows and not self.state.get("flow") and nlu.asks_for_a_time(text, self.language, self._today()):
+            found = found | {"book"}
         flow = self.state.get("flow")
         self._remember_contact(text)
         if "human" in found and "transfer_to_human" in available:

@@ -56,7 +56,7 @@ DARIJA_MARKERS = {"واش", "بغيت", "بغيتي", "ديال", "شحال", "�
                   "سميتي", "ديالي", "ديالكم", "حتى", "هادشي", "بلا", "لابس", "الله يخليك", "عافاك", "صافي",
                   "شكون", "امتى", "فوقاش", "نقدر", "كنبغي", "بغينا", "خاصني", "خصني", "لا لا", "اه", "ايه"}
 MSA_MARKERS = {"هل", "ماذا", "أريد", "اريد", "لديكم", "لدي", "يمكنني", "أود", "اود", "التي", "الذي", "هذا", "هذه",
-               "ليس", "لماذا", "متى", "أين", "كيف", "سوف", "حضرتك", "نريد"}
+               "ليس", "لماذا", "متى", "أين", "كيف", "سوف", "حضرتك", "نريد", "ما هي", "ما هو", "يجب", "يمكن"}
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -120,7 +120,8 @@ INTENTS: dict[str, dict[str, list[str]]] = {
         "es": ["cita", "reservar", "reserva", "disponibilidad", "disponible", "hueco", "una mesa", "consulta",
                "visita", "agendar"],
         "ar": ["موعد", "موعدا", "حجز", "احجز", "حجزا", "متاح", "طاوله", "زياره", "استشاره"],
-        "ary": ["موعد", "رونديفو", "نحجز", "حجز", "نجي عندكم", "طابله", "وقت فارغ", "نخد موعد", "ناخد موعد"]},
+        "ary": ["موعد", "رونديفو", "نحجز", "حجز", "نجي عندكم", "طابله", "وقت فارغ", "نخد موعد", "ناخد موعد",
+                "نحجزو", "نريزيرفي", "بلاصه", "شي بلاصه", "نجي", "نجيو", "ندوز"]},
     "cancel": {
         "fr": ["annuler", "annulation", "decommander"], "en": ["cancel", "cancellation"],
         "es": ["cancelar", "anular", "cancelacion"], "ar": ["الغاء", "الغي", "الغ"],
@@ -222,7 +223,8 @@ def without_greeting(text: str) -> str:
 WEAK_INTENT_WORDS = {
     "book": ["disponibilite", "disponible", "disponibles", "creneau", "dispo", "dispos", "consultation", "visite",
              "availability", "available", "slot", "visit", "disponibilidad", "hueco", "consulta", "visita", "متاح",
-             "زياره", "استشاره", "وقت فارغ", "reservation", "reserva", "booking", "حجز"],
+             "زياره", "استشاره", "وقت فارغ", "reservation", "reserva", "booking", "حجز", "بلاصه", "شي بلاصه", "نجي",
+             "نجيو", "ندوز"],
     "cancel": ["annulation", "cancellation", "cancelacion", "الغاء"],
 }
 # A question about a rule, a price or a delay ("what is your cancellation policy?", "Combien coûte une
@@ -230,8 +232,27 @@ WEAK_INTENT_WORDS = {
 INFO_MARKERS = ["politique", "conditions", "frais", "delai", "combien", "coute", "coutent", "prix", "tarif",
                 "tarifs", "policy", "fee", "fees", "cost", "costs", "how much", "price", "terms", "rules",
                 "charge", "politica", "condiciones", "cuanto", "cuesta", "cuestan", "precio", "tarifa",
-                "سياسه", "شروط", "رسوم", "كم", "سعر", "ثمن", "شحال", "بشحال", "تمن", "التمن", "الثمن", "قانون"]
+                "سياسه", "شروط", "رسوم", "كم", "سعر", "ثمن", "شحال", "بشحال", "تمن", "التمن", "الثمن", "قانون",
+                # a deposit is a rule of booking, not a booking ("Faut-il verser un acompte pour réserver ?")
+                "acompte", "arrhes", "deposit", "anticipo", "senal", "عربون", "عربونا", "تسبيق"]
 _INFO_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(w)) for w in INFO_MARKERS) + r")($|\W)")
+# A question about the rule of a cancellation or a change ("puedo cancelar gratis?", "until when can I
+# cancel?", "واش نقدر نلغي الحجز فابور؟"): answered from the documents; "I want to cancel my booking" is not
+# a question and "can I cancel my appointment RDV-…?" names the visitor's own booking.
+RULE_MARKERS = ["gratuit", "gratuite", "gratuitement", "gratis", "gratuito", "gratuita", "free", "for free",
+                "sans frais", "jusqu a quand", "until when", "how late", "how long before", "how far in advance",
+                "hasta cuando", "con cuanta antelacion", "a l avance", "in advance", "con antelacion", "delai",
+                "deadline", "plazo", "فابور", "مجانا", "مجاني", "بالمجان", "بلا خلاص", "بدون رسوم", "حتى امتى",
+                "حتى لامتى", "حتى متى", "الى متى", "قبل كم", "مسبقا"]
+_RULE_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(w)) for w in RULE_MARKERS) + r")($|\W)")
+# The visitor's own thing ("my car", "mon rendez-vous", "سيارتي"…): a problem named with it is theirs.
+FIRST_PERSON = {"fr": ["je", "j", "mon", "ma", "mes", "me", "m", "moi", "nous", "notre", "nos"],
+                "en": ["i", "my", "me", "mine", "we", "our", "us"],
+                "es": ["mi", "mis", "me", "yo", "tengo", "nuestro", "nuestra", "nos"],
+                "ar": ["لدي", "عندي", "انا", "لي", "نحن"], "ary": ["ديالي", "عندي", "ليا", "انا", "حنا", "ديالنا"]}
+# Asking whether the business offers a service ("do you tow…?", "vous faites…?", "هل تقومون…"):
+SERVICE_QUESTION = re.compile(r"^(do you|can you|are you|vous|est ce que vous|faites vous|hacen|ofrecen|"
+                              r"tienen|ustedes|هل ت|هل يمكنكم|واش ك|واش ت)")
 
 
 def _strong(intent: str, norm: str) -> bool:
@@ -249,19 +270,31 @@ _WITHOUT_RE = re.compile(r"(^|\W)(sans|without|sin|بدون|بلا|من غير)\
                          r"reservation|appointment|booking|cita|reserva|موعد|رونديفو|حجز)($|\W)")
 
 
+def _own(norm: str, language: str) -> bool:
+    """Whether the message speaks of the visitor's own thing or self ("my car", "ma voiture", "سيارتي")."""
+    words = FIRST_PERSON.get(language, [])
+    if any(_word(word).search(norm) for word in words):
+        return True
+    return language in {"ar", "ary"} and bool(re.search(r"\w{3,}ي($|\W)", norm))
+
+
 def refine_intents(found: set[str], text: str, language: str, *, has_when: bool) -> set[str]:
     """Drop the flows a question only mentions: a question about a rule or a price opens none, a
     booking word after "without" opens none, and a weak word ("available", "cancellation") opens its
     flow only with a day or a time, or outside a question."""
+    norm = normalise(text)
+    if "ticket" in found and is_question(text, language) and SERVICE_QUESTION.search(norm) and not _own(norm, language):
+        found = found - {"ticket"}  # "Do you tow broken-down cars?" asks about a service, it reports nothing
     if not found & {"book", "cancel", "reschedule"}:
         return found
-    norm = normalise(text)
     question = is_question(text, language)
     refined = set(found)
     if "book" in refined and _WITHOUT_RE.search(norm):
         refined.discard("book")
     if question and _INFO_RE.search(norm):
         return refined - {"book", "cancel", "reschedule"}
+    if question and refined & {"cancel", "reschedule"} and _RULE_RE.search(norm) and not REFERENCE_RE.search(text):
+        refined -= {"cancel", "reschedule"}
     for intent in ("book", "cancel"):
         if intent in refined and question and not has_when and not _strong(intent, norm):
             refined.discard(intent)
@@ -269,6 +302,24 @@ def refine_intents(found: set[str], text: str, language: str, *, has_when: bool)
 
 
 _MESSAGE_RE = re.compile(r"(^|\W)(un message|a message|message|mensaje|un mensaje|رساله|ميساج|مساج)($|\W)")
+
+
+# Words that ask about the opening hours ("vous êtes ouverts samedi à 15h ?"), not for a time.
+_HOURS_RE = re.compile(r"(^|\W)(ouvert|ouverts|ouverte|ouvrez|ferme|fermez|fermes|open|opens|closed|close|abren|"
+                       r"abierto|abiertos|cierran|cerrado|horaires?|hours|horario|مفتوح|مفتوحين|تفتحون|مغلق|محلول|"
+                       r"محلولين|كتحلو|مسدود|كتسدو)($|\W)")
+
+
+def asks_for_a_time(text: str, language: str, today: date) -> bool:
+    """A question naming a day and a time of day and nothing about hours, prices or rules ("je peux passer
+    vendredi à 15h ?", "واش عندكم شي بلاصة نهار الخميس مع الخمسة ديال العشية؟"): the visitor asks for
+    that slot, whatever verb they use."""
+    if not is_question(text, language):
+        return False
+    norm = normalise(text)
+    if _INFO_RE.search(norm) or _HOURS_RE.search(norm) or _RULE_RE.search(norm):
+        return False
+    return extract_day(text, today) is not None and extract_time(text) is not None
 
 
 def wants_message(text: str) -> bool:
