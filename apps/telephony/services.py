@@ -111,8 +111,11 @@ def numbers_search(*, account: NumberAccount, country: str, contains: str = "",
     if set(capabilities) - set(CAPABILITIES):
         raise InvalidInput(_("Unknown capability."), param="capabilities")
     wanted = tuple(capability for capability in CAPABILITIES if capability in capabilities) or ("voice",)
-    return account.provider.numbers_search(country=country, contains=contains, capabilities=wanted,
-                                           limit=max(1, min(limit, MAX_RESULTS)))
+    found = account.provider.numbers_search(country=country, contains=contains, capabilities=wanted,
+                                            limit=max(1, min(limit, MAX_RESULTS)))
+    held = set(PhoneNumber.objects.filter(e164__in=[row.e164 for row in found])
+               .exclude(status=PhoneNumber.Status.RELEASED).values_list("e164", flat=True))
+    return [row for row in found if row.e164 not in held]  # the twin forgets its sales on restart: we do not
 
 
 def number_buy(*, account: NumberAccount, e164: str, actor: Any, client: Client | None = None,

@@ -220,6 +220,15 @@ def test_offline_the_twin_gives_a_subaccount_and_test_numbers(cast):
     assert (number.provider, number.account_source, number.status) == ("memory", "subaccount", "active")
 
 
+def test_search_leaves_out_numbers_already_on_the_platform(cast):
+    account = account_for(source="agency", client=None)
+    first = numbers_search(account=account, country="US", actor=cast.staff)[0].e164
+    PhoneNumber.objects.create(e164=first, client=cast.client_a)  # bought before a restart the twin forgot
+    assert first not in {row.e164 for row in numbers_search(account=account, country="US", actor=cast.staff)}
+    with pytest.raises(InvalidInput):
+        number_buy(account=account, e164=first, actor=cast.staff)
+
+
 def test_a_subaccount_is_needed_before_it_is_used(cast):
     with pytest.raises(InvalidInput) as raised:
         account_for(source="subaccount", client=cast.client_a)
