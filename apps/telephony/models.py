@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from encrypted_model_fields.fields import EncryptedCharField
 
 
 class PhoneNumber(models.Model):
@@ -46,3 +47,23 @@ class PhoneNumber(models.Model):
 
     def __str__(self) -> str:
         return self.e164
+
+
+class TwilioSubaccount(models.Model):
+    """A client's subaccount of the agency's Twilio account (created by `client_subaccount_ensure`): its numbers
+    and calls are billed and listed apart. Its auth token is encrypted at rest, like every credential."""
+
+    client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="twilio_subaccount",
+                                  verbose_name=_("client"))
+    provider = models.CharField(_("provider"), max_length=32, default="twilio")  # "memory" for the offline twin
+    account_sid = models.CharField(_("subaccount SID"), max_length=64, unique=True)
+    auth_token = EncryptedCharField(_("auth token"), max_length=200)
+    friendly_name = models.CharField(_("label"), max_length=64, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Twilio subaccount")
+        verbose_name_plural = _("Twilio subaccounts")
+
+    def __str__(self) -> str:
+        return f"{self.account_sid} ({self.client_id})"

@@ -94,3 +94,13 @@ def client_number_get(*, client: Client, number_id: int) -> PhoneNumber:
     if number is None:
         raise NotFound(_("No phone number with this id."))
     return number
+
+
+def agents_of_client(*, client: Client) -> list[tuple[int, str]]:
+    """(id, name) of the client's agents, read in its own schema (the admin's agent choices)."""
+    from django_tenants.utils import tenant_context
+
+    from apps.agents.models import Agent
+
+    with tenant_context(client):
+        return list(Agent.objects.order_by("name", "id").values_list("id", "name"))

@@ -103,6 +103,10 @@ def signing_provider(route: NumberRoute | None) -> Any | None:
         return None
     if route.account_source == "client":
         return _client_account(route)
+    if route.account_source == "subaccount":
+        from apps.telephony.accounts import subaccount_provider_by_sid
+
+        return subaccount_provider_by_sid(route.account_sid)
     agency = _agency()
     return agency if agency is not None and agency.name == route.provider else None
 

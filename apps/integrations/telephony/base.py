@@ -49,6 +49,18 @@ class OwnedNumber:
     voice_url: str = ""
 
 
+@dataclass(frozen=True)
+class Subaccount:
+    """A subaccount just created under the provider's (parent) account."""
+
+    sid: str
+    auth_token: str = field(repr=False)
+    friendly_name: str = ""
+
+
+CAPABILITIES = ("voice", "sms", "mms")
+
+
 class Telephony(Protocol):
     name: str
 
@@ -65,7 +77,11 @@ class Telephony(Protocol):
 
     def signature_valid(self, *, url: str, params: Mapping[str, str], signature: str) -> bool: ...
 
-    def numbers_search(self, *, country: str, contains: str = "", limit: int = 10) -> list[AvailableNumber]: ...
+    def numbers_search(self, *, country: str, contains: str = "", capabilities: tuple[str, ...] = ("voice",),
+                       limit: int = 10) -> list[AvailableNumber]:
+        """Local numbers for sale in `country` (ISO 3166 alpha-2) whose digits contain `contains` and that have
+        every one of `capabilities` (CAPABILITIES)."""
+        ...
 
     def number_buy(self, *, e164: str, urls: NumberUrls) -> OwnedNumber: ...
 
@@ -74,6 +90,10 @@ class Telephony(Protocol):
     def number_configure(self, *, sid: str, urls: NumberUrls) -> OwnedNumber: ...
 
     def recording_fetch(self, *, recording_sid: str) -> bytes: ...
+
+    def subaccount_create(self, *, friendly_name: str) -> Subaccount:
+        """A new subaccount of this (parent) account, for one client's numbers and calls."""
+        ...
 
 
 def twilio_signature(token: str, url: str, params: Mapping[str, str]) -> str:

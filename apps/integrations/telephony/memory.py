@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from apps.core.errors import ProviderError
 from apps.integrations.base import Field, ProviderBase
-from apps.integrations.telephony.base import AvailableNumber, CallResult, NumberUrls, OwnedNumber
+from apps.integrations.telephony.base import AvailableNumber, CallResult, NumberUrls, OwnedNumber, Subaccount
 
 # A range no real subscriber has: +1 555 01xx is reserved for fiction in North America.
 TEST_PREFIX = "+1555010"
@@ -61,7 +61,11 @@ class MemoryTelephony(ProviderBase):
     def signature_valid(self, *, url: str, params: Mapping[str, str], signature: str) -> bool:
         return bool(signature) and RequestValidator(self.auth_token).validate(url, params, signature)
 
-    def numbers_search(self, *, country: str, contains: str = "", limit: int = 10) -> list[AvailableNumber]:
+    def numbers_search(self, *, country: str, contains: str = "", capabilities: tuple[str, ...] = ("voice",),
+                       limit: int = 10) -> list[AvailableNumber]:
+        """Test numbers (+1 555 010…, whatever the country: no real subscriber has them) with voice and SMS."""
+        if "mms" in capabilities:
+            return []
         digits = "".join(ch for ch in contains if ch.isdigit())[:4]
         found = []
         for n in range(100):
@@ -96,3 +100,6 @@ class MemoryTelephony(ProviderBase):
 
     def recording_fetch(self, *, recording_sid: str) -> bytes:
         return SILENT_WAV
+
+    def subaccount_create(self, *, friendly_name: str) -> Subaccount:
+        return Subaccount(sid=f"AC{uuid.uuid4().hex}", auth_token=uuid.uuid4().hex, friendly_name=friendly_name)

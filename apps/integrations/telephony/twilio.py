@@ -23,7 +23,14 @@ from twilio.rest import Client as RestClient
 
 from apps.core.errors import ProviderError
 from apps.integrations.base import Field, ProviderBase
-from apps.integrations.telephony.base import AvailableNumber, CallResult, NumberUrls, OwnedNumber
+from apps.integrations.telephony.base import (
+    CAPABILITIES,
+    AvailableNumber,
+    CallResult,
+    NumberUrls,
+    OwnedNumber,
+    Subaccount,
+)
 
 T = TypeVar("T")
 API = "https://api.twilio.com/2010-04-01"
@@ -56,10 +63,15 @@ def _rest(call: Callable[[], T]) -> T:
         raise ProviderError(f"Twilio: {error}") from None
 
 
+def _capabilities(raw: Any) -> dict[str, bool]:
+    """Twilio spells them `voice`/`sms`/`mms` on owned numbers and `voice`/`SMS`/`MMS` on numbers for sale."""
+    lowered = {str(key).lower(): bool(value) for key, value in (raw or {}).items()}
+    return {key: lowered.get(key, False) for key in CAPABILITIES}
+
+
 def _owned(row: Any) -> OwnedNumber:
-    caps = getattr(row, "capabilities", None) or {}
     return OwnedNumber(sid=row.sid, e164=row.phone_number, friendly_name=row.friendly_name or "",
-                       capabilities={key: bool(caps.get(key)) for key in ("voice", "sms", "mms")},
+                       capabilities=_capabilities(getattr(row, "capabilities", None)),
                        voice_url=getattr(row, "voice_url", "") or "")
 
 
@@ -67,7 +79,8 @@ def _owned(row: Any) -> OwnedNumber:
 class TwilioTelephony(ProviderBase):
     account_sid: str
     auth_token: str
-    subaccount_sid: str = ""  # numbers and calls live in this subaccount; the parent's token signs
+    subaccount_sid: str = ""  # numbers and calls live in this subaccount (the parent's credentials reach it)
+    subaccount_token: str = ""  # the subaccount's own token: what Twilio signs its numbers' webhooks with
     timeout_s: float = 10.0
 
     name: ClassVar = "twilio"
@@ -107,18 +120,30 @@ class TwilioTelephony(ProviderBase):
         _rest(lambda: self._client().calls(provider_call_id).update(twiml=twiml))
 
     def signature_valid(self, *, url: str, params: Mapping[str, str], signature: str) -> bool:
-        return bool(signature) and RequestValidator(self.auth_token).validate(url, params, signature)
+        """A subaccount's numbers are signed with the subaccount's own token; the parent's is accepted too (both
+        are secrets only Twilio and we hold)."""
+        tokens = [token for token in (self.subaccount_token, self.auth_token) if token]
+        return bool(signature) and any(RequestValidator(token).validate(url, params, signature) for token in tokens)
 
-    def numbers_search(self, *, country: str, contains: str = "", limit: int = 10) -> list[AvailableNumber]:
-        options: dict[str, Any] = {"limit": limit, "voice_enabled": True}
+    def numbers_search(self, *, country: str, contains: str = "", capabilities: tuple[str, ...] = ("voice",),
+                       limit: int = 10) -> list[AvailableNumber]:
+        options: dict[str, Any] = {"limit": limit}
+        for capability in capabilities:
+            options[f"{capability}_enabled"] = True
         if contains:
             options["contains"] = contains
         rows = _rest(lambda: self._client().available_phone_numbers(country.upper()).local.list(**options))
         return [AvailableNumber(e164=row.phone_number, friendly_name=row.friendly_name or "",
                                 locality=row.locality or "", country=row.iso_country or country.upper(),
-                                capabilities={key: bool((row.capabilities or {}).get(key))
-                                              for key in ("voice", "sms", "mms")})
+                                capabilities=_capabilities(row.capabilities))
                 for row in rows]
+
+    def subaccount_create(self, *, friendly_name: str) -> Subaccount:
+        parent = RestClient(self.account_sid, self.auth_token, http_client=HttpxClient(self.timeout_s))
+        row = _rest(lambda: parent.api.accounts.create(friendly_name=friendly_name))
+        if not row.sid or not row.auth_token:
+            raise ProviderError("Twilio created a subaccount without a SID or a token")
+        return Subaccount(sid=row.sid, auth_token=row.auth_token, friendly_name=row.friendly_name or friendly_name)
 
     def number_buy(self, *, e164: str, urls: NumberUrls) -> OwnedNumber:
         row = _rest(lambda: self._client().incoming_phone_numbers.create(
