@@ -98,8 +98,9 @@ async def measure_media(calls: int, spread: float) -> dict[str, object]:
     for start in range(0, calls, 20):  # answered 20 at a time, as calls arrive
         callers += await asyncio.gather(*(media_call(n) for n in range(start, min(calls, start + 20))))
     PACING.reset(measure=True)
-    answered = await asyncio.gather(*(media_speak(caller, spread * n / calls, speech=said.pcm, rate=said.rate)
-                                      for n, caller in enumerate(callers)))
+    speaking = (media_speak(caller, spread * n / calls, speech=said.pcm, rate=said.rate)
+                for n, caller in enumerate(callers))
+    answered = await asyncio.wait_for(asyncio.gather(*speaking), timeout=600)
     for caller in callers:
         await caller.status("completed", 20)
     return {"answered": sum(1 for frames in answered if frames > 0), "frames": PACING.frames, "late": PACING.late,

@@ -403,6 +403,8 @@ WIDGET_POLLS_PER_MINUTE = env.get_int("WIDGET_POLLS_PER_MINUTE", 40)
 
 # Voice: speech-to-text and text-to-speech providers (offline twins by default; docs/operations.md).
 VOICE_STT = env.get("VOICE_STT", "builtin")  # builtin | deepgram | openai
+# The offline recogniser decodes in this many worker processes (pocketsphinx holds the GIL); 0: in a thread.
+VOICE_STT_PROCESSES = int(env.get("VOICE_STT_PROCESSES", "2"))
 VOICE_TTS = env.get("VOICE_TTS", "builtin")  # builtin | openai | elevenlabs
 VOICE = {
     "openai_api_key": env.get("VOICE_OPENAI_API_KEY", env.get("OPENAI_API_KEY", "")),

@@ -57,7 +57,8 @@ from apps.voice.providers import builtin_speaker, recognizer_for, speaker_for
 logger = logging.getLogger(__name__)
 
 FRAME_S = MULAW_FRAME / MULAW_RATE  # 0.02
-LATE_S = 0.010  # a frame sent more than this after its 20 ms slot is late
+LEAD_S = 0.060  # frames go out this much ahead of the moment they play (Twilio buffers): a short stall is absorbed
+LATE_S = 0.010  # a frame sent more than this after the start of its 20 ms slot (when it should play) is late
 MAX_PAYLOAD = 4 * 1024  # base64 characters of one inbound media message (Twilio sends 160 bytes: 216)
 MIN_UTTERANCE_S = 0.25
 SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
@@ -335,8 +336,9 @@ class MediaStreamConsumer(CallConsumer):
     # Out: the player ----------------------------------------------------------------------------------------
 
     async def _play(self) -> None:
-        """One frame per 20 ms against the loop's clock (never a burst), a mark after each sentence; when all is
-        heard and the turn asked for it, the hand-over or the end."""
+        """One frame per 20 ms against the loop's clock (never a burst: at most LEAD_S ahead of the moment each
+        plays, from the first frame of a run of speech), a mark after each sentence; when all is heard and the
+        turn asked for it, the hand-over or the end."""
         loop = asyncio.get_running_loop()
         slot: float | None = None  # when the next frame is due; None between runs of speech
         while True:
@@ -357,8 +359,8 @@ class MediaStreamConsumer(CallConsumer):
             now = loop.time()
             if slot is None:
                 slot = now
-            elif slot > now:
-                await asyncio.sleep(slot - now)
+            elif slot - LEAD_S > now:
+                await asyncio.sleep(slot - LEAD_S - now)
                 if not self.outbox or self.outbox[0] is not spoken or not spoken.frames:
                     continue  # cleared while we waited
             frame = spoken.frames.pop(0)

@@ -217,7 +217,7 @@ class CallerSimulator:
     async def drop(self) -> None:
         """The socket closes (a hang-up, a network cut)."""
         if self.socket is not None:
-            await self.socket.disconnect()
+            await self.socket.disconnect(timeout=10)  # the consumer finalises the call meanwhile
             self.socket = None
 
     async def hangup(self, duration: int = 30) -> None:
@@ -234,7 +234,7 @@ class CallerSimulator:
         signature = self.sign(public_ws_url(path), {}) if signature is None else signature
         self.socket = WebsocketCommunicator(application, path, headers=[
             (b"host", self.host.encode()), (b"x-twilio-signature", signature.encode())])
-        connected, _code = await self.socket.connect()
+        connected, _code = await self.socket.connect(timeout=10)  # many calls at once: the handshake may queue
         return bool(connected)
 
     async def media_open(self, *, signature: str | None = None, token: str | None = None,
