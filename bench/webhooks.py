@@ -216,7 +216,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=250.0)
-    parser.add_argument("--concurrency", type=int, default=4, help="processes per worker")
+    parser.add_argument("--concurrency", type=int, default=2, help="processes per worker")
     parser.add_argument("--producers", type=int, default=8, help="threads writing events")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="bench-webhooks-")

@@ -25,7 +25,7 @@ from apps.clients.principals import ApiActor
 from apps.core.errors import InvalidInput, NotFound, PermissionDenied
 from apps.core.inputs import text_clean
 from apps.events import catalogue, outbox, signing, transport
-from apps.events.models import Event, WebhookDelivery, WebhookEndpoint
+from apps.events.models import Event, WebhookDelivery, WebhookEndpoint, subscribed
 
 MAX_ENDPOINTS = 20
 MAX_URL = 1000
@@ -54,13 +54,14 @@ def event_record(*, type: str, data: dict[str, Any], endpoint: WebhookEndpoint |
     clean = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     with transaction.atomic():
         event = Event.objects.create(type=type, version=spec.version, data=clean)
-        targets = [endpoint] if endpoint is not None else [
-            found for found in WebhookEndpoint.objects.filter(enabled=True) if found.wants(type)]
+        targets = [endpoint.pk] if endpoint is not None else [  # not the secrets: nothing to decrypt here
+            pk for pk, types in WebhookEndpoint.objects.filter(enabled=True).values_list("pk", "event_types")
+            if subscribed(types, type)]
         if targets:
             now = timezone.now()
             grace = now + timedelta(seconds=settings.WEBHOOK_KICK_GRACE_S)
             WebhookDelivery.objects.bulk_create(
-                [WebhookDelivery(event=event, endpoint=target, next_attempt_at=now, queued_until=grace)
+                [WebhookDelivery(event=event, endpoint_id=target, next_attempt_at=now, queued_until=grace)
                  for target in targets])
             outbox.work_add(due=grace)
             outbox.kick()
