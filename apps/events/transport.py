@@ -86,8 +86,11 @@ _RESOLVED: dict[tuple[str, int], tuple[float, list[str]]] = {}
 
 
 def dns_forget() -> None:
-    """Drop the resolved addresses kept by this process (tests; a new connection asks DNS again)."""
+    """Drop the resolved addresses kept by this process and close its pooled connections (tests)."""
     _RESOLVED.clear()
+    for pool in _POOLS.values():
+        pool.close()
+    _POOLS.clear()
 
 
 def _resolve(host: str, port: int) -> list[str]:
