@@ -218,11 +218,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=250.0)
     parser.add_argument("--concurrency", type=int, default=2, help="processes per worker")
     parser.add_argument("--producers", type=int, default=8, help="threads writing events")
+    parser.add_argument("--db-pool-max", type=int, default=0, help="the workers' DB_POOL_MAX (0: no pool)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="bench-webhooks-")
     log_path = Path(work) / "received.log"
     log_path.touch()
-    env = dict(os.environ, DB_POOL_MAX="0")  # workers hold one connection per process (see docs/webhooks.md)
+    env = dict(os.environ, DB_POOL_MAX=str(args.db_pool_max))  # 0: one connection per process (docs/webhooks.md)
     with bench_client("bench-webhooks", plan="telephony") as client, open(Path(work) / "processes.log", "w") as log:
         receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(log_path)], stdout=subprocess.PIPE,
                                     text=True, start_new_session=True)
@@ -231,6 +232,7 @@ def main() -> None:
             WebhookEndpoint.objects.create(url=f"http://127.0.0.1:{port}/hook", secret_encrypted=signing.secret_new(),
                                            rate_per_second=1000)
         workers = [start_worker(f"bench{n}", env, log, args.concurrency) for n in (1, 2)]
+        print(f"work directory {work}")
         beat = start_beat(env, log, work)
         try:
             print(f"receiver on 127.0.0.1:{port}; 2 workers × {args.concurrency} processes; beat sweeping every 1 s")
