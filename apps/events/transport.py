@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
 import httpcore
 from django.conf import settings
 
@@ -174,6 +175,6 @@ def _pool() -> httpcore.ConnectionPool:
     pool = _POOLS.get(allow_private)
     if pool is None:
         pool = _POOLS[allow_private] = httpcore.ConnectionPool(
-            ssl_context=ssl.create_default_context(), max_connections=100, max_keepalive_connections=50,
-            keepalive_expiry=30, network_backend=_GuardedBackend())
+            ssl_context=ssl.create_default_context(cafile=certifi.where()),  # httpx's CA bundle, as before
+            max_connections=100, max_keepalive_connections=50, keepalive_expiry=30, network_backend=_GuardedBackend())
     return pool
