@@ -4,13 +4,23 @@ with resolutions kept and connections pooled."""
 
 from __future__ import annotations
 
+import datetime
+import socket
+import ssl
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from unittest import mock
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.conf import settings
 from django.db import connections
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.events import outbox, sending, signing, transport
@@ -41,10 +51,6 @@ def test_concurrent_claims_never_give_one_delivery_to_two_workers(session_cast, 
                     with tenant_context(session_cast.client_a):
                         barrier.wait()
                         while True:
-                            from datetime import timedelta
-
-                            from django.utils import timezone
-
                             now = timezone.now()
                             batch = sending.deliveries_claim(now=now, lease=now + timedelta(seconds=60), limit=7)
                             if not batch:
@@ -178,3 +184,41 @@ def test_a_resolution_is_kept_only_for_its_ttl(monkeypatch, receiver, settings):
     for _n in range(2):
         assert transport.post(url, body=b"{}", headers={}).status == 200
     assert calls == ["hooks.example.com"] * 2
+
+
+def test_tls_is_verified_for_the_name_not_the_address(monkeypatch, tmp_path):
+    """HTTPS goes to the checked address with the name's SNI and certificate check: a receiver whose
+    certificate no trusted authority signed is refused, and the handshake carried the name."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.example.com")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    names: list[str | None] = []
+    context.sni_callback = lambda sock, server_name, ctx: names.append(server_name)
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def accept() -> None:
+        conn, _address = server.accept()
+        try:
+            context.wrap_socket(conn, server_side=True).close()
+        except (ssl.SSLError, OSError):
+            pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    fake_dns(monkeypatch, {"hooks.example.com": "127.0.0.1"})
+    monkeypatch.setattr(settings, "WEBHOOKS_ALLOW_PRIVATE_URLS", True)
+    answer = transport.post(f"https://hooks.example.com:{port}/hook", body=b"{}", headers={})
+    thread.join(10)
+    server.close()
+    assert answer.status is None and "CERTIFICATE_VERIFY_FAILED" in answer.error
+    assert names == ["hooks.example.com"]
