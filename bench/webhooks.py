@@ -7,6 +7,8 @@ on 127.0.0.1 (a separate process: a threaded HTTP server that logs each webhook-
 Phase 1: N events at R a second to a healthy receiver: deliveries per second, event → delivery latency.
 Phase 2: the same with one worker SIGKILLed (its whole process group) mid-way and restarted: events never
 delivered (lost) and deliveries received twice (duplicates: at-least-once, same webhook-id).
+Phase 3: N events written while both workers are stopped, then the workers started: deliveries per second
+from the first to the last (the workers' own pace, with the producer out of the way).
 Load-independent figures: the worker processes' CPU time per delivery in phase 1 (from /proc), and, after the
 phases, SQL statements and CPU per event and per delivery measured in this process (events recorded, then
 drained here, the statements counted with an execute wrapper).
@@ -205,7 +207,10 @@ def figures(created: dict[str, float], rows: list[tuple[str, float]]) -> dict[st
     latencies = [first[event_id] - created[event_id] for event_id in first]
     counts = Counter(event_id for event_id, _at in mine)
     span = max(first.values()) - min(created.values()) if first else float("inf")
-    return {"delivered": len(first), "lost": len(set(created) - set(first)),
+    by_creation = [first[event_id] - created[event_id] for event_id in sorted(first, key=created.__getitem__)]
+    fifth = max(1, len(by_creation) // 5)
+    fifths = [round(percentile(by_creation[n:n + fifth], 99), 2) for n in range(0, len(by_creation), fifth)]
+    return {"delivered": len(first), "lost": len(set(created) - set(first)), "p99_by_fifth_s": fifths,
             "duplicates": sum(count - 1 for count in counts.values()),
             "deliveries_per_s": round(len(first) / span, 1) if span else 0.0,
             "p50_s": round(percentile(latencies, 50), 3) if latencies else None,
@@ -216,13 +221,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=250.0)
-    parser.add_argument("--concurrency", type=int, default=4, help="processes per worker")
+    parser.add_argument("--concurrency", type=int, default=2, help="processes per worker")
     parser.add_argument("--producers", type=int, default=8, help="threads writing events")
+    parser.add_argument("--db-pool-max", type=int, default=0, help="the workers' DB_POOL_MAX (0: no pool)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="bench-webhooks-")
     log_path = Path(work) / "received.log"
     log_path.touch()
-    env = dict(os.environ, DB_POOL_MAX="0")  # workers hold one connection per process (see docs/webhooks.md)
+    env = dict(os.environ, DB_POOL_MAX=str(args.db_pool_max))  # 0: one connection per process (docs/webhooks.md)
     with bench_client("bench-webhooks", plan="telephony") as client, open(Path(work) / "processes.log", "w") as log:
         receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(log_path)], stdout=subprocess.PIPE,
                                     text=True, start_new_session=True)
@@ -231,6 +237,7 @@ def main() -> None:
             WebhookEndpoint.objects.create(url=f"http://127.0.0.1:{port}/hook", secret_encrypted=signing.secret_new(),
                                            rate_per_second=1000)
         workers = [start_worker(f"bench{n}", env, log, args.concurrency) for n in (1, 2)]
+        print(f"work directory {work}")
         beat = start_beat(env, log, work)
         try:
             print(f"receiver on 127.0.0.1:{port}; 2 workers × {args.concurrency} processes; beat sweeping every 1 s")
@@ -247,7 +254,8 @@ def main() -> None:
             worker_cpu_ms = (cpu_seconds(workers) - cpu_before) * 1000 / max(one["delivered"], 1)
             print(f"  produced {produced_per_s:.0f} events/s; delivered {one['delivered']}/{args.events}, "
                   f"{one['deliveries_per_s']}/s, p50 {one['p50_s']} s, p99 {one['p99_s']} s, lost {one['lost']}, "
-                  f"duplicates {one['duplicates']}; workers' CPU {worker_cpu_ms:.2f} ms per delivery; "
+                  f"duplicates {one['duplicates']}; p99 by fifth {one['p99_by_fifth_s']}; "
+                  f"workers' CPU {worker_cpu_ms:.2f} ms per delivery; "
                   f"load average {os.getloadavg()[0]:.2f}")
 
             print(f"phase 2: {args.events} events, worker 1 SIGKILLed half-way and restarted 2 s later")
@@ -269,6 +277,18 @@ def main() -> None:
                                  .values_list("status", flat=True))
             print(f"  delivered {two['delivered']}/{args.events}, lost {two['lost']}, duplicates "
                   f"{two['duplicates']}, p99 {two['p99_s']} s (includes the lease running out); rows {dict(states)}")
+
+            print(f"phase 3: {args.events} events written while the workers are stopped, then the workers started: "
+                  "how fast they clear a backlog (the producer out of the way)")
+            for process in workers:
+                stop(process)
+            backlog = produce(client, args.events, 10_000, "backlog", producers=args.producers)
+            workers[:] = [start_worker(f"bench{n}c", env, log, args.concurrency) for n in (1, 2)]
+            rows = wait_for(log_path, set(backlog), 180)
+            arrivals = sorted(at for event_id, at in rows if event_id in backlog)
+            backlog_per_s = round(len(arrivals) / (arrivals[-1] - arrivals[0]), 1) if len(arrivals) > 1 else 0.0
+            print(f"  delivered {len(set(backlog) & {event_id for event_id, _at in rows})}/{args.events}, "
+                  f"{backlog_per_s}/s from the first delivery to the last; load average {os.getloadavg()[0]:.2f}")
         finally:
             for process in [*workers, beat]:
                 stop(process)
@@ -282,7 +302,8 @@ def main() -> None:
     emit({"deliveries_per_s": one["deliveries_per_s"], "p99_s": one["p99_s"], "p50_s": one["p50_s"],
           "lost": two["lost"] + one["lost"], "duplicates": two["duplicates"] + one["duplicates"],
           "killed_run_p99_s": two["p99_s"], "events_per_phase": args.events,
-          "produced_per_s": round(produced_per_s, 1), "worker_cpu_ms_per_delivery": round(worker_cpu_ms, 2),
+          "produced_per_s": round(produced_per_s, 1), "backlog_deliveries_per_s": backlog_per_s,
+          "worker_cpu_ms_per_delivery": round(worker_cpu_ms, 2),
           **counted, "load_average": round(os.getloadavg()[0], 2),
           "at": datetime.now().isoformat(timespec="seconds")})
 

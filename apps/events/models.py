@@ -35,6 +35,11 @@ class Event(models.Model):
         return f"{self.type} {self.public_id}"
 
 
+def subscribed(event_types: list[str], event_type: str) -> bool:
+    """Whether an endpoint with these chosen types ([] = every type) receives `event_type`."""
+    return not event_types or event_type in event_types
+
+
 class WebhookEndpoint(models.Model):
     class DisabledReason(models.TextChoices):
         NONE = "", _("Enabled")
@@ -64,7 +69,7 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     def wants(self, event_type: str) -> bool:
-        return not self.event_types or event_type in self.event_types
+        return subscribed(self.event_types, event_type)
 
     def secrets_in_force(self, now: object = None) -> list[str]:
         """The secrets every request is signed with: the current one, and the previous one for 24 h after a
