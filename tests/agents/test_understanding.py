@@ -126,3 +126,34 @@ def test_phrases_are_read_as_the_word_they_mean():
     assert read_phrases("Jusqu'à quand annuler sans frais ?").endswith("gratuit ?")
     assert "salida" in read_phrases("¿Hasta qué hora hay que dejar la habitación?")
     assert read_phrases("gratuit") == "gratuit"
+
+
+@pytest.mark.parametrize("language, text, asks", [
+    ("fr", "Je voudrais venir lundi prochain à 10h30", True),
+    ("en", "I want to come on December 10th at 10:45 am", True),
+    ("fr", "vous avez de la place demain matin ?", True),
+    ("ary", "بغيت نجي نهار الاربع مع 11 ديال الصباح", True),
+    ("en", "Is breakfast served tomorrow morning?", False),
+    ("fr", "Vous êtes ouverts demain matin ?", False),
+    ("en", "I would like to know the price tomorrow at 3pm", False),
+    ("fr", "Je voudrais venir avec mon chien", False),
+])
+def test_a_wish_or_a_visit_with_a_day_asks_for_a_slot(language, text, asks):
+    assert nlu.asks_for_a_time(text, language, date(2026, 12, 1)) is asks
+
+
+@pytest.mark.parametrize("language, text, ticket", [
+    ("es", "Llegamos muy tarde, sobre las 23h, ¿hay problema?", False),
+    ("fr", "On arrive avec un bébé, c'est un problème ?", False),
+    ("ary", "غادي نوصلو معطلين، واش مشكل؟", False),
+    ("es", "Mi coche tiene un problema", True),
+    ("fr", "J'ai un problème avec ma facture", True),
+])
+def test_asking_whether_something_is_a_problem_reports_none(language, text, ticket):
+    found = nlu.refine_intents(nlu.intents(text, language), text, language, has_when=False)
+    assert ("ticket" in found) is ticket
+
+
+def test_a_spanish_imperative_books(cast, agent_a, start):
+    answer, tools = say(cast.client_a, start(cast.client_a, agent_a, "es"), "Resérveme el martes a las 9:30, por favor")
+    assert tools == ["check_availability"], answer
