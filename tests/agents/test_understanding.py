@@ -157,3 +157,65 @@ def test_asking_whether_something_is_a_problem_reports_none(language, text, tick
 def test_a_spanish_imperative_books(cast, agent_a, start):
     answer, tools = say(cast.client_a, start(cast.client_a, agent_a, "es"), "Resérveme el martes a las 9:30, por favor")
     assert tools == ["check_availability"], answer
+
+
+def _hotel(cast):
+    from tests.agents.conftest import make_agent
+    return make_agent(cast.client_a, name="Riad", sector="hotel", business={"business_name": "Riad Zitoun"})
+
+
+def _in_days(cast, days):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+    return timezone.now().astimezone(ZoneInfo(cast.client_a.timezone)).date() + timedelta(days=days)
+
+
+def test_a_riad_books_a_stay_arrival_nights_guests(cast, start):
+    from tests.agents.test_answers import calls
+    conversation = start(cast.client_a, _hotel(cast), "fr")
+    arrival = _in_days(cast, 9)
+    tools, answer = calls(cast.client_a, conversation, "Bonjour, je voudrais réserver une chambre")
+    assert tools == {} and "quelle date" in answer
+    tools, answer = calls(cast.client_a, conversation, f"le {arrival:%d/%m/%Y}")
+    assert tools == {} and "nuits" in answer
+    tools, answer = calls(cast.client_a, conversation, "3 nuits")
+    assert tools == {} and "personnes" in answer
+    tools, answer = calls(cast.client_a, conversation, "2")
+    assert tools == {} and "nom" in answer and str(arrival.day) in answer and str((_in_days(cast, 12)).day) in answer
+    tools, answer = calls(cast.client_a, conversation, "Salma Bennani, 0661234567")
+    request = tools["qualify_lead"]
+    assert request["name"] == "Salma Bennani" and request["phone"] == "0661234567"
+    assert f"arrival {arrival.isoformat()}, 3 night(s), departure {_in_days(cast, 12).isoformat()}, 2 guest(s)" \
+        in request["need"]
+    assert request["timeline_days"] == 9
+    assert "séjour" in answer and "nuits : 3" in answer and "personnes : 2" in answer
+
+
+def test_a_riad_reads_a_whole_stay_in_one_darija_message(cast, start):
+    from tests.agents.test_answers import calls
+    conversation = start(cast.client_a, _hotel(cast), "ary")
+    arrival = _in_days(cast, 5)
+    tools, answer = calls(cast.client_a, conversation, f"بغيت نحجز بيت نهار {arrival:%d/%m/%Y}، جوج ليالي، شخصين")
+    assert tools == {} and "باسم شكون" in answer
+    tools, answer = calls(cast.client_a, conversation, "Salma Bennani, 0661234567")
+    assert "2 night(s)" in tools["qualify_lead"]["need"] and "2 guest(s)" in tools["qualify_lead"]["need"]
+
+
+def test_a_riad_refuses_an_arrival_in_the_past_and_reads_a_departure_date(cast, start):
+    from tests.agents.test_answers import calls
+    conversation = start(cast.client_a, _hotel(cast), "en")
+    _tools, answer = calls(cast.client_a, conversation, "I'd like to book a room for 24/11/2020")
+    assert "already passed" in answer
+    _tools, answer = calls(cast.client_a, conversation, f"{_in_days(cast, 3):%d/%m/%Y}")
+    assert "How many nights" in answer
+    _tools, answer = calls(cast.client_a, conversation, f"leaving on {_in_days(cast, 7):%d/%m/%Y}, for two")
+    assert "What name" in answer
+
+
+@pytest.mark.parametrize("text, nights, guests", [("3 nuits pour 2 personnes", 3, 2), ("two nights", 2, None),
+                                                  ("dos noches, 2 adultos", 2, 2), ("ليلتين", 2, None),
+                                                  ("جوج ديال الناس", None, 2), ("13 nights", 13, None)])
+def test_it_reads_nights_and_guests(text, nights, guests):
+    assert (nlu.extract_nights(text), nlu.extract_guests(text)) == (nights, guests)

@@ -691,6 +691,47 @@ def extract_ordinal(text: str) -> int | None:
     return None
 
 
+_COUNT_WORDS = {2: ["deux", "two", "dos", "جوج", "زوج"], 3: ["trois", "three", "tres", "ثلاث", "ثلاثه", "تلاته", "تلت"],
+                4: ["quatre", "four", "cuatro", "اربع", "اربعه", "ربعه"], 5: ["cinq", "five", "cinco", "خمس", "خمسه"],
+                6: ["six", "seis", "ست", "سته"], 7: ["sept", "seven", "siete", "سبع", "سبعه"], 1: ["une", "one", "una"]}
+_COUNT_OF = {normalise(word): count for count, words in _COUNT_WORDS.items() for word in words}
+_COUNT = r"(?<!\w)(\d{1,3}|" + "|".join(sorted(map(re.escape, _COUNT_OF), key=len, reverse=True)) + r")"
+_NIGHTS_RE = re.compile(_COUNT + r"\s+(?:de\s+|ديال\s+)?(?:nuits?|nuitees?|nights?|noches?|ليالي|ليال|ليله|الليالي)"
+                        r"(?:$|\W)")
+_NIGHTS_DUAL = re.compile(r"(^|\W)(ليلتين|ليلتان|جوج ليالي)($|\W)")
+_GUESTS_RE = re.compile(_COUNT + r"\s+(?:de\s+|ديال\s+)?(?:personnes?|adultes?|people|persons?|adults?|guests?|"
+                        r"personas?|adultos?|huespedes|اشخاص|شخص|افراد|افراد|الناس|نفار|كبار)(?:$|\W)")
+_GUESTS_DUAL = re.compile(r"(^|\W)(شخصين|جوج ديال الناس|زوج|a deux|for two|para dos|pour deux)($|\W)")
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _COUNT_OF.get(word, 0)
+
+
+def extract_nights(text: str) -> int | None:
+    """How many nights a stay lasts ("3 nuits", "two nights", "dos noches", "ليلتين", "3 ليالي")."""
+    norm = normalise(text).translate(ARABIC_DIGITS)
+    match = _NIGHTS_RE.search(norm)
+    if match:
+        return _count(match.group(1)) or None
+    return 2 if _NIGHTS_DUAL.search(norm) else None
+
+
+def extract_guests(text: str) -> int | None:
+    """How many people a stay is for ("2 personnes", "for two", "3 adults", "شخصين", "جوج ديال الناس")."""
+    norm = normalise(text).translate(ARABIC_DIGITS)
+    match = _GUESTS_RE.search(norm)
+    if match:
+        return _count(match.group(1)) or None
+    return 2 if _GUESTS_DUAL.search(norm) else None
+
+
+def extract_count(text: str) -> int | None:
+    """A bare number answering "how many?" ("3", "trois", "جوج")."""
+    norm = normalise(text).translate(ARABIC_DIGITS).strip(" .!?؟")
+    return _count(norm) or None if norm.isdigit() or norm in _COUNT_OF else None
+
+
 def combine(day: date | None, at: time | None, zone: object) -> datetime | None:
     if day is None or at is None:
         return None
