@@ -283,7 +283,8 @@ duree duration duracion مده لمده
 PHRASES = {
     "sans frais": "gratuit", "sans payer": "gratuit", "free of charge": "free", "at no cost": "free",
     "without paying": "free", "sin coste": "gratis", "sin costo": "gratis", "sin cargo": "gratis",
-    "sin pagar": "gratis", "بلا خلاص": "فابور", "بلا فلوس": "فابور", "بدون رسوم": "مجاني", "بدون مقابل": "مجاني",
+    "sin pagar": "gratis", "se paga": "precio", "se cobra": "precio",
+    "بلا خلاص": "فابور", "بلا فلوس": "فابور", "بدون رسوم": "مجاني", "بدون مقابل": "مجاني",
     "quitter la chambre": "depart", "liberer la chambre": "depart", "leave the room": "check out",
     "dejar la habitacion": "salida", "نغادر الغرفه": "المغادره", "مغادره الغرفه": "المغادره",
     "نخويو البيت": "نخرجو", "combien de temps": "", "how long": "", "cuanto tiempo": "", "كم من الوقت": "",
@@ -304,8 +305,8 @@ SUBJECTS = [
     "horaires horaire heures ouvert ouverte ouverture ouvrez fermez ferme fermeture hours open opening opens closed "
     "close horario horarios abren abierto abre cierran cerrado مواعيد اوقات الوقت مفتوح مفتوحه تفتحون محلول "
     "محلولين كتحلو تحلو مسدود كتسدو تسدو مسدودين مغلق العمل الخدمه quand when cuando متي امتي",
-    "prix tarif tarifs coute coutent cout combien price prices cost costs much precio precios cuesta cuestan cuanto "
-    "vale valen سعر اسعار الثمن ثمن تكلفه بشحال شحال كم",
+    "prix tarif tarifs coute coutent cout combien payant payante price prices cost costs much charge precio precios "
+    "cuesta cuestan cuanto vale valen سعر اسعار الثمن ثمن تكلفه بشحال شحال كم بالمقابل بالفلوس",
     "adresse situe situes trouve trouvez address located where direccion ubicados donde encuentran عنوان موقع يقع اين "
     "فين كاين كاينه",
     "payer paiement payez carte cartes especes cheque pay payment card cards cash pagar pago tarjeta efectivo دفع "
@@ -320,6 +321,30 @@ SUBJECTS = [
     "مضمون مضمونه الضمانه",
     "proche proximite pres nearby near nearest cerca cercano cercana قريب اقرب لقريب القريب",
     "depart quitter salida dejar مغادره المغادره نغادر نخرج نخرجو الخروج",
+    # the sectors' everyday concepts (hotel, salon, garage, fitness, real estate, legal), in the five languages
+    "chambre chambres room rooms habitacion habitaciones غرفه الغرف غرف بيت البيوت",
+    "dejeuner breakfast desayuno الفطور فطور",
+    "diner dinner supper meal meals cena cenar comida العشاء عشاء العشا نتعشاو الغداء",
+    "aeroport airport aeropuerto navette shuttle pickup المطار",
+    "arrivee arriver arrivons arrival arriving llegada llegar llegamos الوصول وصول نوصلو نوصل ندخلو الدخول",
+    "tard tardive tardif late tarde متاخر متاخرين معطلين معطل التعطال",
+    "domicile home house domicilio المنزل المنازل للدار",
+    "coupe couper haircut haircuts cut corte cortar قص الحسانه حسانه",
+    "coloration couleur teinture colour color colouring coloring dye tinte تلوين صبغ صبغه الصباغه",
+    "ongles manucure manicure nails unas manicura الاظافر اظافر الظفار المانيكير",
+    "mariage mariee wedding weddings bride bridal boda novia العرس الاعراس العروس العروسه عرس",
+    "pret remplacement courtoisie loan courtesy replacement sustitucion بديله السلف",
+    "vidange huile oil aceite الزيت زيت الفيدونج",
+    "freins frein plaquettes brake brakes pads frenos freno pastillas الفرامل فرامل الفرانات الفران البلاكيط",
+    "pneus pneu tyres tyre tires tire neumaticos neumatico ruedas الاطارات اطار البنوات البنو",
+    "climatisation clim conditioning aire acondicionado التكييف المكيف الكليما الكليماتيزور",
+    "diagnostic diagnostics diagnosis diagnostico التشخيص تشخيص الديانيوستيك",
+    "reparation reparations reparer repair repairs fix fixed reparacion reparar الاصلاح اصلاح الاصلاحات تصلحو",
+    "wifi internet الانترنت الويفي",
+    "abonnement abonnements subscription membership suscripcion cuota اشتراك الاشتراك الابونمون",
+    "cours coach class classes clase clases حصه الحصص",
+    "loyer rent rental alquiler كراء الكراء ايجار",
+    "avocat lawyer abogado محامي المحامي",
 ]
 # How many of a concept's words are searched besides the question's (the tsquery stays small).
 CONCEPT_WORDS_MAX = 24

@@ -126,3 +126,96 @@ def test_phrases_are_read_as_the_word_they_mean():
     assert read_phrases("Jusqu'à quand annuler sans frais ?").endswith("gratuit ?")
     assert "salida" in read_phrases("¿Hasta qué hora hay que dejar la habitación?")
     assert read_phrases("gratuit") == "gratuit"
+
+
+@pytest.mark.parametrize("language, text, asks", [
+    ("fr", "Je voudrais venir lundi prochain à 10h30", True),
+    ("en", "I want to come on December 10th at 10:45 am", True),
+    ("fr", "vous avez de la place demain matin ?", True),
+    ("ary", "بغيت نجي نهار الاربع مع 11 ديال الصباح", True),
+    ("en", "Is breakfast served tomorrow morning?", False),
+    ("fr", "Vous êtes ouverts demain matin ?", False),
+    ("en", "I would like to know the price tomorrow at 3pm", False),
+    ("fr", "Je voudrais venir avec mon chien", False),
+])
+def test_a_wish_or_a_visit_with_a_day_asks_for_a_slot(language, text, asks):
+    assert nlu.asks_for_a_time(text, language, date(2026, 12, 1)) is asks
+
+
+@pytest.mark.parametrize("language, text, ticket", [
+    ("es", "Llegamos muy tarde, sobre las 23h, ¿hay problema?", False),
+    ("fr", "On arrive avec un bébé, c'est un problème ?", False),
+    ("ary", "غادي نوصلو معطلين، واش مشكل؟", False),
+    ("es", "Mi coche tiene un problema", True),
+    ("fr", "J'ai un problème avec ma facture", True),
+])
+def test_asking_whether_something_is_a_problem_reports_none(language, text, ticket):
+    found = nlu.refine_intents(nlu.intents(text, language), text, language, has_when=False)
+    assert ("ticket" in found) is ticket
+
+
+def test_a_spanish_imperative_books(cast, agent_a, start):
+    answer, tools = say(cast.client_a, start(cast.client_a, agent_a, "es"), "Resérveme el martes a las 9:30, por favor")
+    assert tools == ["check_availability"], answer
+
+
+def _hotel(cast):
+    from tests.agents.conftest import make_agent
+    return make_agent(cast.client_a, name="Riad", sector="hotel", business={"business_name": "Riad Zitoun"})
+
+
+def _in_days(cast, days):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+    return timezone.now().astimezone(ZoneInfo(cast.client_a.timezone)).date() + timedelta(days=days)
+
+
+def test_a_riad_books_a_stay_arrival_nights_guests(cast, start):
+    from tests.agents.test_answers import calls
+    conversation = start(cast.client_a, _hotel(cast), "fr")
+    arrival = _in_days(cast, 9)
+    tools, answer = calls(cast.client_a, conversation, "Bonjour, je voudrais réserver une chambre")
+    assert tools == {} and "quelle date" in answer
+    tools, answer = calls(cast.client_a, conversation, f"le {arrival:%d/%m/%Y}")
+    assert tools == {} and "nuits" in answer
+    tools, answer = calls(cast.client_a, conversation, "3 nuits")
+    assert tools == {} and "personnes" in answer
+    tools, answer = calls(cast.client_a, conversation, "2")
+    assert tools == {} and "nom" in answer and str(arrival.day) in answer and str((_in_days(cast, 12)).day) in answer
+    tools, answer = calls(cast.client_a, conversation, "Salma Bennani, 0661234567")
+    request = tools["qualify_lead"]
+    assert request["name"] == "Salma Bennani" and request["phone"] == "0661234567"
+    assert f"arrival {arrival.isoformat()}, 3 night(s), departure {_in_days(cast, 12).isoformat()}, 2 guest(s)" \
+        in request["need"]
+    assert request["timeline_days"] == 9
+    assert "séjour" in answer and "nuits : 3" in answer and "personnes : 2" in answer
+
+
+def test_a_riad_reads_a_whole_stay_in_one_darija_message(cast, start):
+    from tests.agents.test_answers import calls
+    conversation = start(cast.client_a, _hotel(cast), "ary")
+    arrival = _in_days(cast, 5)
+    tools, answer = calls(cast.client_a, conversation, f"بغيت نحجز بيت نهار {arrival:%d/%m/%Y}، جوج ليالي، شخصين")
+    assert tools == {} and "باسم شكون" in answer
+    tools, answer = calls(cast.client_a, conversation, "Salma Bennani, 0661234567")
+    assert "2 night(s)" in tools["qualify_lead"]["need"] and "2 guest(s)" in tools["qualify_lead"]["need"]
+
+
+def test_a_riad_refuses_an_arrival_in_the_past_and_reads_a_departure_date(cast, start):
+    from tests.agents.test_answers import calls
+    conversation = start(cast.client_a, _hotel(cast), "en")
+    _tools, answer = calls(cast.client_a, conversation, "I'd like to book a room for 24/11/2020")
+    assert "already passed" in answer
+    _tools, answer = calls(cast.client_a, conversation, f"{_in_days(cast, 3):%d/%m/%Y}")
+    assert "How many nights" in answer
+    _tools, answer = calls(cast.client_a, conversation, f"leaving on {_in_days(cast, 7):%d/%m/%Y}, for two")
+    assert "What name" in answer
+
+
+@pytest.mark.parametrize("text, nights, guests", [("3 nuits pour 2 personnes", 3, 2), ("two nights", 2, None),
+                                                  ("dos noches, 2 adultos", 2, 2), ("ليلتين", 2, None),
+                                                  ("جوج ديال الناس", None, 2), ("13 nights", 13, None)])
+def test_it_reads_nights_and_guests(text, nights, guests):
+    assert (nlu.extract_nights(text), nlu.extract_guests(text)) == (nights, guests)

@@ -53,3 +53,28 @@ def test_it_scopes_an_uploaded_document_to_the_agents_chosen(cast, as_user):
     with tenant_context(cast.client_a):
         document = Document.objects.get(title="Tarifs du cabinet")
         assert list(document.agents.values_list("pk", flat=True)) == [agent.pk]
+
+
+def test_no_two_concepts_share_a_stem():
+    """A word belongs to one concept only: a stem two concepts share would file it under the first."""
+    from apps.knowledge import selectors
+    from apps.knowledge.text import normalise
+
+    owner: dict[str, int] = {}
+    clashes = []
+    for index, words in enumerate(selectors.SUBJECTS):
+        for word in words.split():
+            stem = selectors._stem(normalise(word))
+            if owner.setdefault(stem, index) != index:
+                clashes.append((word, selectors.SUBJECTS[owner[stem]].split()[0]))
+    assert clashes == []
+
+
+def test_a_concepts_words_are_searched_in_the_questions_script():
+    from apps.knowledge.selectors import _concept_words, _terms
+
+    words = _concept_words(_terms("Mon chien peut venir ?"))
+    assert "animaux" in words and "pets" in words and not any("\u0600" <= w[0] <= "\u06ff" for w in words)
+    arabic = _concept_words(_terms("واش نقدر نجيب الكلب ديالي؟"))
+    assert "الحيوانات" in arabic and all("\u0600" <= w[0] <= "\u06ff" for w in arabic)
+    assert _concept_words(_terms("Quelle est la couleur du ciel ?")) != [] and _concept_words(_terms("zzz")) == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,6 +103,9 @@ class BuiltinProvider:
         if {"cancel", "reschedule"} & found and "cancel_or_reschedule" in available:
             self.state.update(flow="cancel", mode="reschedule" if "reschedule" in found else "cancel")
             return self._continue("cancel", text, found, available)
+        if "book" in found and self.agent.sector == "hotel" and "qualify_lead" in available:
+            self.state.update(flow="stay")  # a hotel or a riad books a stay: arrival, nights, guests
+            return self._continue("stay", text, found, available)
         if "book" in found and "book_appointment" in available:
             self.state.update(flow="booking")
             return self._continue("booking", text, found, available)
@@ -218,6 +221,63 @@ class BuiltinProvider:
         return [_call("book_appointment", {"start": self.state["slot"], "name": self.state["name"],
                                            "phone": self.state.get("phone", ""),
                                            "email": self.state.get("email", "")})]
+
+    def _flow_stay(self, text: str, found: set[str], available: set[str]) -> list[Any]:
+        """A stay request (hotel / riad sector): the arrival date, the nights (or the departure date), the
+        guests, a name and a phone or an e-mail, then recorded for the team (`qualify_lead`) and confirmed
+        with the dates written in the client's time zone."""
+        today, asked = self._today(), self.state.get("asked")
+        day = nlu.extract_day(text, today)
+        if day is not None and not self.state.get("arrival"):
+            if day < today:
+                self.state["asked"] = "arrival"
+                return [TextDelta(_("That date has already passed: on what date would you like to arrive?"))]
+            self.state["arrival"] = day.isoformat()
+        elif day is not None and date.fromisoformat(self.state["arrival"]) < day:  # the departure date
+            self.state["nights"] = (day - date.fromisoformat(self.state["arrival"])).days
+        nights = nlu.extract_nights(text) or (nlu.extract_count(text) if asked == "nights" else None)
+        if nights and 1 <= nights <= 60:
+            self.state["nights"] = nights
+        guests = nlu.extract_guests(text) or (nlu.extract_count(text) if asked == "guests" else None)
+        if guests and 1 <= guests <= 30:
+            self.state["guests"] = guests
+        if not self.state.get("arrival"):
+            self.state["asked"] = "arrival"
+            return [TextDelta(_("Gladly. On what date would you like to arrive?"))]
+        if not self.state.get("nights"):
+            self.state["asked"] = "nights"
+            return [TextDelta(_("How many nights would you like to stay?"))]
+        if not self.state.get("guests"):
+            self.state["asked"] = "guests"
+            return [TextDelta(_("For how many guests?"))]
+        if not self.state.get("name"):
+            self.state["asked"] = "name"
+            return [TextDelta(_("Arrival %(arrival)s, departure %(departure)s. What name should I put the request "
+                                "under?") % self._stay_dates())]
+        if not (self.state.get("phone") or self.state.get("email")):
+            self.state["asked"] = "contact"
+            return [TextDelta(_("Thank you, %(name)s. What phone number or e-mail can we reach you at?")
+                              % {"name": self.state["name"]})]
+        dates = self._stay_dates()
+        arrival = date.fromisoformat(self.state["arrival"])
+        return [_call("qualify_lead", {
+            "name": self.state["name"], "email": self.state.get("email", ""), "phone": self.state.get("phone", ""),
+            "need": (f"Stay: arrival {arrival.isoformat()}, {self.state['nights']} night(s), departure "
+                     f"{(arrival + timedelta(days=int(self.state['nights']))).isoformat()}, "
+                     f"{self.state['guests']} guest(s)"),
+            "timeline": f"{dates['arrival']} → {dates['departure']}", "timeline_days": (arrival - today).days})]
+
+    def _stay_dates(self) -> dict[str, str]:
+        """The stay's arrival and departure days written in the reply's language (calendar days of the
+        client's time zone, where the visitor's "jeudi" was read)."""
+        arrival = date.fromisoformat(self.state["arrival"])
+        departure = arrival + timedelta(days=int(self.state["nights"]))
+
+        def say(day: date) -> str:
+            text = formats.date_format(day, DAY_FORMATS.get(self.language, "l j F"))
+            return text.lower() if self.language in {"fr", "es"} else text
+        return {"arrival": say(arrival), "departure": say(departure), "nights": str(self.state["nights"]),
+                "guests": str(self.state.get("guests", ""))}
 
     def _flow_lead(self, text: str, found: set[str], available: set[str]) -> list[Any]:
         asked = self.state.get("asked")
@@ -348,9 +408,16 @@ class BuiltinProvider:
                               % {"when": self._say(result["start"]), "name": result["name"],
                                  "reference": result["reference"]})]
         if name == "qualify_lead":
+            stay = self._stay_dates() if self.state.get("flow") == "stay" else None
+            name_given = self.state.get("name", "")
             self._done_flow()
             if error:
                 return [TextDelta(_("I couldn't record your request (%(reason)s).") % {"reason": error})]
+            if stay:
+                return [TextDelta(_("Thank you, %(name)s! I've noted your stay request: arrival %(arrival)s, "
+                                    "departure %(departure)s, nights: %(nights)s, guests: %(guests)s. Our team "
+                                    "will confirm the price and availability shortly. Anything else?")
+                                  % {"name": name_given, **stay})]
             return [TextDelta(_("Thank you! I've passed your request on; someone from our team will contact you "
                                 "shortly. Anything else?"))]
         if name == "create_ticket":

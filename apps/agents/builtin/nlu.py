@@ -118,7 +118,7 @@ INTENTS: dict[str, dict[str, list[str]]] = {
         "en": ["appointment", "book", "booking", "reserve", "reservation", "schedule a", "availability",
                "available", "slot", "a table", "visit", "come in", "consultation"],
         "es": ["cita", "reservar", "reserva", "disponibilidad", "disponible", "hueco", "una mesa", "consulta",
-               "visita", "agendar"],
+               "visita", "agendar", "reservame", "reserveme", "reservenme", "apuntame", "apunteme"],
         "ar": ["موعد", "موعدا", "حجز", "احجز", "حجزا", "متاح", "طاوله", "زياره", "استشاره"],
         "ary": ["موعد", "رونديفو", "نحجز", "حجز", "نجي عندكم", "طابله", "وقت فارغ", "نخد موعد", "ناخد موعد",
                 "نحجزو", "نريزيرفي", "بلاصه", "شي بلاصه", "نجي", "نجيو", "ندوز"]},
@@ -270,6 +270,12 @@ _WITHOUT_RE = re.compile(r"(^|\W)(sans|without|sin|بدون|بلا|من غير)\
                          r"reservation|appointment|booking|cita|reserva|موعد|رونديفو|حجز)($|\W)")
 
 
+# "is that a problem?", "ça pose problème ?", "¿hay problema?", "واش مشكل؟": a question about a rule
+_WORRY_RE = re.compile(r"(^|\W)(is (that|it|this) (a )?problem|any problem|a problem|(c est|ca pose|est ce) (un )?"
+                       r"probleme|pas de probleme|un probleme|hay (algun )?problema|algun problema|es un problema|"
+                       r"واش مشكل|واش كاين شي مشكل|شي مشكل|هل هناك مشكله|هل في ذلك مشكله|مشكل)\W*$")
+
+
 def _own(norm: str, language: str) -> bool:
     """Whether the message speaks of the visitor's own thing or self ("my car", "ma voiture", "سيارتي")."""
     words = FIRST_PERSON.get(language, [])
@@ -283,6 +289,8 @@ def refine_intents(found: set[str], text: str, language: str, *, has_when: bool)
     booking word after "without" opens none, and a weak word ("available", "cancellation") opens its
     flow only with a day or a time, or outside a question."""
     norm = normalise(text)
+    if "ticket" in found and is_question(text, language) and _WORRY_RE.search(norm):
+        found = found - {"ticket"}  # "Llegamos tarde, ¿hay problema?" asks whether it is one, it reports none
     if "ticket" in found and is_question(text, language) and SERVICE_QUESTION.search(norm) and not _own(norm, language):
         found = found - {"ticket"}  # "Do you tow broken-down cars?" asks about a service, it reports nothing
     if not found & {"book", "cancel", "reschedule"}:
@@ -310,16 +318,33 @@ _HOURS_RE = re.compile(r"(^|\W)(ouvert|ouverts|ouverte|ouvrez|ferme|fermez|ferme
                        r"محلولين|كتحلو|مسدود|كتسدو)($|\W)")
 
 
+def _any(words: str) -> re.Pattern[str]:
+    return re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(w)) for w in words.split("|")) + r")($|\W)")
+
+
+# Wanting ("je voudrais", "بغيت"), coming ("passer", "come by", "نجي") and room ("de la place", "sitio",
+# "بلاصة") said with a day: the visitor asks for a slot without a booking word.
+_WANT_RE = _any("voudrais|veux|voulais|aimerais|souhaite|souhaiterais|want|would like|d like|wanna|quiero|quisiera|"
+                "gustaria|queria|اريد|اود|ارغب|نريد|بغيت|باغي|باغيه|بغينا|نبغي")
+_COME_RE = _any("venir|passer|viens|come|come by|come in|drop by|drop in|fit me in|pop in|ir|pasar|pasarme|venir|"
+                "القدوم|الحضور|اتي|اجي|نجي|نجيو|ندوز|نفوت")
+_ROOM_RE = _any("place|de la place|space|spot|opening|room for me|sitio|hueco|lugar|مكان|مكان شاغر|بلاصه|شي بلاصه")
+
+
 def asks_for_a_time(text: str, language: str, today: date) -> bool:
-    """A question naming a day and a time of day and nothing about hours, prices or rules ("je peux passer
-    vendredi à 15h ?", "واش عندكم شي بلاصة نهار الخميس مع الخمسة ديال العشية؟"): the visitor asks for
-    that slot, whatever verb they use."""
-    if not is_question(text, language):
-        return False
+    """A message naming a day and nothing about hours, prices or rules that asks for a slot without a booking
+    word: a question with a time of day ("je peux passer vendredi à 15h ?", "واش عندكم شي بلاصة نهار الخميس
+    مع الخمسة ديال العشية؟"), a wish or a visit with a time ("Je voudrais venir lundi à 10h30", "I want to
+    come on December 10th at 10:45 am"), or room or a visit with a part of the day ("vous avez de la place
+    demain matin ?")."""
     norm = normalise(text)
     if _INFO_RE.search(norm) or _HOURS_RE.search(norm) or _RULE_RE.search(norm):
         return False
-    return extract_day(text, today) is not None and extract_time(text) is not None
+    if extract_day(text, today) is None:
+        return False
+    if extract_time(text) is not None:
+        return is_question(text, language) or bool(_WANT_RE.search(norm) and _COME_RE.search(norm))
+    return bool(extract_period(text)) and bool(_ROOM_RE.search(norm) or _COME_RE.search(norm))
 
 
 def wants_message(text: str) -> bool:
@@ -664,6 +689,47 @@ def extract_ordinal(text: str) -> int | None:
     if stripped in {"1", "2", "3"}:
         return int(stripped) - 1
     return None
+
+
+_COUNT_WORDS = {2: ["deux", "two", "dos", "جوج", "زوج"], 3: ["trois", "three", "tres", "ثلاث", "ثلاثه", "تلاته", "تلت"],
+                4: ["quatre", "four", "cuatro", "اربع", "اربعه", "ربعه"], 5: ["cinq", "five", "cinco", "خمس", "خمسه"],
+                6: ["six", "seis", "ست", "سته"], 7: ["sept", "seven", "siete", "سبع", "سبعه"], 1: ["une", "one", "una"]}
+_COUNT_OF = {normalise(word): count for count, words in _COUNT_WORDS.items() for word in words}
+_COUNT = r"(?<!\w)(\d{1,3}|" + "|".join(sorted(map(re.escape, _COUNT_OF), key=len, reverse=True)) + r")"
+_NIGHTS_RE = re.compile(_COUNT + r"\s+(?:de\s+|ديال\s+)?(?:nuits?|nuitees?|nights?|noches?|ليالي|ليال|ليله|الليالي)"
+                        r"(?:$|\W)")
+_NIGHTS_DUAL = re.compile(r"(^|\W)(ليلتين|ليلتان|جوج ليالي)($|\W)")
+_GUESTS_RE = re.compile(_COUNT + r"\s+(?:de\s+|ديال\s+)?(?:personnes?|adultes?|people|persons?|adults?|guests?|"
+                        r"personas?|adultos?|huespedes|اشخاص|شخص|افراد|افراد|الناس|نفار|كبار)(?:$|\W)")
+_GUESTS_DUAL = re.compile(r"(^|\W)(شخصين|جوج ديال الناس|زوج|a deux|for two|para dos|pour deux)($|\W)")
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _COUNT_OF.get(word, 0)
+
+
+def extract_nights(text: str) -> int | None:
+    """How many nights a stay lasts ("3 nuits", "two nights", "dos noches", "ليلتين", "3 ليالي")."""
+    norm = normalise(text).translate(ARABIC_DIGITS)
+    match = _NIGHTS_RE.search(norm)
+    if match:
+        return _count(match.group(1)) or None
+    return 2 if _NIGHTS_DUAL.search(norm) else None
+
+
+def extract_guests(text: str) -> int | None:
+    """How many people a stay is for ("2 personnes", "for two", "3 adults", "شخصين", "جوج ديال الناس")."""
+    norm = normalise(text).translate(ARABIC_DIGITS)
+    match = _GUESTS_RE.search(norm)
+    if match:
+        return _count(match.group(1)) or None
+    return 2 if _GUESTS_DUAL.search(norm) else None
+
+
+def extract_count(text: str) -> int | None:
+    """A bare number answering "how many?" ("3", "trois", "جوج")."""
+    norm = normalise(text).translate(ARABIC_DIGITS).strip(" .!?؟")
+    return _count(norm) or None if norm.isdigit() or norm in _COUNT_OF else None
 
 
 def combine(day: date | None, at: time | None, zone: object) -> datetime | None:
