@@ -100,7 +100,8 @@ def contacts(request: HttpRequest) -> HttpResponse:
 
 def campaigns(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/campaigns.html", {
-        "campaigns": campaign_services.campaigns_list(), "channels": CHANNEL_CHOICES,
+        "campaigns": campaign_services.campaigns_list(),
+        "channels": campaign_services.campaign_channels(request.client),  # type: ignore[attr-defined]
         "templates": WhatsAppTemplate.objects.filter(enabled=True), "can_manage": _can_manage(request)})
 
 
@@ -115,6 +116,8 @@ def campaign_add(request: HttpRequest) -> HttpResponse:
             client=request.client, actor=request.user, ip=_ip(request),  # type: ignore[attr-defined]
             data=request.POST, raw=upload.read(MAX_UPLOAD + 1) if upload is not None else b"")
     except VocaliaError as error:
+        if error.status == 413:  # too large: the error page says so, with its status
+            raise
         _flash(request, error)
         return redirect("campaigns")
     messages.success(request, _("Campaign created. Check its contacts, then start it."))

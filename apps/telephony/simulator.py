@@ -11,6 +11,10 @@ WebsocketCommunicator (tests, `manage.py call_simulate`, the dashboard's "Call y
     await caller.relay_open()                  # handshake + setup with the <Parameter name="token">
     reply = await caller.say("Bonjour")        # prompt → the streamed text tokens, joined
     await caller.hangup()                      # socket closed, status callback `completed`
+
+A call the agent places (apps/outbound) is answered the other way round: `CallerSimulator.for_placed(...)` is the
+person called, `answer(answer_url)` posts Twilio's answer request (AnsweredBy=human) and follows its <Redirect> to
+the voice endpoint, as Twilio does; then `relay_open()` and `say()` as above.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class Twiml:
     languages: list[dict[str, str]] = field(default_factory=list)
     dial: dict[str, Any] = field(default_factory=dict)
     hangs_up: bool = False
+    redirect: str = ""
 
 
 def twiml_parse(xml: str) -> Twiml:
@@ -70,7 +75,15 @@ def twiml_parse(xml: str) -> Twiml:
             parsed.dial[tag.lower()] = (element.text or "").strip()
         elif tag == "Hangup":
             parsed.hangs_up = True
+        elif tag == "Redirect":
+            parsed.redirect = (element.text or "").strip()
     return parsed
+
+
+def _local(url: str) -> str:
+    """A public URL we gave Twilio, as the path (and query) our test client posts to."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def new_call_sid() -> str:
@@ -88,6 +101,18 @@ class CallerSimulator:
         self.socket: WebsocketCommunicator | None = None
         self.twiml: Twiml | None = None
         self.received: list[dict[str, Any]] = []
+        self.direction = "inbound"
+        self.status_path = "/telephony/twilio/status"
+
+    @classmethod
+    def for_placed(cls, *, call_id: str, our_number: str, person: str, status_callback: str = "",
+                   host: str = "testserver") -> CallerSimulator:
+        """The person a call we placed rings: Twilio's requests then carry From = our number, To = the person."""
+        caller = cls(to=person, from_number=our_number, call_sid=call_id, host=host)
+        caller.direction = "outbound-api"
+        if status_callback:
+            caller.status_path = _local(status_callback)
+        return caller
 
     # HTTP ---------------------------------------------------------------------------------------------------
 
@@ -96,7 +121,7 @@ class CallerSimulator:
 
     def params(self, **extra: str) -> dict[str, str]:
         return {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": self.call_sid,
-                "From": self.from_number, "To": self.to, "Direction": "inbound", "CallerCountry": "FR",
+                "From": self.from_number, "To": self.to, "Direction": self.direction, "CallerCountry": "FR",
                 "ToCountry": "US", **extra}
 
     async def post(self, path: str, params: dict[str, str], *, signature: str | None = None) -> Any:
@@ -113,7 +138,20 @@ class CallerSimulator:
                  "SequenceNumber": "0", "CallbackSource": "call-progress-events"}
         if duration is not None:
             extra["CallDuration"] = str(duration)
-        return await self.post("/telephony/twilio/status", self.params(**extra))
+        return await self.post(self.status_path, self.params(**extra))
+
+    async def answer(self, answer_url: str, answered_by: str = "human") -> Twiml:
+        """A call we placed is answered: Twilio's answer request, then its <Redirect> followed (POST, same
+        parameters) the way Twilio follows it."""
+        params = self.params(CallStatus="in-progress", AnsweredBy=answered_by)
+        response = await self.post(_local(answer_url), params)
+        self.twiml = twiml_parse(response.content.decode())
+        for _hop in range(3):
+            if not self.twiml.redirect:
+                break
+            response = await self.post(_local(self.twiml.redirect), self.params(CallStatus="in-progress"))
+            self.twiml = twiml_parse(response.content.decode())
+        return self.twiml
 
     async def action(self, path: str, **extra: str) -> Twiml:
         response = await self.post(path, self.params(CallStatus="in-progress", **extra))
