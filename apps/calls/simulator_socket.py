@@ -5,6 +5,17 @@ real relay consumer — and relays the text both ways.
     → {"type": "dial"}                ← {"type": "ringing", "number", "greeting"}
     → {"type": "say", "text", "lang"} ← {"type": "reply", "text", "language"?, "end"?}
     → {"type": "hangup"}              ← {"type": "ended"}
+
+And the other way round: while the page is open it listens on the channel group of the client's number, where the
+telephony twin announces each call it places from that number (a callback the agent scheduled, a campaign's call,
+a member's call: `apps/integrations/telephony/memory.py`):
+
+                                      ← {"type": "incoming", "from", "to"}   "Your agent is calling you"
+    → {"type": "answer"}              ← {"type": "ringing", "number", "greeting"}   (the agent says why it calls)
+    → {"type": "decline"}             ← {"type": "ended"}                 (Twilio's status `busy`: tried later)
+
+Answering plays Twilio's side of the placed call through the real endpoints: the signed answer request
+(AnsweredBy=human), its <Redirect> to the voice endpoint, the ConversationRelay socket and consumer.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ from apps.clients.selectors import membership_for
 from apps.core.channels_tenancy import CLOSE_FORBIDDEN, ClientConsumer
 from apps.core.errors import InvalidInput
 from apps.core.inputs import text_clean
+from apps.integrations.telephony.memory import ring_group
 from apps.telephony.selectors import client_numbers
 from apps.telephony.simulator import CallerSimulator
 
@@ -33,6 +45,8 @@ def _number(client: Any, user: Any) -> str | None:
 
 class PhoneSimulatorConsumer(ClientConsumer):
     caller: CallerSimulator | None = None
+    incoming: dict[str, str] | None = None
+    group: str = ""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -44,12 +58,30 @@ class PhoneSimulatorConsumer(ClientConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.caller = None
+        self.incoming = None
+        if self.number and self.channel_layer is not None:
+            self.group = ring_group(self.number)
+            await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        await self._end()
+        if self.group and self.channel_layer is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = ""
+
+    async def _end(self) -> None:
         if self.caller is not None:
             await self.caller.hangup()
             self.caller = None
+
+    async def simulator_ring(self, event: dict[str, Any]) -> None:
+        """The twin placed a call from this client's number: ring the page (one call at a time)."""
+        if self.caller is not None or self.incoming is not None:
+            return  # busy on the page: Twilio's no-answer comes from the twin's side in real life; here it waits
+        self.incoming = {key: str(event.get(key) or "") for key in ("call_id", "to", "from", "answer_url",
+                                                                    "status_callback")}
+        await self.send_json({"type": "incoming", "from": self.incoming["from"], "to": self.incoming["to"]})
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -58,8 +90,12 @@ class PhoneSimulatorConsumer(ClientConsumer):
         elif kind == "say":
             await self._say(text_clean(str(content.get("text") or ""))[:500].strip(), str(content.get("lang") or ""))
         elif kind == "hangup":
-            await self.disconnect(1000)
+            await self._end()
             await self.send_json({"type": "ended"})
+        elif kind == "answer":
+            await self._answer()
+        elif kind == "decline":
+            await self._decline()
         else:
             raise InvalidInput(_("Unknown message type."))
 
@@ -76,6 +112,31 @@ class PhoneSimulatorConsumer(ClientConsumer):
             return
         await self.send_json({"type": "ringing", "number": self.number,
                               "greeting": twiml.attributes.get("welcomeGreeting", "")})
+
+    def _placed(self) -> CallerSimulator:
+        if self.incoming is None:
+            raise InvalidInput(_("No call is ringing."))
+        incoming, self.incoming = self.incoming, None
+        return CallerSimulator.for_placed(call_id=incoming["call_id"], our_number=incoming["from"],
+                                          person=incoming["to"], answer_url=incoming["answer_url"],
+                                          status_callback=incoming["status_callback"])
+
+    async def _answer(self) -> None:
+        caller = self._placed()
+        await self._end()
+        twiml = await caller.answer()
+        if twiml.socket_kind != "relay" or not await caller.relay_open():
+            await self.send_json({"type": "ended", "said": twiml.says})
+            await caller.status("completed", 0)
+            return
+        self.caller = caller
+        await self.send_json({"type": "ringing", "number": self.number,
+                              "greeting": twiml.attributes.get("welcomeGreeting", "")})
+
+    async def _decline(self) -> None:
+        caller = self._placed()
+        await caller.status("busy")
+        await self.send_json({"type": "ended"})
 
     async def _say(self, text: str, lang: str) -> None:
         if self.caller is None:

@@ -102,14 +102,16 @@ class CallerSimulator:
         self.twiml: Twiml | None = None
         self.received: list[dict[str, Any]] = []
         self.direction = "inbound"
+        self.answer_url = ""
         self.status_path = "/telephony/twilio/status"
 
     @classmethod
-    def for_placed(cls, *, call_id: str, our_number: str, person: str, status_callback: str = "",
-                   host: str = "testserver") -> CallerSimulator:
+    def for_placed(cls, *, call_id: str, our_number: str, person: str, answer_url: str = "",
+                   status_callback: str = "", host: str = "testserver") -> CallerSimulator:
         """The person a call we placed rings: Twilio's requests then carry From = our number, To = the person."""
         caller = cls(to=person, from_number=our_number, call_sid=call_id, host=host)
         caller.direction = "outbound-api"
+        caller.answer_url = answer_url
         if status_callback:
             caller.status_path = _local(status_callback)
         return caller
@@ -140,11 +142,11 @@ class CallerSimulator:
             extra["CallDuration"] = str(duration)
         return await self.post(self.status_path, self.params(**extra))
 
-    async def answer(self, answer_url: str, answered_by: str = "human") -> Twiml:
+    async def answer(self, answer_url: str = "", answered_by: str = "human") -> Twiml:
         """A call we placed is answered: Twilio's answer request, then its <Redirect> followed (POST, same
         parameters) the way Twilio follows it."""
         params = self.params(CallStatus="in-progress", AnsweredBy=answered_by)
-        response = await self.post(_local(answer_url), params)
+        response = await self.post(_local(answer_url or self.answer_url), params)
         self.twiml = twiml_parse(response.content.decode())
         for _hop in range(3):
             if not self.twiml.redirect:
