@@ -15,6 +15,7 @@ from apps.integrations.selectors import deliveries_recent
 from apps.messaging import campaigns as campaign_services
 from apps.messaging import services
 from apps.messaging.contacts import contacts_list
+from apps.messaging.email_inbound import inbound_email_setup
 from apps.messaging.models import CHANNEL_CHOICES, Campaign, WhatsAppTemplate
 from apps.messaging.notices import messaging_settings
 
@@ -44,7 +45,8 @@ def messaging_home(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/settings.html", {
         "settings_row": messaging_settings(), "templates": WhatsAppTemplate.objects.all()[:200],
         "purposes": WhatsAppTemplate.Purpose.choices, "can_manage": _can_manage(request),
-        "variables": ", ".join(services.TEMPLATE_VARIABLES)})
+        "variables": ", ".join(services.TEMPLATE_VARIABLES),
+        "inbound_email": inbound_email_setup(request.client) if _can_manage(request) else None})  # type: ignore[attr-defined]
 
 
 @require_POST
