@@ -275,3 +275,21 @@ def test_the_page_makes_a_call_campaign_reports_bad_lines_and_refuses_a_huge_fil
     with tenant_context(cast.client_a):
         assert Campaign.objects.count() == 1
         assert CampaignRecipient.objects.count() == 1
+
+
+def test_a_segment_of_leads_is_called_with_the_members_word_on_their_consent(cast):
+    from apps.crm.models import Lead
+
+    client = _allow(cast.client_a)
+    with tenant_context(client):
+        _open_all_day()
+        Lead.objects.create(name="Won lead", phone="+33677777777", status="won")
+        Lead.objects.create(name="New lead", phone="+33688888888", status="new")
+        Lead.objects.create(name="No phone", email="x@example.com", status="won")
+        campaign = campaigns.campaign_create(client=client, actor=cast.alice, name="Fidélité", channel="call",
+                                             body="A thank-you offer", consent_source="signed the loyalty form")
+        result = campaigns.campaign_import_leads(client=client, actor=cast.alice, campaign_id=campaign.pk,
+                                                 status="won")
+        assert result.added == 1 and list(campaign.recipients.values_list("address", flat=True)) == ["+33677777777"]
+        assert "signed the loyalty form" in CallConsent.objects.get(phone="+33677777777").source
+        assert not CallConsent.objects.filter(phone="+33688888888").exists()

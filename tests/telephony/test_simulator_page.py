@@ -138,3 +138,28 @@ async def test_a_scheduled_callback_rings_the_open_simulator_page_and_the_agent_
         await page.disconnect()
         await other.disconnect()
         await sync_to_async(_placed_clean)(phones, features)
+
+
+def _placed_status(phones, call_id: int) -> tuple[str, int]:
+    from apps.outbound.models import OutboundCall
+
+    with tenant_context(phones.client_a):
+        call = OutboundCall.objects.get(pk=call_id)
+        return call.status, call.attempts
+
+
+async def test_declining_the_ringing_call_is_busy_and_it_is_tried_again_later(phones, session_cast):
+    from asgiref.sync import sync_to_async
+
+    features = list(phones.client_a.plan.features)
+    page = _socket("alpha.localhost", await sync_to_async(_cookie)(session_cast.alice))
+    try:
+        assert (await page.connect())[0]
+        call_id = await sync_to_async(_place_callback)(phones, session_cast, "+33612345678")
+        assert (await page.receive_json_from(30))["type"] == "incoming"
+        await page.send_json_to({"type": "decline"})
+        assert (await page.receive_json_from(30))["type"] == "ended"
+        assert await sync_to_async(_placed_status)(phones, call_id) == ("scheduled", 1)  # Twilio's `busy`: a retry
+    finally:
+        await page.disconnect()
+        await sync_to_async(_placed_clean)(phones, features)
