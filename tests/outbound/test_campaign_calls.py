@@ -104,6 +104,9 @@ def test_it_imports_bad_rows_per_row_and_refuses_people_without_consent_or_on_th
         assert (call.purpose, call.status, call.reason, call.language) == ("campaign", "scheduled",
                                                                           "Your quote for new windows", "fr")
         assert DueWork.objects.filter(client_id=client.pk, kind="outbound").exists()
+        from apps.outbound.selectors import outbound_page
+
+        assert outbound_page()["calls"] == []  # a campaign's calls are on the campaign's page
 
 
 def test_a_number_listed_while_its_call_waits_is_refused_before_it_rings(cast):
