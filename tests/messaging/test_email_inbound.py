@@ -93,18 +93,24 @@ def test_a_delay_notice_changes_nothing(cast, http):
         assert not Contact.objects.filter(address="bob@example.com", bounced_at__isnull=False).exists()
 
 
-def test_a_reply_reaches_the_persons_email_conversation(cast, http, agent_a):
+def test_a_reply_reaches_the_persons_email_conversation(cast, http, agent_a, django_capture_on_commit_callbacks):
     with in_schema(cast.client_a):
         contact_for(channel="email", address="amina@example.com", name="Amina")
     fields = {"sender": "Amina <Amina@Example.com>", "subject": "Re: Your appointment",
               "stripped-text": "Avez-vous de la place demain matin ?",
               "body-plain": "Avez-vous de la place demain matin ?\n\nLe lun. 30 nov., Alpha a écrit :\n> Bonjour",
               "recipient": "replies@alpha.example"}
-    response = http.post("/email/inbound/alpha/", _signed(cast.client_a, fields))
+    with django_capture_on_commit_callbacks(execute=True):  # the agent's turn (a Celery task, eager in tests)
+        response = http.post("/email/inbound/alpha/", _signed(cast.client_a, fields))
     assert response.status_code == 200 and response.json()["action"] == "agent"
     with in_schema(cast.client_a):
         conversation = Conversation.objects.get(pk=response.json()["conversation"])
         assert conversation.channel == "email" and conversation.visitor_phone == "amina@example.com"
+        texts = list(conversation.messages.order_by("id").values_list("role", "text"))
+        assert texts[0] == ("user", "Avez-vous de la place demain matin ?")
+        assert texts[-1][0] == "assistant" and texts[-1][1]
+        reply = Delivery.objects.get(channel="email", to="amina@example.com", purpose="agent")
+        assert reply.body == texts[-1][1]  # the agent answered by e-mail
     raw = EmailMessage()
     raw["From"], raw["Subject"] = "amina@example.com", "Re: Your appointment"
     raw.set_content("Et l'après-midi ?\n\nOn Mon, 30 Nov 2026, Alpha wrote:\n> Hello")
