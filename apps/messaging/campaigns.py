@@ -454,8 +454,15 @@ def campaigns_list() -> Any:
 
 
 def campaign_detail(*, campaign_id: Any) -> tuple[Campaign, dict[str, int], Any]:
+    """The campaign, its progress (for a call campaign also `listed` / `no_consent`: waiting contacts that will
+    not be called), its first 500 contacts."""
     campaign = _campaign(campaign_id)
-    return campaign, campaign_progress(campaign), campaign.recipients.select_related("delivery")[:500]
+    progress = campaign_progress(campaign)
+    if campaign.channel == "call":
+        from apps.outbound.campaigns import campaign_call_check
+
+        progress.update(campaign_call_check(campaign=campaign))
+    return campaign, progress, campaign.recipients.select_related("delivery")[:500]
 
 
 def _start_from_form(data: Any) -> datetime | None:

@@ -154,3 +154,16 @@ def calls_blocked_follow(*, phone: str) -> None:
     for call in OutboundCall.objects.filter(to=phone, status=OutboundCall.Status.BLOCKED,
                                             campaign_recipient__isnull=False):
         recipient_follow(call=call)
+
+
+def campaign_call_check(*, campaign: Any) -> dict[str, int]:
+    """Before (and while) a call campaign runs: how many of its waiting contacts will be refused — numbers on the
+    do-not-call list, people with no recorded consent."""
+    from apps.messaging.models import CampaignRecipient
+    from apps.outbound.models import CallConsent, DoNotCall
+
+    waiting = CampaignRecipient.objects.filter(campaign=campaign, status=CampaignRecipient.Status.PENDING)
+    listed = waiting.filter(address__in=DoNotCall.objects.values("phone"))
+    no_consent = waiting.exclude(address__in=DoNotCall.objects.values("phone")).exclude(
+        address__in=CallConsent.objects.filter(withdrawn_at=None).values("phone"))
+    return {"listed": listed.count(), "no_consent": no_consent.count()}

@@ -231,7 +231,7 @@ def test_two_concurrent_sweeps_queue_each_reminder_once(session_cast, committed,
             with tenant_context(client):
                 # No quiet hours: what is tested is the claim, at any time of day the suite runs (the default
                 # 21:00-08:00 held every reminder back when the suite ran late in the evening).
-                MessagingSettings.objects.create(quiet_start=time(0, 0), quiet_end=time(0, 0))
+                MessagingSettings.objects.create(pk=1, quiet_start=time(0, 0), quiet_end=time(0, 0))
                 for n in range(12):
                     book(committed[client.pk], base.replace(minute=0, second=0, microsecond=0)
                          + timedelta(hours=n), customer_phone=f"+3361234{n:04d}")

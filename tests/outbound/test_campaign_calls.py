@@ -266,6 +266,14 @@ def test_the_page_makes_a_call_campaign_reports_bad_lines_and_refuses_a_huge_fil
         campaign = Campaign.objects.get()
         assert (campaign.channel, campaign.concurrency, campaign.recipients.count()) == ("call", 3, 1)
         assert "quote form" in CallConsent.objects.get(phone="+33611111111").source
+        DoNotCall.objects.create(phone="+33611111111")
+    assert 'id="campaign-warning"' in http.get(f"/campaigns/{campaign.pk}/").content.decode()
+    with tenant_context(cast.client_a):
+        from apps.messaging.campaigns import campaign_detail
+
+        assert {key: campaign_detail(campaign_id=campaign.pk)[1][key] for key in ("listed", "no_consent")} == {
+            "listed": 1, "no_consent": 0}
+        DoNotCall.objects.all().delete()
     for language, direction in (("fr", "ltr"), ("ar", "rtl")):
         http.cookies["django_language"] = language
         page = http.get(f"/campaigns/{campaign.pk}/")
