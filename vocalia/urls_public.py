@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apps.dashboard import views as dashboard_views
+from apps.messaging import webhooks as messaging_webhooks
 
 urlpatterns = [
     path("", dashboard_views.platform_home, name="platform-home"),
@@ -16,6 +17,7 @@ urlpatterns = [
     # Stripe's webhooks (dj-stripe: /stripe/webhook/<uuid>/, the public schema; apps/billing/webhooks.py)
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("telephony/twilio/messages/", include("apps.messaging.urls_twilio")),
+    path("email/inbound/<str:slug>/", messaging_webhooks.email_inbound, name="email-inbound"),
     path("telephony/twilio/", include("apps.telephony.urls")),
 ]
 

@@ -13,6 +13,17 @@ played with Web Audio), its marks are echoed as Twilio does once it has played t
     → {"type": "say", "text", "lang"} ← {"type": "heard"} once spoken; binary μ-law frames of the reply
                                       ← {"type": "clear"} the agent stopped (barge-in): drop what is queued
                                       ← {"type": "ended", "said"} the agent ended the stream (hand-over, end)
+
+And the other way round: while the page is open it listens on the channel group of the client's number, where the
+telephony twin announces each call it places from that number (a callback the agent scheduled, a campaign's call,
+a member's call: `apps/integrations/telephony/memory.py`):
+
+                                      ← {"type": "incoming", "from", "to"}   "Your agent is calling you"
+    → {"type": "answer"}              ← {"type": "ringing", "mode", …}   (the agent says why it calls)
+    → {"type": "decline"}             ← {"type": "ended"}                 (Twilio's status `busy`: tried later)
+
+Answering plays Twilio's side of the placed call through the real endpoints: the signed answer request
+(AnsweredBy=human), its <Redirect> to the voice endpoint, then the socket and consumer of the agent's mode.
 """
 
 from __future__ import annotations
@@ -26,8 +37,9 @@ from apps.clients.selectors import membership_for
 from apps.core.channels_tenancy import CLOSE_FORBIDDEN, ClientConsumer
 from apps.core.errors import InvalidInput
 from apps.core.inputs import text_clean
+from apps.integrations.telephony.memory import ring_group
 from apps.telephony.selectors import client_numbers
-from apps.telephony.simulator import CallerSimulator
+from apps.telephony.simulator import CallerSimulator, Twiml
 
 LANG_TAGS = {"fr": "fr-FR", "en": "en-US", "es": "es-ES", "ar": "ar-SA", "ary": "ar-MA"}
 
@@ -42,6 +54,8 @@ def _number(client: Any, user: Any) -> str | None:
 
 class PhoneSimulatorConsumer(ClientConsumer):
     caller: CallerSimulator | None = None
+    incoming: dict[str, str] | None = None
+    group: str = ""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -53,20 +67,35 @@ class PhoneSimulatorConsumer(ClientConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.caller = None
+        self.incoming = None
         self.pump: asyncio.Task[None] | None = None
+        if self.number and self.channel_layer is not None:
+            self.group = ring_group(self.number)
+            await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        await self._pump_stop()
-        if self.caller is not None:
-            await self.caller.hangup()
-            self.caller = None
+        await self._end()
+        if self.group and self.channel_layer is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = ""
 
-    async def _pump_stop(self) -> None:
+    async def _end(self) -> None:
         pump, self.pump = getattr(self, "pump", None), None
         if pump is not None and pump is not asyncio.current_task():
             pump.cancel()
             await asyncio.gather(pump, return_exceptions=True)
+        if self.caller is not None:
+            await self.caller.hangup()
+            self.caller = None
+
+    async def simulator_ring(self, event: dict[str, Any]) -> None:
+        """The twin placed a call from this client's number: ring the page (one call at a time)."""
+        if self.caller is not None or self.incoming is not None:
+            return  # busy on the page: Twilio's no-answer comes from the twin's side in real life; here it waits
+        self.incoming = {key: str(event.get(key) or "") for key in ("call_id", "to", "from", "answer_url",
+                                                                    "status_callback")}
+        await self.send_json({"type": "incoming", "from": self.incoming["from"], "to": self.incoming["to"]})
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -75,29 +104,56 @@ class PhoneSimulatorConsumer(ClientConsumer):
         elif kind == "say":
             await self._say(text_clean(str(content.get("text") or ""))[:500].strip(), str(content.get("lang") or ""))
         elif kind == "hangup":
-            await self.disconnect(1000)
+            await self._end()
             await self.send_json({"type": "ended"})
+        elif kind == "answer":
+            await self._answer()
+        elif kind == "decline":
+            await self._decline()
         else:
             raise InvalidInput(_("Unknown message type."))
+
+    async def _connected(self, caller: CallerSimulator, twiml: Twiml) -> bool:
+        """Open the socket of the mode the agent answered in; the page is told (in Media Streams, the pump
+        relays the agent's audio), or told the call ended with what the agent said."""
+        if twiml.socket_kind == "media" and await caller.media_open():
+            self.caller = caller
+            self.pump = asyncio.create_task(self._pump(caller))
+            await self.send_json({"type": "ringing", "mode": "media", "number": self.number, "rate": 8000})
+            return True
+        if twiml.socket_kind == "relay" and await caller.relay_open():
+            self.caller = caller
+            await self.send_json({"type": "ringing", "mode": "relay", "number": self.number,
+                                  "greeting": twiml.attributes.get("welcomeGreeting", "")})
+            return True
+        await self.send_json({"type": "ended", "said": twiml.says})
+        return False
 
     async def _dial(self) -> None:
         if not self.number:
             raise InvalidInput(_("This client has no phone number yet: the agency assigns them."))
-        await self._pump_stop()
-        if self.caller is not None:
-            await self.caller.hangup()
-        self.caller = CallerSimulator(to=self.number, from_number="+15550100000")
-        twiml = await self.caller.dial()
-        if twiml.socket_kind == "media" and await self.caller.media_open():
-            self.pump = asyncio.create_task(self._pump(self.caller))
-            await self.send_json({"type": "ringing", "mode": "media", "number": self.number, "rate": 8000})
-            return
-        if twiml.socket_kind != "relay" or not await self.caller.relay_open():
-            await self.send_json({"type": "ended", "said": twiml.says})
-            self.caller = None
-            return
-        await self.send_json({"type": "ringing", "mode": "relay", "number": self.number,
-                              "greeting": twiml.attributes.get("welcomeGreeting", "")})
+        await self._end()
+        caller = CallerSimulator(to=self.number, from_number="+15550100000")
+        await self._connected(caller, await caller.dial())
+
+    def _placed(self) -> CallerSimulator:
+        if self.incoming is None:
+            raise InvalidInput(_("No call is ringing."))
+        incoming, self.incoming = self.incoming, None
+        return CallerSimulator.for_placed(call_id=incoming["call_id"], our_number=incoming["from"],
+                                          person=incoming["to"], answer_url=incoming["answer_url"],
+                                          status_callback=incoming["status_callback"])
+
+    async def _answer(self) -> None:
+        caller = self._placed()
+        await self._end()
+        if not await self._connected(caller, await caller.answer()):
+            await caller.status("completed", 0)
+
+    async def _decline(self) -> None:
+        caller = self._placed()
+        await caller.status("busy")
+        await self.send_json({"type": "ended"})
 
     async def _say(self, text: str, lang: str) -> None:
         if self.caller is None:

@@ -1,7 +1,11 @@
 """Message campaigns (first version): contacts from a CSV file or a segment of leads → one message each by SMS,
 WhatsApp or e-mail, from a start time, `batch_size` a minute, outside quiet hours; opted-out and bounced people
 skipped; a failed message tried again `retry_minutes` later (doubling) up to `max_attempts`; progress and results per
-contact; pause and resume. Calls come with the telephony issue (a campaign's channel "call" is not offered yet).
+contact; pause and resume.
+
+Channel "call": the same campaign, its contacts placed as outbound calls by `apps.outbound` (do-not-call list,
+recorded consent, calling hours, answering-machine detection, the campaign's tries with a doubling back-off, at most
+`concurrency` calls at once within the client's free lines): see `apps/outbound/campaigns.py`.
 
 Writes check the role (owner or admin; agency staff), run in one transaction and are audited. Call inside the
 client's schema."""
@@ -38,6 +42,9 @@ MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_RECIPIENTS = 20000
 MAX_BODY = 1600
 TICK = timedelta(minutes=1)
+CALL_CHUNK = 200  # call campaigns: contacts turned into scheduled calls per tick (the cap paces the dialling)
+CHANNELS = {"sms", "whatsapp", "email", "call"}
+NO = {"", "0", "no", "non", "false", "n", "لا"}
 
 
 def _require_manager(*, client: Any, actor: Any) -> None:
@@ -61,17 +68,34 @@ def _bounded(value: Any, *, low: int, high: int, default: int, label: str) -> in
     return number
 
 
+def campaign_channels(client: Any) -> list[tuple[str, Any]]:
+    """The channels this client's campaigns may use (calls with the plan's outbound calls)."""
+    from apps.clients.entitlements import client_may
+    from apps.messaging.models import CAMPAIGN_CHANNELS
+
+    return [(value, label) for value, label in CAMPAIGN_CHANNELS
+            if value != "call" or client_may(client, "outbound_calls")]
+
+
 def campaign_create(*, client: Any, actor: Any, name: str, channel: str, body: str = "", subject: str = "",
                     template_id: int | None = None, start_at: datetime | None = None, max_attempts: Any = None,
-                    retry_minutes: Any = None, batch_size: Any = None, ip: str | None = None) -> Campaign:
+                    retry_minutes: Any = None, batch_size: Any = None, concurrency: Any = None,
+                    consent_source: str = "", ip: str | None = None) -> Campaign:
     _require_manager(client=client, actor=actor)
     name = text_clean(name or "", field="name").strip()[:120]
     body = text_clean(body or "", field="body").strip()
     subject = text_clean(subject or "", field="subject").strip()[:200]
+    consent_source = text_clean(consent_source or "", field="consent").strip()[:200]
     if not name:
         raise InvalidInput(_("Give the campaign a name."))
-    if channel not in {"sms", "whatsapp", "email"}:
+    if channel not in CHANNELS:
         raise InvalidInput(_("Unknown channel."))
+    if channel == "call":
+        from apps.clients.entitlements import client_require
+
+        client_require(client, "outbound_calls")
+        if not body:
+            raise InvalidInput(_("Say why the agent calls: it tells the person."))
     if len(body) > MAX_BODY:
         raise PayloadTooLarge(_("The message is too long (%(max)d characters at most).") % {"max": MAX_BODY})
     template = None
@@ -92,7 +116,9 @@ def campaign_create(*, client: Any, actor: Any, name: str, channel: str, body: s
             max_attempts=_bounded(max_attempts, low=1, high=10, default=3, label=_("Tries per contact")),
             retry_minutes=_bounded(retry_minutes, low=1, high=7 * 24 * 60, default=30,
                                    label=_("Minutes between tries")),
-            batch_size=_bounded(batch_size, low=1, high=1000, default=60, label=_("Messages per minute")))
+            batch_size=_bounded(batch_size, low=1, high=1000, default=60, label=_("Messages per minute")),
+            concurrency=_bounded(concurrency, low=1, high=50, default=2, label=_("Calls at once")),
+            consent_source=consent_source if channel == "call" else "")
         audit_record(action="campaign.created", actor=actor, target=f"campaign:{campaign.pk}", ip=ip,
                      data={"channel": channel})
     return campaign
@@ -105,17 +131,22 @@ class ImportResult:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
 
 
-def _csv_rows(raw: bytes) -> list[dict[str, str]]:
+BAD_CHAR = "\ufffd"
+
+
+def _csv_rows(raw: bytes) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) for each row; a row with a NUL byte (or a character that is not text) is kept marked so
+    that it is reported on its own line, not the whole file refused."""
     if len(raw) > MAX_CSV_BYTES:
         raise PayloadTooLarge(_("The file is too large (%(mb)d MB at most).") % {"mb": MAX_CSV_BYTES // 1024 // 1024})
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(_("The file must be a CSV file in UTF-8.")) from None
-    if "\x00" in text:
-        raise InvalidInput(_("The file must be a CSV file in UTF-8."))
-    text = text_clean(text, field="file")
+    text = text.replace("\x00", BAD_CHAR)
     first = text.split("\n", 1)[0]
+    if BAD_CHAR in first:
+        raise InvalidInput(_("The file must be a CSV file in UTF-8."))
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     headers = {(name or "").strip().lower() for name in (reader.fieldnames or [])}
@@ -124,20 +155,27 @@ def _csv_rows(raw: bytes) -> list[dict[str, str]]:
                              "language."))
     rows = []
     for row in reader:
-        rows.append({(k or "").strip().lower(): v.strip() if isinstance(v, str) else "" for k, v in row.items()})
+        rows.append((reader.line_num, {(k or "").strip().lower(): v.strip() if isinstance(v, str) else ""
+                                       for k, v in row.items()}))
         if len(rows) > MAX_RECIPIENTS:
             raise PayloadTooLarge(_("At most %(n)d contacts per campaign.") % {"n": MAX_RECIPIENTS})
     return rows
 
 
-def _add(campaign: Campaign, entries: list[tuple[int, str, str, str]], result: ImportResult) -> None:
+def _add(campaign: Campaign, entries: list[tuple[int, str, str, str, str]], result: ImportResult) -> None:
+    """Entries are (line, address, name, language, consent); a call campaign records each person's consent (the
+    row's own, or the member's word for the whole list) with its source."""
     if CampaignRecipient.objects.filter(campaign=campaign).count() + len(entries) > MAX_RECIPIENTS:
         raise PayloadTooLarge(_("At most %(n)d contacts per campaign.") % {"n": MAX_RECIPIENTS})
     seen = set(CampaignRecipient.objects.filter(campaign=campaign).values_list("address", flat=True))
     fresh = []
-    for line, address, name, language in entries:
+    calls = campaign.channel == "call"
+    for line, address, name, language, consent in entries:
+        if BAD_CHAR in address + name + language + consent:
+            result.rejected.append((line, _("The line contains a NUL byte or characters that are not text.")))
+            continue
         try:
-            address = address_normalise(channel=campaign.channel, address=address)
+            address = address_normalise(channel="sms" if calls else campaign.channel, address=address)
         except InvalidInput as error:
             result.rejected.append((line, error.message))
             continue
@@ -145,10 +183,32 @@ def _add(campaign: Campaign, entries: list[tuple[int, str, str, str]], result: I
             result.duplicates += 1
             continue
         seen.add(address)
+        if calls:
+            _consent_keep(campaign, address, consent)
         fresh.append(CampaignRecipient(campaign=campaign, address=address, name=name[:120],
                                        language=language if language in LANGUAGES else ""))
     CampaignRecipient.objects.bulk_create(fresh)
     result.added += len(fresh)
+
+
+def _consent_keep(campaign: Campaign, phone: str, consent: str) -> None:
+    from apps.outbound.services import consent_record, dnc_listed
+
+    own = "" if consent.strip().lower() in NO else consent.strip()
+    if dnc_listed(phone) or not (own or campaign.consent_source):
+        return
+    source = (_("Campaign “%(name)s”, its file: %(consent)s") % {"name": campaign.name, "consent": own} if own
+              else _("Campaign “%(name)s”: %(consent)s") % {"name": campaign.name, "consent": campaign.consent_source})
+    consent_record(phone=phone, source=source[:200])
+
+
+def _report(campaign: Campaign, result: ImportResult) -> None:
+    """Keep the lines not imported (the campaign page lists them), then refuse a file of which nothing was kept."""
+    campaign.rejected = [*campaign.rejected, *[[line, why] for line, why in result.rejected]][:500]
+    campaign.save(update_fields=["rejected", "updated"])
+    if not result.added and not result.duplicates and result.rejected:
+        raise InvalidInput(_("No contact could be read: %(why)s") % {
+            "why": "; ".join(f"{line}: {why}" for line, why in result.rejected[:5])})
 
 
 def campaign_import_csv(*, client: Any, actor: Any, campaign_id: int, raw: bytes, ip: str | None = None
@@ -162,8 +222,9 @@ def campaign_import_csv(*, client: Any, actor: Any, campaign_id: int, raw: bytes
         campaign = _campaign(campaign_id, lock=True)
         column = "email" if campaign.channel == "email" else "phone"
         entries = [(n, row.get(column) or row.get("address") or row.get("to") or "", row.get("name", ""),
-                    row.get("language", "")) for n, row in enumerate(rows, 2)]
+                    row.get("language", ""), row.get("consent", "")) for n, row in rows]
         _add(campaign, entries, result)
+        _report(campaign, result)
         audit_record(action="campaign.contacts_imported", actor=actor, target=f"campaign:{campaign.pk}", ip=ip,
                      data={"added": result.added, "rejected": len(result.rejected)})
     return result
@@ -184,7 +245,7 @@ def campaign_import_leads(*, client: Any, actor: Any, campaign_id: int, status: 
                 raise InvalidInput(_("Unknown status."))
             leads = leads.filter(status=status)
         column = "email" if campaign.channel == "email" else "phone"
-        entries = [(lead.pk, getattr(lead, column), lead.name, "")
+        entries = [(lead.pk, getattr(lead, column), lead.name, "", "")
                    for lead in leads.exclude(**{column: ""})[:MAX_RECIPIENTS]]
         _add(campaign, entries, result)
         audit_record(action="campaign.contacts_imported", actor=actor, target=f"campaign:{campaign.pk}", ip=ip,
@@ -224,6 +285,10 @@ def campaign_set_status(*, client: Any, actor: Any, campaign_id: int, action: st
         campaign.save(update_fields=["status", "updated"])
         if after == Campaign.Status.RUNNING:
             due_note(client_id=client.pk, kind=DUE_KIND, at=max(campaign.start_at, timezone.now()))
+            if campaign.channel == "call":  # its waiting calls may be dialled again
+                from apps.outbound.services import DUE_KIND as CALLS_DUE
+
+                due_note(client_id=client.pk, kind=CALLS_DUE, at=max(campaign.start_at, timezone.now()))
         audit_record(action=f"campaign.{action}", actor=actor, target=f"campaign:{campaign.pk}", ip=ip, data={})
     return campaign
 
@@ -243,6 +308,8 @@ def campaign_tick(*, campaign: Campaign, now: datetime) -> tuple[int, datetime |
         return 0, None
     if campaign.start_at > now:
         return 0, campaign.start_at
+    if campaign.channel == "call":
+        return _call_tick(campaign, now)
     quiet = quiet_end(now, messaging_settings(), _zone())
     if quiet is not None:
         return 0, quiet
@@ -253,12 +320,28 @@ def campaign_tick(*, campaign: Campaign, now: datetime) -> tuple[int, datetime |
     for recipient in batch:
         deliveries.extend(_send_one(campaign, recipient, now))
     deliveries_send_later(deliveries)
-    _maybe_done(campaign)
+    campaign_maybe_done(campaign)
     pending = CampaignRecipient.objects.filter(campaign=campaign, status=CampaignRecipient.Status.PENDING)
     if not pending.exists():
         return len(deliveries), None
     later = pending.aggregate(first=Min("next_at"))["first"]
     return len(deliveries), max(now + TICK, later or now)
+
+
+def _call_tick(campaign: Campaign, now: datetime) -> tuple[int, datetime | None]:
+    """A call campaign's contacts become scheduled (or refused) calls; the outbound sweep dials them, a few at a
+    time (the campaign's concurrency, the client's free lines)."""
+    from apps.outbound.campaigns import campaign_call_plan
+
+    batch = list(CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))
+                 .filter(campaign=campaign, status=CampaignRecipient.Status.PENDING, outbound_call__isnull=True)
+                 .order_by("id")[:CALL_CHUNK])
+    for recipient in batch:
+        campaign_call_plan(campaign=campaign, recipient=recipient, now=now)  # the contact follows its call
+    campaign_maybe_done(campaign)
+    more = CampaignRecipient.objects.filter(campaign=campaign, status=CampaignRecipient.Status.PENDING,
+                                            outbound_call__isnull=True).exists()
+    return len(batch), (now + TICK if more else None)
 
 
 def _send_one(campaign: Campaign, recipient: CampaignRecipient, now: datetime) -> list[int]:
@@ -326,12 +409,12 @@ def recipient_delivery_settled(*, delivery: Delivery) -> None:
                             else CampaignRecipient.Status.SENT)
         recipient.last_error = ""
     recipient.save(update_fields=["status", "next_at", "last_error", "updated"])
-    _maybe_done(campaign)
+    campaign_maybe_done(campaign)
 
 
-def _maybe_done(campaign: Campaign) -> None:
+def campaign_maybe_done(campaign: Campaign) -> None:
     open_ = CampaignRecipient.objects.filter(campaign=campaign, status__in=[
-        CampaignRecipient.Status.PENDING, CampaignRecipient.Status.QUEUED]).exists()
+        CampaignRecipient.Status.PENDING, CampaignRecipient.Status.QUEUED, CampaignRecipient.Status.CALLING]).exists()
     if not open_ and campaign.status == Campaign.Status.RUNNING:
         Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.DONE)
 
@@ -360,7 +443,8 @@ def campaign_progress(campaign: Campaign) -> dict[str, int]:
     counts = dict(CampaignRecipient.objects.filter(campaign=campaign).values_list("status")
                   .annotate(n=Count("id")).values_list("status", "n"))
     total = sum(counts.values())
-    done = sum(counts.get(s, 0) for s in ("sent", "delivered", "failed", "opted_out"))
+    done = sum(counts.get(s, 0) for s in ("sent", "delivered", "failed", "opted_out", "answered", "voicemail",
+                                          "no_answer", "refused"))
     return {**{s: counts.get(s, 0) for s in CampaignRecipient.Status.values}, "total": total, "done": done,
             "percent": round(100 * done / total) if total else 0}
 
@@ -370,8 +454,15 @@ def campaigns_list() -> Any:
 
 
 def campaign_detail(*, campaign_id: Any) -> tuple[Campaign, dict[str, int], Any]:
+    """The campaign, its progress (for a call campaign also `listed` / `no_consent`: waiting contacts that will
+    not be called), its first 500 contacts."""
     campaign = _campaign(campaign_id)
-    return campaign, campaign_progress(campaign), campaign.recipients.select_related("delivery")[:500]
+    progress = campaign_progress(campaign)
+    if campaign.channel == "call":
+        from apps.outbound.campaigns import campaign_call_check
+
+        progress.update(campaign_call_check(campaign=campaign))
+    return campaign, progress, campaign.recipients.select_related("delivery")[:500]
 
 
 def _start_from_form(data: Any) -> datetime | None:
@@ -409,7 +500,9 @@ def campaign_create_from_form(*, client: Any, actor: Any, data: Any, raw: bytes,
                                    subject=str(data.get("subject") or ""),
                                    template_id=int(template_text[:18]) if template_text else None,
                                    start_at=_start_from_form(data), max_attempts=data.get("max_attempts"),
-                                   retry_minutes=data.get("retry_minutes"), batch_size=data.get("batch_size"), ip=ip)
+                                   retry_minutes=data.get("retry_minutes"), batch_size=data.get("batch_size"),
+                                   concurrency=data.get("concurrency"),
+                                   consent_source=str(data.get("consent_source") or ""), ip=ip)
         if source == "leads":
             result = campaign_import_leads(client=client, actor=actor, campaign_id=campaign.pk,
                                            status=str(data.get("lead_status") or ""), ip=ip)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 CHANNEL_CHOICES = [("sms", _("SMS")), ("whatsapp", _("WhatsApp")), ("email", _("E-mail"))]
+CAMPAIGN_CHANNELS = [*CHANNEL_CHOICES, ("call", _("Phone call"))]  # a call campaign's calls are apps/outbound's
 WHATSAPP_WINDOW = timedelta(hours=24)
 
 
@@ -144,7 +145,7 @@ class Campaign(models.Model):
         DONE = "done", _("Done")
 
     name = models.CharField(_("name"), max_length=120)
-    channel = models.CharField(_("channel"), max_length=16, choices=CHANNEL_CHOICES)
+    channel = models.CharField(_("channel"), max_length=16, choices=CAMPAIGN_CHANNELS)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("message"), blank=True)  # {name} is replaced by each contact's name
     template = models.ForeignKey(WhatsAppTemplate, on_delete=models.PROTECT, null=True, blank=True,
@@ -154,6 +155,12 @@ class Campaign(models.Model):
     max_attempts = models.PositiveSmallIntegerField(_("tries per contact"), default=3)
     retry_minutes = models.PositiveIntegerField(_("minutes between tries"), default=30)
     batch_size = models.PositiveIntegerField(_("messages per minute"), default=60)
+    # Calls: `body` is why the agent calls (it tells the person); at most `concurrency` calls at once (and never
+    # more than the client's free lines, shared with inbound calls); `consent_source` is the member's word on how
+    # the imported people agreed to be called by an AI voice (recorded per number at import).
+    concurrency = models.PositiveSmallIntegerField(_("calls at once"), default=2)
+    consent_source = models.CharField(_("how these people agreed to be called"), max_length=200, blank=True)
+    rejected = models.JSONField(_("lines not imported"), default=list, blank=True)  # [[line, why], …]
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
 
@@ -174,6 +181,12 @@ class CampaignRecipient(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
         OPTED_OUT = "opted_out", _("Opted out")
+        # Call campaigns
+        CALLING = "calling", _("Calling")
+        ANSWERED = "answered", _("Answered")
+        VOICEMAIL = "voicemail", _("Message left")
+        NO_ANSWER = "no_answer", _("No answer")
+        REFUSED = "refused", _("Not allowed")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
     address = models.CharField(_("address"), max_length=254)

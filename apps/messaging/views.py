@@ -15,6 +15,7 @@ from apps.integrations.selectors import deliveries_recent
 from apps.messaging import campaigns as campaign_services
 from apps.messaging import services
 from apps.messaging.contacts import contacts_list
+from apps.messaging.email_inbound import inbound_email_setup
 from apps.messaging.models import CHANNEL_CHOICES, Campaign, WhatsAppTemplate
 from apps.messaging.notices import messaging_settings
 
@@ -44,7 +45,8 @@ def messaging_home(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/settings.html", {
         "settings_row": messaging_settings(), "templates": WhatsAppTemplate.objects.all()[:200],
         "purposes": WhatsAppTemplate.Purpose.choices, "can_manage": _can_manage(request),
-        "variables": ", ".join(services.TEMPLATE_VARIABLES)})
+        "variables": ", ".join(services.TEMPLATE_VARIABLES),
+        "inbound_email": inbound_email_setup(request.client) if _can_manage(request) else None})  # type: ignore[attr-defined]
 
 
 @require_POST
@@ -100,7 +102,8 @@ def contacts(request: HttpRequest) -> HttpResponse:
 
 def campaigns(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/campaigns.html", {
-        "campaigns": campaign_services.campaigns_list(), "channels": CHANNEL_CHOICES,
+        "campaigns": campaign_services.campaigns_list(),
+        "channels": campaign_services.campaign_channels(request.client),  # type: ignore[attr-defined]
         "templates": WhatsAppTemplate.objects.filter(enabled=True), "can_manage": _can_manage(request)})
 
 
@@ -115,6 +118,8 @@ def campaign_add(request: HttpRequest) -> HttpResponse:
             client=request.client, actor=request.user, ip=_ip(request),  # type: ignore[attr-defined]
             data=request.POST, raw=upload.read(MAX_UPLOAD + 1) if upload is not None else b"")
     except VocaliaError as error:
+        if error.status == 413:  # too large: the error page says so, with its status
+            raise
         _flash(request, error)
         return redirect("campaigns")
     messages.success(request, _("Campaign created. Check its contacts, then start it."))

@@ -83,6 +83,7 @@ class OutboundCall(models.Model):
     class Purpose(models.TextChoices):
         CALLBACK = "callback", _("Callback")
         MANUAL = "manual", _("Call from the dashboard")
+        CAMPAIGN = "campaign", _("Campaign")
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
@@ -103,6 +104,8 @@ class OutboundCall(models.Model):
                               related_name="outbound_calls")
     callback = models.OneToOneField("crm.Callback", on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="outbound_call")
+    campaign_recipient = models.OneToOneField("messaging.CampaignRecipient", on_delete=models.SET_NULL, null=True,
+                                              blank=True, related_name="outbound_call")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     detail = models.CharField(_("detail"), max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -9,9 +9,11 @@ from apps.outbound.models import CallConsent, DoNotCall, OutboundCall
 
 
 def outbound_page(*, limit: int = 200) -> dict[str, Any]:
-    """What the Outbound calls page shows: the calls (newest first), the do-not-call list, the live consents."""
+    """What the Outbound calls page shows: the calls (newest first; a campaign's are on its own page, where it is
+    paused), the do-not-call list, the live consents."""
     return {
-        "calls": list(OutboundCall.objects.select_related("callback")[:limit]),
+        "calls": list(OutboundCall.objects.select_related("callback")
+                      .exclude(purpose=OutboundCall.Purpose.CAMPAIGN)[:limit]),
         "dnc": list(DoNotCall.objects.all()[:limit]),
         "consents": list(CallConsent.objects.filter(withdrawn_at=None)[:limit]),
     }

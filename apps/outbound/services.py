@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 from django.core import signing
 from django.db import connection, transaction
-from django.db.models import Min
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
@@ -119,6 +118,9 @@ def dnc_add(*, client: Any, actor: Any, phone: Any, reason: str = "",
         CallConsent.objects.filter(phone=phone, withdrawn_at=None).update(withdrawn_at=timezone.now())
         OutboundCall.objects.filter(to=phone, status=OutboundCall.Status.SCHEDULED).update(
             status=OutboundCall.Status.BLOCKED, detail=_("On the do-not-call list."), next_attempt_at=None)
+        from apps.outbound.campaigns import calls_blocked_follow
+
+        calls_blocked_follow(phone=phone)
         audit_record(action="outbound.dnc_added", actor=actor, target=phone, data={"reason": row.reason})
     return row
 
@@ -240,7 +242,10 @@ def outbound_cancel(*, client: Any, actor: Any, call: OutboundCall) -> OutboundC
         if not updated:
             raise InvalidInput(_("Only a call that is still waiting can be cancelled."))
         audit_record(action="outbound.call_cancelled", actor=actor, target=call.to, data={"call": call.pk})
-    call.refresh_from_db()
+        call.refresh_from_db()
+        from apps.outbound.campaigns import recipient_follow
+
+        recipient_follow(call=call)
     return call
 
 
@@ -263,16 +268,19 @@ def token_read(token: str) -> tuple[str, int]:
 def _due_claim_batch(now: datetime) -> tuple[list[int], datetime | None]:
     """Move the due calls of this schema from `scheduled` to `dialing` in one UPDATE (the claim), and say when the
     next one is due."""
-    ids = list(OutboundCall.objects.filter(status=OutboundCall.Status.SCHEDULED, next_attempt_at__lte=now)
-               .order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_LIMIT])
+    from apps.outbound.campaigns import campaign_calls_claimable, next_due
+
+    due = OutboundCall.objects.filter(status=OutboundCall.Status.SCHEDULED, next_attempt_at__lte=now)
+    ids = list(due.filter(campaign_recipient__isnull=True).order_by("next_attempt_at")
+               .values_list("pk", flat=True)[:SWEEP_LIMIT])
+    campaign_ids, waiting = campaign_calls_claimable(due=due, now=now)  # paused: none; capped: a few
+    ids += campaign_ids[:max(0, SWEEP_LIMIT - len(ids))]
     claimed = []
     if ids:
         claimed = list(OutboundCall.objects.filter(pk__in=ids, status=OutboundCall.Status.SCHEDULED)
                        .values_list("pk", flat=True))
         OutboundCall.objects.filter(pk__in=claimed).update(status=OutboundCall.Status.DIALING, provider_call_id="")
-    following = (OutboundCall.objects.filter(status=OutboundCall.Status.SCHEDULED)
-                 .aggregate(at=Min("next_attempt_at"))["at"])
-    return claimed, following
+    return claimed, next_due(now=now, waiting=waiting)
 
 
 def outbound_sweep(*, now: datetime | None = None) -> dict[str, int]:
@@ -298,7 +306,11 @@ def outbound_sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _retry_or_fail(call: OutboundCall, rules: CallingPolicy, detail: str) -> None:
-    if call.attempts >= rules.max_attempts:
+    from apps.outbound.campaigns import retry_limits
+
+    max_attempts, wait_minutes = retry_limits(call, attempts_default=rules.max_attempts,
+                                              minutes_default=rules.retry_minutes)
+    if call.attempts >= max_attempts:
         call.status, call.next_attempt_at = OutboundCall.Status.FAILED, None
         call.detail = (_("Not reached after %(n)s attempts.") % {"n": call.attempts})[:200]
         _log(call, "failed", detail)
@@ -307,7 +319,7 @@ def _retry_or_fail(call: OutboundCall, rules: CallingPolicy, detail: str) -> Non
 
             Callback.objects.filter(pk=call.callback_id).update(status=Callback.Status.PENDING)
         return
-    at = window_next(timezone.now() + timedelta(minutes=rules.retry_minutes), rules, _zone())
+    at = window_next(timezone.now() + timedelta(minutes=wait_minutes), rules, _zone())
     _schedule(call, at)
     call.detail = detail[:200]
     _log(call, "retry", f"{detail} → {at.isoformat()}")

@@ -18,6 +18,10 @@ Media Streams (an agent in `media` mode): the same dial, then
     heard = await caller.media_say("Hello, what are your opening hours?", language="en")
                                                # espeak-ng → μ-law 20 ms frames, paced; the agent's frames back
     heard.audio, heard.marks                   # its μ-law audio and the marks we echoed (as Twilio does once played)
+
+A call the agent places (apps/outbound) is answered the other way round: `CallerSimulator.for_placed(...)` is the
+person called, `answer(answer_url)` posts Twilio's answer request (AnsweredBy=human) and follows its <Redirect> to
+the voice endpoint, as Twilio does; then `relay_open()` and `say()` as above.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class Twiml:
     languages: list[dict[str, str]] = field(default_factory=list)
     dial: dict[str, Any] = field(default_factory=dict)
     hangs_up: bool = False
+    redirect: str = ""
 
 
 def twiml_parse(xml: str) -> Twiml:
@@ -81,6 +86,8 @@ def twiml_parse(xml: str) -> Twiml:
             parsed.dial[tag.lower()] = (element.text or "").strip()
         elif tag == "Hangup":
             parsed.hangs_up = True
+        elif tag == "Redirect":
+            parsed.redirect = (element.text or "").strip()
     return parsed
 
 
@@ -94,6 +101,12 @@ class Heard:
     clears: int = 0
     arrivals: list[float] = field(default_factory=list)  # perf_counter of each media frame
     closed: bool = False
+
+
+def _local(url: str) -> str:
+    """A public URL we gave Twilio, as the path (and query) our test client posts to."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def new_call_sid() -> str:
@@ -111,6 +124,20 @@ class CallerSimulator:
         self.socket: WebsocketCommunicator | None = None
         self.twiml: Twiml | None = None
         self.received: list[dict[str, Any]] = []
+        self.direction = "inbound"
+        self.answer_url = ""
+        self.status_path = "/telephony/twilio/status"
+
+    @classmethod
+    def for_placed(cls, *, call_id: str, our_number: str, person: str, answer_url: str = "",
+                   status_callback: str = "", host: str = "testserver") -> CallerSimulator:
+        """The person a call we placed rings: Twilio's requests then carry From = our number, To = the person."""
+        caller = cls(to=person, from_number=our_number, call_sid=call_id, host=host)
+        caller.direction = "outbound-api"
+        caller.answer_url = answer_url
+        if status_callback:
+            caller.status_path = _local(status_callback)
+        return caller
 
     # HTTP ---------------------------------------------------------------------------------------------------
 
@@ -119,7 +146,7 @@ class CallerSimulator:
 
     def params(self, **extra: str) -> dict[str, str]:
         return {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": self.call_sid,
-                "From": self.from_number, "To": self.to, "Direction": "inbound", "CallerCountry": "FR",
+                "From": self.from_number, "To": self.to, "Direction": self.direction, "CallerCountry": "FR",
                 "ToCountry": "US", **extra}
 
     async def post(self, path: str, params: dict[str, str], *, signature: str | None = None) -> Any:
@@ -136,7 +163,20 @@ class CallerSimulator:
                  "SequenceNumber": "0", "CallbackSource": "call-progress-events"}
         if duration is not None:
             extra["CallDuration"] = str(duration)
-        return await self.post("/telephony/twilio/status", self.params(**extra))
+        return await self.post(self.status_path, self.params(**extra))
+
+    async def answer(self, answer_url: str = "", answered_by: str = "human") -> Twiml:
+        """A call we placed is answered: Twilio's answer request, then its <Redirect> followed (POST, same
+        parameters) the way Twilio follows it."""
+        params = self.params(CallStatus="in-progress", AnsweredBy=answered_by)
+        response = await self.post(_local(answer_url or self.answer_url), params)
+        self.twiml = twiml_parse(response.content.decode())
+        for _hop in range(3):
+            if not self.twiml.redirect:
+                break
+            response = await self.post(_local(self.twiml.redirect), self.params(CallStatus="in-progress"))
+            self.twiml = twiml_parse(response.content.decode())
+        return self.twiml
 
     async def action(self, path: str, **extra: str) -> Twiml:
         response = await self.post(path, self.params(CallStatus="in-progress", **extra))

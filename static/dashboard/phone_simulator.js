@@ -2,6 +2,7 @@
 // ConversationRelay: text both ways. Media Streams: the typed text is spoken on the server (espeak-ng, μ-law
 // frames to the real consumer); the agent's μ-law 8 kHz frames arrive as binary messages and play here. Each
 // caller utterance starts with a `clear` (Twilio's barge-in rule): the agent's next audio is a new bubble.
+// The socket opens with the page: a call the agent places from this number (a callback, a campaign) rings here.
 (function () {
   "use strict";
   var root = document.getElementById("phone-sim");
@@ -10,7 +11,9 @@
   var dial = document.getElementById("sim-dial"), hangup = document.getElementById("sim-hangup");
   var send = document.getElementById("sim-send"), status = document.getElementById("sim-status");
   var mode = document.getElementById("sim-mode");
-  var socket = null, audio = null, playing = [], nextAt = 0, frames = 0, spoken = null, spokenFrames = 0;
+  var ring = document.getElementById("sim-incoming"), ringFrom = document.getElementById("sim-incoming-from");
+  var socket = null, pending = [];
+  var audio = null, playing = [], nextAt = 0, frames = 0, spoken = null, spokenFrames = 0;
 
   // G.711 μ-law → float, the 256 codes once
   var MULAW = new Float32Array(256);
@@ -28,7 +31,13 @@
     return div;
   }
   function live(on) { text.disabled = send.disabled = hangup.disabled = !on; dial.disabled = on; }
+  function ringing(on) { ring.hidden = !on; }
 
+  function hear() {  // browsers start audio only after a click: the one that places or answers the call
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (Context && !audio) { try { audio = new Context(); } catch (e) { audio = null; } }
+    if (audio && audio.state === "suspended") { audio.resume(); }
+  }
   function play(bytes) {
     if (!audio) { return; }
     var buffer = audio.createBuffer(1, bytes.length, 8000), channel = buffer.getChannelData(0);
@@ -53,17 +62,26 @@
     playing = []; nextAt = 0;
   }
 
-  dial.addEventListener("click", function () {
+  function post(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(message)); }
+    else { pending.push(message); open(); }
+  }
+
+  function open() {
+    if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) { return; }
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var Context = window.AudioContext || window.webkitAudioContext;
-    if (Context && !audio) { try { audio = new Context(); } catch (e) { audio = null; } }
     socket = new WebSocket(scheme + location.host + root.dataset.socket);
     socket.binaryType = "arraybuffer";
-    socket.onopen = function () { socket.send(JSON.stringify({ type: "dial" })); };
+    socket.onopen = function () {
+      root.dataset.listening = "1";
+      while (pending.length) { socket.send(JSON.stringify(pending.shift())); }
+    };
     socket.onmessage = function (event) {
       if (typeof event.data !== "string") { play(new Uint8Array(event.data)); return; }
       var data = JSON.parse(event.data);
-      if (data.type === "ringing") {
+      if (data.type === "incoming") { ringFrom.textContent = data.from; ringing(true); }
+      else if (data.type === "ringing") {
+        ringing(false);
         live(true);
         root.dataset.mode = data.mode;
         mode.textContent = data.mode === "media" ? root.dataset.media : root.dataset.relay;
@@ -76,23 +94,26 @@
       } else if (data.type === "heard") { status.textContent = root.dataset.heard; }
       else if (data.type === "clear") { clear(); spoken = null; status.textContent = root.dataset.cleared; }
       else if (data.type === "ended") {
+        ringing(false);
         live(false);
         (data.said || []).forEach(function (s) { bubble("agent", s); });
         if (data.transfer) { status.textContent = root.dataset.transfer + " " + data.transfer; }
       } else if (data.type === "error") { status.textContent = data.message; }
     };
-    socket.onclose = function () { live(false); };
-  });
-  hangup.addEventListener("click", function () {
-    clear();
-    if (socket) { socket.send(JSON.stringify({ type: "hangup" })); socket.close(); }
-  });
+    socket.onclose = function () { live(false); ringing(false); delete root.dataset.listening; socket = null; };
+  }
+
+  dial.addEventListener("click", function () { hear(); post({ type: "dial" }); });
+  hangup.addEventListener("click", function () { clear(); post({ type: "hangup" }); });
+  document.getElementById("sim-answer").addEventListener("click", function () { hear(); post({ type: "answer" }); });
+  document.getElementById("sim-decline").addEventListener("click", function () { ringing(false); post({ type: "decline" }); });
   document.getElementById("sim-form").addEventListener("submit", function (event) {
     event.preventDefault();
     if (!socket || !text.value.trim()) { return; }
     bubble("user", text.value);
     if (root.dataset.mode === "media") { status.textContent = root.dataset.saying; }
-    socket.send(JSON.stringify({ type: "say", text: text.value, lang: document.getElementById("sim-lang").value }));
+    post({ type: "say", text: text.value, lang: document.getElementById("sim-lang").value });
     text.value = "";
   });
+  open();
 })();

@@ -7,7 +7,7 @@ import pytest
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
-from apps.messaging.models import Campaign, WhatsAppTemplate
+from apps.messaging.models import Campaign, MessagingSettings, WhatsAppTemplate
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_dashboard import choose_language, sidebar_side, sign_in
 
@@ -21,6 +21,7 @@ def cleanup(session_cast, django_db_blocker):
         with django_db_blocker.unblock(), tenant_context(session_cast.client_a):
             Campaign.objects.filter(name__startswith="Browser").delete()
             WhatsAppTemplate.objects.filter(name="browser_rappel").delete()
+            MessagingSettings.objects.all().delete()  # the Messaging page makes the row (committed by the server)
 
     clean()
     yield django_db_blocker

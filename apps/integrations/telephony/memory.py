@@ -1,4 +1,6 @@
-"""The offline twin: numbers handed out from a test range, calls recorded in memory, nothing rings.
+"""The offline twin: numbers handed out from a test range, calls recorded in memory. A call it places rings the
+dashboard's "Call your agent" page of the number that calls, when that page is open (a message on the channel
+group `ring_group(from_number)`); nothing else rings.
 
 It signs and checks webhooks exactly the way Twilio does (twilio's RequestValidator with its signing token),
 so the webhook views, the caller simulator and the tests run the real signature path.
@@ -7,11 +9,13 @@ so the webhook views, the caller simulator and the tests run the real signature 
 from __future__ import annotations
 
 import itertools
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from twilio.request_validator import RequestValidator
 
@@ -22,8 +26,28 @@ from apps.integrations.telephony.base import AvailableNumber, CallResult, Number
 # A range no real subscriber has: +1 555 01xx is reserved for fiction in North America.
 TEST_PREFIX = "+1555010"
 # A short silent WAV: what the twin answers for a recording's audio.
+logger = logging.getLogger(__name__)
 SILENT_WAV = (b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00@\x1f\x00\x00\x80>\x00\x00\x02\x00"
               b"\x10\x00data\x00\x00\x00\x00")
+
+
+def ring_group(e164: str) -> str:
+    """The channel group of the simulator pages open on this number (digits only: a valid group name)."""
+    return "simulator.ring." + "".join(ch for ch in e164 if ch.isdigit())[:20]
+
+
+def _ring(message: dict[str, str]) -> None:
+    """Tell the open simulator pages of the calling number that a call is coming (best effort: a call is never
+    refused because no page listens or the channel layer is down)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    try:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(ring_group(message["from"]), {"type": "simulator.ring", **message})
+    except Exception:  # noqa: BLE001 - ringing is a courtesy of the twin
+        logger.warning("the twin could not ring the simulator for %s", message.get("call_id"), exc_info=True)
 
 
 @dataclass
@@ -32,7 +56,7 @@ class MemoryTelephony(ProviderBase):
     auth_token: str = "offline-twin"
 
     name: ClassVar = "memory"
-    label: ClassVar = _("Built-in (offline: calls are recorded, nothing rings)")
+    label: ClassVar = _("Built-in (offline: calls are recorded; they ring only the simulator page)")
     offline: ClassVar = True
     fields: ClassVar = (Field("phone_number", _("Phone number"), required=False, lookup=True),
                         Field("auth_token", _("Signing token"), secret=True, required=False))
@@ -48,6 +72,9 @@ class MemoryTelephony(ProviderBase):
         type(self).calls[call_id] = {"to": to, "from": from_number or self.phone_number, "url": answer_url,
                                      "status_callback": status_callback, "machine_detection": str(machine_detection),
                                      "status": "queued"}
+        message = {"call_id": call_id, "to": to, "from": from_number or self.phone_number, "answer_url": answer_url,
+                   "status_callback": status_callback}
+        transaction.on_commit(lambda: _ring(message))  # once the call's row says it is placed
         return CallResult(provider_call_id=call_id)
 
     def call_hangup(self, *, provider_call_id: str) -> None:
