@@ -94,3 +94,19 @@ class Call(models.Model):
     @property
     def is_over(self) -> bool:
         return self.ended_at is not None
+
+    @property
+    def outcome_label(self) -> str:
+        """The outcome as the member reads it (the conversation's outcome names), the code if unknown."""
+        from apps.conversations.models import Conversation
+
+        return str(dict(Conversation.Outcome.choices).get(self.outcome, self.outcome))
+
+    @property
+    def handover_label(self) -> str:
+        """The hand-over's mode and state as the member reads them (the codes stay in the data)."""
+        from apps.calls.selectors import DETAIL_LABELS
+
+        handover = self.handover if isinstance(self.handover, dict) else {}
+        return " · ".join(str(DETAIL_LABELS.get(str(handover.get(key) or ""), handover.get(key)))
+                          for key in ("mode", "status") if handover.get(key))

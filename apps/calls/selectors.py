@@ -100,6 +100,25 @@ TIMELINE_LABELS = {
     "canceled": _("Cancelled"),
 }
 INTERNAL = {"call.ended"}  # the marker that the call.ended event was sent
+# What the details say, for people: hand-over states, end reasons, modes. A status callback's detail is
+# Twilio's Timestamp (kept in the data) and says nothing the time column does not: not shown.
+DETAIL_LABELS = {
+    "dialing": _("Dialling"), "briefed": _("Briefed"), "answered": _("Answered"), "busy": _("Busy"),
+    "no-answer": _("No answer"), "failed": _("Failed"), "no-number": _("No hand-over number"),
+    "transferred": _("Transferred"), "socket-closed": _("The line was cut"), "relay-ended": _("The agent hung up"),
+    "scheduled": _("Scheduled"), "relay": "ConversationRelay", "media": "Media Streams", "gather": "Gather",
+    "cold": _("Cold transfer"), "warm": _("Warm transfer"), "completed": _("Completed"),
+}
+TWILIO_STATUSES = {"queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed",
+                   "canceled"}
+
+
+def detail_label(event: str, detail: str) -> str:
+    if event in TWILIO_STATUSES:
+        return ""
+    if detail.startswith("status:"):
+        return str(TIMELINE_LABELS.get(detail[7:], detail[7:]))
+    return str(DETAIL_LABELS.get(detail, detail))
 
 
 @dataclass(frozen=True)
@@ -136,7 +155,7 @@ def call_timeline(*, call: Call) -> list[TimelineRow]:
         except ValueError:
             at = None
         rows.append(TimelineRow(at=at, label=str(TIMELINE_LABELS.get(event, event)),
-                                detail=str(entry.get("detail") or "")))
+                                detail=detail_label(event, str(entry.get("detail") or ""))))
     return rows
 
 

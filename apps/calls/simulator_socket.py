@@ -6,6 +6,9 @@ ConversationRelay (text):
     → {"type": "dial"}                ← {"type": "ringing", "mode": "relay", "number", "greeting"}
     → {"type": "say", "text", "lang"} ← {"type": "reply", "text", "language"?, "end"?}
     → {"type": "hangup"}              ← {"type": "ended"}
+                                      ← {"type": "transfer", "number", "said"} the agent handed the call over
+    → {"type": "transfer_result", "status": "completed"|"busy"|"no-answer"}   how that person answers
+                                      ← {"type": "ringing", …} back with the agent, or {"type": "ended"}
 Media Streams (audio): the typed text is spoken by espeak-ng and sent as μ-law 20 ms frames, in real time, to the
 real Media Streams consumer; the agent's frames come back to the browser as binary messages (μ-law 8 kHz bytes,
 played with Web Audio), its marks are echoed as Twilio does once it has played them.
@@ -41,6 +44,7 @@ from apps.integrations.telephony.memory import ring_group
 from apps.telephony.selectors import client_numbers
 from apps.telephony.simulator import CallerSimulator, Twiml
 
+TRANSFER_RESULTS = ("completed", "busy", "no-answer")
 LANG_TAGS = {"fr": "fr-FR", "en": "en-US", "es": "es-ES", "ar": "ar-SA", "ary": "ar-MA"}
 
 
@@ -68,6 +72,7 @@ class PhoneSimulatorConsumer(ClientConsumer):
             return
         self.caller = None
         self.incoming = None
+        self.transferring = False
         self.pump: asyncio.Task[None] | None = None
         if self.number and self.channel_layer is not None:
             self.group = ring_group(self.number)
@@ -81,6 +86,7 @@ class PhoneSimulatorConsumer(ClientConsumer):
             self.group = ""
 
     async def _end(self) -> None:
+        self.transferring = False
         pump, self.pump = getattr(self, "pump", None), None
         if pump is not None and pump is not asyncio.current_task():
             pump.cancel()
@@ -110,6 +116,8 @@ class PhoneSimulatorConsumer(ClientConsumer):
             await self._answer()
         elif kind == "decline":
             await self._decline()
+        elif kind == "transfer_result":
+            await self._transfer_result(str(content.get("status") or ""))
         else:
             raise InvalidInput(_("Unknown message type."))
 
@@ -169,12 +177,48 @@ class PhoneSimulatorConsumer(ClientConsumer):
         messages = await self.caller.reply()
         reply: dict[str, Any] = {"type": "reply", "text": "".join(m.get("token", "") for m in messages
                                                                   if m["type"] == "text")}
+        handoff = None
         for message in messages:
             if message["type"] == "language":
                 reply["language"] = message["ttsLanguage"]
             elif message["type"] == "end":
-                reply["end"] = message.get("handoffData", "")
+                handoff = message.get("handoffData", "")
         await self.send_json(reply)
+        if handoff is not None:
+            await self._ended_by_agent(handoff)
+
+    async def _ended_by_agent(self, handoff: str) -> None:
+        """The agent sent `end`: as Twilio, close the socket and ask the <Connect action> with its HandoffData.
+        A hand-over answers with a <Dial> to the person: the page then plays how that person answers."""
+        caller = self.caller
+        await caller.drop()
+        twiml = await caller.relay_action(handoff=handoff)
+        await self._after(caller, twiml)
+
+    async def _after(self, caller: CallerSimulator, twiml: Twiml) -> None:
+        """What Twilio does with the TwiML an action answered: put the caller through (the page then says how
+        the person answers), give them back to the agent (no hand-over number, busy: a fresh socket), or hang up."""
+        if twiml.dial.get("number") or twiml.dial.get("conference"):
+            self.transferring = True
+            await self.send_json({"type": "transfer", "number": twiml.dial.get("number", ""), "said": twiml.says})
+            return
+        if twiml.socket_kind == "relay" and await caller.relay_open():
+            await self.send_json({"type": "ringing", "mode": "relay", "number": self.number,
+                                  "greeting": twiml.attributes.get("welcomeGreeting", "")})
+            return
+        self.caller = None
+        await caller.status("completed", 30)
+        await self.send_json({"type": "ended", "said": twiml.says})
+
+    async def _transfer_result(self, status: str) -> None:
+        """How the person the call was handed to answered (Twilio's DialCallStatus): answered, the call goes on
+        with them and ends here; busy or no answer, the caller is back with the agent, which says so."""
+        if self.caller is None or not self.transferring:
+            raise InvalidInput(_("No transfer is in progress."))
+        if status not in TRANSFER_RESULTS:
+            raise InvalidInput(_("Unknown transfer result."))
+        self.transferring = False
+        await self._after(self.caller, await self.caller.dial_result(status))
 
     async def _pump(self, caller: CallerSimulator) -> None:
         """The agent's side of the media socket, to the browser: its audio as it comes (paced by the consumer),

@@ -12,6 +12,7 @@
   var send = document.getElementById("sim-send"), status = document.getElementById("sim-status");
   var mode = document.getElementById("sim-mode");
   var ring = document.getElementById("sim-incoming"), ringFrom = document.getElementById("sim-incoming-from");
+  var transfer = document.getElementById("sim-transfer"), transferTo = document.getElementById("sim-transfer-to");
   var socket = null, pending = [];
   var audio = null, playing = [], nextAt = 0, frames = 0, spoken = null, spokenFrames = 0;
 
@@ -80,8 +81,15 @@
       if (typeof event.data !== "string") { play(new Uint8Array(event.data)); return; }
       var data = JSON.parse(event.data);
       if (data.type === "incoming") { ringFrom.textContent = data.from; ringing(true); }
-      else if (data.type === "ringing") {
+      else if (data.type === "transfer") {
+        (data.said || []).forEach(function (s) { bubble("agent", s); });
+        transferTo.textContent = data.number;
+        transfer.hidden = false;
+        text.disabled = send.disabled = true;
+        status.textContent = root.dataset.transfer + " " + data.number;
+      } else if (data.type === "ringing") {
         ringing(false);
+        transfer.hidden = true;
         live(true);
         root.dataset.mode = data.mode;
         mode.textContent = data.mode === "media" ? root.dataset.media : root.dataset.relay;
@@ -90,10 +98,11 @@
       } else if (data.type === "reply") {
         bubble("agent", data.text);
         if (data.language) { status.textContent = data.language; }
-        if (data.end) { status.textContent = data.end; }
       } else if (data.type === "heard") { status.textContent = root.dataset.heard; }
       else if (data.type === "clear") { clear(); spoken = null; status.textContent = root.dataset.cleared; }
       else if (data.type === "ended") {
+        if (!transfer.hidden) { status.textContent = root.dataset.transferred; }
+        transfer.hidden = true;
         ringing(false);
         live(false);
         (data.said || []).forEach(function (s) { bubble("agent", s); });
@@ -107,6 +116,9 @@
   hangup.addEventListener("click", function () { clear(); post({ type: "hangup" }); });
   document.getElementById("sim-answer").addEventListener("click", function () { hear(); post({ type: "answer" }); });
   document.getElementById("sim-decline").addEventListener("click", function () { ringing(false); post({ type: "decline" }); });
+  transfer.querySelectorAll("button[data-status]").forEach(function (button) {
+    button.addEventListener("click", function () { post({ type: "transfer_result", status: button.dataset.status }); });
+  });
   document.getElementById("sim-form").addEventListener("submit", function (event) {
     event.preventDefault();
     if (!socket || !text.value.trim()) { return; }

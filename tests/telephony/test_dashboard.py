@@ -38,6 +38,24 @@ def test_it_shows_a_call_with_its_timeline_latency_and_player(as_user, cast, cal
     assert "api.twilio.com" not in page
 
 
+def test_the_calls_events_details_and_hand_over_read_in_the_members_language(as_user, cast, call_a):
+    with tenant_context(cast.client_a):
+        Call.objects.filter(pk=call_a.pk).update(outcome="handover", handover={
+            "mode": "cold", "to": "+33478000000", "status": "busy"}, timeline=[
+            {"event": "answered", "at": "2026-12-01T18:00:00+00:00", "detail": "relay"},
+            {"event": "handover", "at": "2026-12-01T18:01:00+00:00", "detail": "no-answer"},
+            {"event": "ended", "at": "2026-12-01T18:02:00+00:00", "detail": "socket-closed"},
+            {"event": "completed", "at": "2026-12-01T18:02:01+00:00", "detail": "Tue, 01 Dec 2026 18:02:01 +0000"}])
+    http = as_user(cast.alice, cast.client_a)
+    http.cookies["django_language"] = "fr"
+    page = http.get(f"/calls/{call_a.pk}/").content.decode()
+    assert "Chronologie" in page and "Échéance" not in page
+    assert "Transfert direct · Occupé" in page and "La ligne a été coupée" in page and "Pas de réponse" in page
+    assert "Tue, 01 Dec 2026" not in page and "socket-closed" not in page and ">busy<" not in page
+    listing = http.get("/calls/").content.decode()
+    assert "Transféré à l’équipe" in listing and ">handover<" not in listing
+
+
 def test_it_plays_the_recording_through_our_server(as_user, cast, call_a):
     response = as_user(cast.alice, cast.client_a).get(f"/calls/{call_a.pk}/recording/")
     assert response.status_code == 200 and response.content == SILENT_WAV

@@ -38,12 +38,23 @@ async def test_a_member_calls_the_agent_from_the_dashboard(phones, session_cast)
     assert ringing["type"] == "ringing" and ringing["number"] == phones.number_a and ringing["greeting"]
     await socket.send_json_to({"type": "say", "text": "Je veux parler à un humain", "lang": "fr"})
     reply = await socket.receive_json_from(30)
-    assert reply["type"] == "reply" and reply["text"] and '"handover"' in reply["end"]
-    await socket.send_json_to({"type": "hangup"})
+    assert reply["type"] == "reply" and reply["text"]
+    transfer = await socket.receive_json_from(30)  # as Twilio: socket closed, <Connect action> → <Dial>
+    assert transfer["type"] == "transfer" and transfer["number"] == "+33100000000" and transfer["said"]
+    await socket.send_json_to({"type": "transfer_result", "status": "busy"})
+    back = await socket.receive_json_from(30)  # the colleague is busy: the caller is back with the agent
+    assert back["type"] == "ringing" and back["mode"] == "relay" and back["greeting"]
+    await socket.send_json_to({"type": "transfer_result", "status": "busy"})
+    assert (await socket.receive_json_from(30))["type"] == "error"  # no transfer in progress any more
+    await socket.send_json_to({"type": "say", "text": "Je veux parler à un humain", "lang": "fr"})
+    await socket.receive_json_from(30)
+    assert (await socket.receive_json_from(30))["type"] == "transfer"
+    await socket.send_json_to({"type": "transfer_result", "status": "completed"})
     assert (await socket.receive_json_from(30))["type"] == "ended"
     await socket.disconnect()
     [call] = await sync_to_async(calls_of)(phones.client_a)
     assert call.from_number == "+15550100000" and call.conversation.channel == "phone"
+    assert call.end_reason == "transferred" and call.handover["status"] == "answered"
 
 
 async def test_another_clients_member_cannot_open_it(phones, session_cast):

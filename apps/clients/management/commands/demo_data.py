@@ -82,6 +82,9 @@ class Command(BaseCommand):
                 if not Conversation.objects.exists():
                     _conversations(Agent.objects.order_by("id").first(), spec)
                 first_agent = Agent.objects.order_by("id").first()
+                if not first_agent.handover_phone:  # "ask for a human" is put through to the front desk
+                    first_agent.handover_phone = spec["business"]["phone"].replace(" ", "")
+                    first_agent.save(update_fields=["handover_phone"])
             number_twin_give(client=client, e164=PHONE_NUMBERS[spec["slug"]], agent_id=first_agent.pk)
             if spec["slug"] in BILLING:
                 from apps.billing.demo import demo_billing
