@@ -448,8 +448,9 @@ WEBHOOK_TIMEOUT_S = float(env.get("WEBHOOK_TIMEOUT_S", "15"))
 # A worker's claim on a try; past it (the worker died) the sweeper queues the delivery again. > the timeout
 # (a batch's requests go out side by side, so a batch lasts about one timeout at worst).
 WEBHOOK_LEASE_S = env.get_int("WEBHOOK_LEASE_S", 60)
-# Requests one drain task keeps in flight (one sending thread each, per worker process).
-WEBHOOK_BATCH_SIZE = max(1, env.get_int("WEBHOOK_BATCH_SIZE", 25))
+# Requests one drain task keeps in flight (one sending thread each, per worker process). More threads cost CPU
+# in contention for the interpreter (16: the least CPU per delivery measured, bench/webhooks.py).
+WEBHOOK_BATCH_SIZE = max(1, env.get_int("WEBHOOK_BATCH_SIZE", 16))
 # A drain task hands over to a new one after this long (other tasks get a turn on its worker process).
 WEBHOOK_DRAIN_S = env.get_int("WEBHOOK_DRAIN_S", 20)
 # How long a kick's mark (a drain is queued or running for this client) lives unless a drain refreshes it.

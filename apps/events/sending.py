@@ -115,9 +115,11 @@ def deliveries_drain() -> int:
         done, _waiting = wait(in_flight, timeout=LINGER_S, return_when=ALL_COMPLETED)
         if not done:
             done, _waiting = wait(in_flight, timeout=settings.WEBHOOK_TIMEOUT_S, return_when=FIRST_COMPLETED)
-        finished = [in_flight.pop(future) for future in done]
-        for future, one in zip(done, finished, strict=True):
-            one.answer = future.result()
+        finished = []
+        for future in done:
+            one = in_flight.pop(future)
+            one.answer = _answer(future)
+            finished.append(one)
         _record(finished)
         if len(claimed) < size // 2 and not in_flight:
             time.sleep(LINGER_S)  # light traffic: let a few more events commit, to claim and record them together
@@ -169,6 +171,16 @@ def _claim_tries(*, limit: int, delivery_id: int | None = None) -> list[_Try]:
                                           timestamp=timestamp, body=body)
             tries.append(_Try(delivery=delivery, lease=lease, headers=headers, body=body))
     return tries
+
+
+def _answer(future: Future[transport.Answer]) -> transport.Answer:
+    """A sent request's answer; a failure of our own (a bug, not the receiver's) becomes a failed try of that
+    delivery alone, so the others of the round are still recorded."""
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - logged, and recorded on the delivery's attempt
+        logger.exception("webhook request failed in the sender")
+        return transport.Answer(status=None, error=f"internal error: {type(error).__name__}"[:300])
 
 
 def _post(one: _Try) -> transport.Answer:

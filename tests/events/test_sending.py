@@ -101,6 +101,24 @@ def test_a_drain_sends_side_by_side_and_records_every_answer(cast, receiver):
 
 
 @pytest.mark.django_db
+def test_a_failure_of_our_own_fails_one_try_not_the_round(cast, receiver):
+    real_post = transport.post
+
+    def post(url, *, body, headers, timeout_s=None):
+        if b'"n":3' in body:
+            raise UnicodeEncodeError("utf-8", "x", 0, 1, "a bug of ours")
+        return real_post(url, body=body, headers=headers, timeout_s=timeout_s)
+
+    with tenant_context(cast.client_a):
+        ids = pending(receiver.url, 6)
+        with mock.patch.object(transport, "post", post), mock.patch.object(outbox, "drain_queue"):
+            assert sending.deliveries_drain() == 6
+        states = sorted(WebhookDelivery.objects.filter(pk__in=ids).values_list("status", "last_error"))
+        assert states == [("pending", "internal error: UnicodeEncodeError")] + [("succeeded", "")] * 5
+        assert len(receiver.requests) == 5
+
+
+@pytest.mark.django_db
 def test_a_full_claim_queues_a_helper_and_an_endpoint_rate_holds_across_a_batch(cast, receiver, settings):
     settings.WEBHOOK_BATCH_SIZE = 4
     with tenant_context(cast.client_a):
