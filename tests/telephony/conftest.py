@@ -51,7 +51,6 @@ def _clean(client: Any) -> None:
         PhoneSettings.objects.all().delete()
         Callback.objects.all().delete()
         OutboundCall.objects.all().delete()  # a busy caller's callback becomes an outbound call: committed here
-
         phone = list(Conversation.objects.filter(channel=Conversation.Channel.PHONE).values_list("id", flat=True))
         # the committed phone conversations' events (later tests count this schema's events)
         Event.objects.filter(Q(data__conversation_id__in=phone) | Q(type__startswith="callback.")
