@@ -148,11 +148,13 @@ def _send_anyway(contact: Contact, text: str) -> None:
 
 
 def _last_notice(contact: Contact) -> Notice | None:
+    """The notice the person received last (by when it was sent: a reminder planned at booking time and sent
+    today is newer than yesterday's confirmation of another appointment), of an appointment still to come."""
     return (Notice.objects.filter(channel=contact.channel, to=contact.address, status=Notice.Status.QUEUED,
-                                  created__gte=timezone.now() - REPLY_WINDOW,
+                                  delivery__created__gte=timezone.now() - REPLY_WINDOW,
                                   appointment__status=Appointment.Status.BOOKED,
                                   appointment__start__gt=timezone.now())
-            .select_related("appointment__agent").order_by("-created", "-id").first())
+            .select_related("appointment__agent").order_by("-delivery__created", "-id").first())
 
 
 def _when(moment: datetime, language: str) -> dict[str, str]:

@@ -213,6 +213,23 @@ def test_cancel_on_a_us_number_that_twilio_takes_as_an_opt_out_also_cancels_the_
 
 
 @pytest.mark.django_db
+def test_a_reply_acts_on_the_notice_received_last_even_one_planned_weeks_ago(cast, agent_a):
+    """Two bookings; the first one's reminder (planned when it was booked, weeks ago) is the last message the
+    person got: "annuler" cancels that appointment, not the one confirmed in between."""
+    with in_schema(cast.client_a):
+        first = book(agent_a, next_day_at(cast.client_a, 10))
+        second = book(agent_a, next_day_at(cast.client_a, 15))
+        reminder = Notice.objects.get(appointment=first, kind="reminder_24h")
+        Notice.objects.filter(pk=reminder.pk).update(created=timezone.now() - timedelta(days=20))
+        count, _next = notices_claim_and_queue(now=reminder.due_at + timedelta(seconds=1))
+        assert count == 1
+        assert _reply("annuler").action == "cancelled"
+        first.refresh_from_db()
+        second.refresh_from_db()
+        assert (first.status, second.status) == ("cancelled", "booked")
+
+
+@pytest.mark.django_db
 def test_a_reply_without_a_notice_goes_to_the_agent(cast, agent_a):
     with in_schema(cast.client_a):
         assert _reply("annuler").action == "agent"
