@@ -20,6 +20,7 @@ from apps.telephony.media import PACING, frames_of
 from apps.telephony.simulator import CallerSimulator
 from apps.voice.audio import MULAW_DECODE, mulaw_decode, mulaw_encode, rms
 from tests.telephony.conftest import calls_of
+from tests.telephony.test_usage_and_events import _ledger
 
 LISTEN_URL = "https://api.deepgram.com/v1/listen"
 TWO_SENTENCES = "Hello, Phone Bravo here. How can I help you today?"
@@ -127,6 +128,13 @@ async def test_the_callers_speech_is_recognised_answered_and_timed(media):
     [turn] = call.turns
     assert all(isinstance(turn[key], int) for key in ("recognition_ms", "engine_ms", "speech_ms"))
     assert call.duration_s == 61 and call.minutes_counted == 2 and call.status == "completed"
+    # billed and told like a ConversationRelay call: the usage ledger, call.started / call.ended
+    records, events = await sync_to_async(_ledger)(media.client_b)
+    # the dropped socket counted the minute begun, Twilio's final duration (61 s) the second: each once
+    assert sorted(records) == [(f"call:{caller.call_sid}:1", 1), (f"call:{caller.call_sid}:2", 1)]
+    assert [kind for kind, _data in events] == ["call.started", "call.ended"]
+    assert events[1][1]["call_sid"] == caller.call_sid and events[1][1]["duration_s"] == 61
+    assert await sync_to_async(_ledger)(media.client_a) == ([], [])
 
 
 async def test_barge_in_clears_and_keeps_only_what_was_heard(media):
