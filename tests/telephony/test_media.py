@@ -310,3 +310,20 @@ async def test_two_clients_calls_interleaved_never_read_each_others_data(media):
     assert await c.media_open(token=b.twiml.parameters["token"], call_sid=b.call_sid)
     assert (await c.socket.receive_output(5))["type"] == "websocket.close"
 
+
+
+def test_call_simulate_speaks_through_media_streams(media, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out, wav = StringIO(), tmp_path / "agent.wav"
+    call_command("call_simulate", number=media.number_b, say=["where are you located"], lang="en-US",
+                 wav=str(wav), stdout=out)
+    text = out.getvalue()
+    assert "caller (espeak-ng): where are you located" in text and "ended" in text
+    assert text.count("agent (audio)") == 2 and wav.stat().st_size > 8_000
+    [call] = calls_of(media.client_b)
+    assert call.mode == "media" and call.ended_at is not None
+    assert [t for r, t, _c in _messages(media.client_b, call.conversation_id) if r == "user"] == [
+        "where are you located"]
