@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import os
 import time
+from typing import Any
 
 import _setup  # noqa: F401
 from _clients import bench_client
@@ -90,22 +91,34 @@ async def media_speak(caller: CallerSimulator, delay: float, *, speech: bytes, r
     return caller.heard.frames - before
 
 
-async def measure_media(calls: int, spread: float) -> dict[str, object]:
+async def measure_media(calls: int, spread: float, budget: float) -> dict[str, Any]:
     from apps.voice.providers import builtin_speaker
 
     said = await builtin_speaker().synthesize("where are you located", language="en")
     callers = []
     for start in range(0, calls, 20):  # answered 20 at a time, as calls arrive
         callers += await asyncio.gather(*(media_call(n) for n in range(start, min(calls, start + 20))))
+    from apps.integrations.resolver import builtin_recognizer
+
+    # the offline recogniser's worker processes start (and load their model) before the measure, as in a server
+    # that has already answered a call
+    await asyncio.gather(*(builtin_recognizer().transcribe(said.pcm, rate=said.rate, language="en")
+                           for _n in range(4)))
     PACING.reset(measure=True)
-    speaking = (media_speak(caller, spread * n / calls, speech=said.pcm, rate=said.rate)
-                for n, caller in enumerate(callers))
-    answered = await asyncio.wait_for(asyncio.gather(*speaking), timeout=600)
+    speaking = [asyncio.create_task(media_speak(caller, spread * n / calls, speech=said.pcm, rate=said.rate))
+                for n, caller in enumerate(callers)]
+    done, pending = await asyncio.wait(speaking, timeout=budget)
+    figures = {"frames": PACING.frames, "late": PACING.late, "worst_ms": PACING.worst_s * 1000,
+               "handling_ms": [s * 1000 for s in PACING.handling],
+               "first_audio_ms": [s * 1000 for s in PACING.first_audio]}
+    for task in pending:  # not done within the budget: this process could not keep up with real time
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
     for caller in callers:
+        await caller.drop()
         await caller.status("completed", 20)
-    return {"answered": sum(1 for frames in answered if frames > 0), "frames": PACING.frames, "late": PACING.late,
-            "worst_ms": PACING.worst_s * 1000, "handling_ms": [s * 1000 for s in PACING.handling],
-            "first_audio_ms": [s * 1000 for s in PACING.first_audio]}
+    answered = [task.result() for task in done if task.exception() is None]
+    return {**figures, "answered": sum(1 for frames in answered if frames > 0), "unfinished": len(pending)}
 
 
 def main() -> None:
@@ -113,6 +126,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=60)
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--spread", type=float, default=5.0, help="seconds over which the callers start speaking")
+    parser.add_argument("--budget", type=float, default=120.0,
+                        help="seconds the calls get to speak and be answered (the rest is counted unfinished)")
     args = parser.parse_args()
     telephony = Plan.objects.get(code="telephony")
     cap = telephony.concurrent_calls
@@ -129,7 +144,7 @@ def main() -> None:
             number_twin_give(client=client, e164=MEDIA_NUMBER, agent_id=heard.pk)
             try:
                 firsts = async_to_sync(measure)(args.turns)
-                media = async_to_sync(measure_media)(args.calls, args.spread)
+                media = async_to_sync(measure_media)(args.calls, args.spread, args.budget)
             finally:
                 PhoneNumber.objects.filter(e164__in=[NUMBER, MEDIA_NUMBER]).delete()
     finally:
@@ -147,14 +162,16 @@ def main() -> None:
           " (goal ≤ 2 ms)" if handling else "  no inbound frame handled")
     print(f"  {media['frames']} frames sent, late (> 20 ms slot + 10 ms) {media['late']} (goal 0), "
           f"worst lag {media['worst_ms']:.1f} ms")
-    print(f"  {media['answered']}/{args.calls} calls answered; end of speech → first audio p50 "
+    print(f"  {media['answered']}/{args.calls} calls answered, {media['unfinished']} unfinished within "
+          f"{args.budget:.0f} s; end of speech → first audio p50 "
           f"{percentile(first_audio, 50) if first_audio else float('nan'):.0f} ms, p95 "
           f"{audio_p95 if audio_p95 is not None else float('nan'):.0f} ms")
     emit({"relay_first_token_p95_ms": round(p95, 1),
           "media_frame_p99_ms": round(frame_p99, 3) if frame_p99 is not None else None,
           "late_frames": media["late"], "calls": args.calls,
           "first_audio_p95_ms": round(audio_p95, 1) if audio_p95 is not None else None,
-          "relay_first_token_p50_ms": round(p50, 1)})
+          "relay_first_token_p50_ms": round(p50, 1), "media_unfinished_calls": media["unfinished"],
+          "media_frames_sent": media["frames"]})
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ MAX_PROMPT_CHARS = 2000
 MAX_MALFORMED = 10  # Twilio's own rule for what we send; we apply it to what we read
 TOKEN_RE = re.compile(r"\S+\s*|\s+")
 DIGITS = set("0123456789*#")
+PARSE_KEY = "\x00parse_s"  # json_parse strips NUL: no message from outside has this key
 
 
 def tokens_of(text: str) -> list[str]:
@@ -73,7 +74,10 @@ class CallConsumer(ClientConsumer):
 
     queue_size = 256
 
+    timed = False  # stamp each queued message with the time its decoding took (PARSE_KEY)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        started = time.perf_counter()
         try:
             message = json_parse(text_data or "")
         except VocaliaError:
@@ -84,6 +88,8 @@ class CallConsumer(ClientConsumer):
                 await self.close(code=CLOSE_FORBIDDEN)
             return
         self.malformed = 0
+        if self.timed:
+            message[PARSE_KEY] = time.perf_counter() - started
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:

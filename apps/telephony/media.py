@@ -41,7 +41,7 @@ from apps.calls.services import call_handover_update, call_heard, call_note
 from apps.conversations.models import Message
 from apps.core.errors import ProviderError
 from apps.integrations.resolver import accounts_enabled
-from apps.telephony.consumers import CallConsumer, TurnOutcome
+from apps.telephony.consumers import PARSE_KEY, CallConsumer, TurnOutcome
 from apps.voice.audio import (
     MULAW_FRAME,
     MULAW_RATE,
@@ -124,6 +124,10 @@ class MediaStreamConsumer(CallConsumer):
     protocol = "media"
     queue_size = 1024  # 20 s of audio
 
+    @property
+    def timed(self) -> bool:  # type: ignore[override]
+        return PACING.measure
+
     async def connect(self) -> None:
         self.stream_sid = ""
         self.detector = EndpointDetector()
@@ -188,8 +192,8 @@ class MediaStreamConsumer(CallConsumer):
             if isinstance(media, dict) and media.get("track", "inbound") in ("inbound", "inbound_track"):
                 started = time.perf_counter()
                 await self._audio(media.get("payload"))
-                if PACING.measure:
-                    PACING.handling.append(time.perf_counter() - started)
+                if PACING.measure:  # decoding the JSON (in `receive`) + decoding, resampling, end-pointing
+                    PACING.handling.append(time.perf_counter() - started + message.get(PARSE_KEY, 0.0))
         elif kind == "mark":
             mark = message.get("mark")
             self._heard(str(mark.get("name") or "") if isinstance(mark, dict) else "")

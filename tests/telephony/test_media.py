@@ -20,6 +20,7 @@ from apps.telephony.media import PACING, frames_of
 from apps.telephony.simulator import CallerSimulator
 from apps.voice.audio import MULAW_DECODE, mulaw_decode, mulaw_encode, rms
 from tests.telephony.conftest import calls_of
+from tests.telephony.test_usage_and_events import _ledger
 
 LISTEN_URL = "https://api.deepgram.com/v1/listen"
 TWO_SENTENCES = "Hello, Phone Bravo here. How can I help you today?"
@@ -127,6 +128,13 @@ async def test_the_callers_speech_is_recognised_answered_and_timed(media):
     [turn] = call.turns
     assert all(isinstance(turn[key], int) for key in ("recognition_ms", "engine_ms", "speech_ms"))
     assert call.duration_s == 61 and call.minutes_counted == 2 and call.status == "completed"
+    # billed and told like a ConversationRelay call: the usage ledger, call.started / call.ended
+    records, events = await sync_to_async(_ledger)(media.client_b)
+    # the dropped socket counted the minute begun, Twilio's final duration (61 s) the second: each once
+    assert sorted(records) == [(f"call:{caller.call_sid}:1", 1), (f"call:{caller.call_sid}:2", 1)]
+    assert [kind for kind, _data in events] == ["call.started", "call.ended"]
+    assert events[1][1]["call_sid"] == caller.call_sid and events[1][1]["duration_s"] == 61
+    assert await sync_to_async(_ledger)(media.client_a) == ([], [])
 
 
 async def test_barge_in_clears_and_keeps_only_what_was_heard(media):
@@ -302,3 +310,20 @@ async def test_two_clients_calls_interleaved_never_read_each_others_data(media):
     assert await c.media_open(token=b.twiml.parameters["token"], call_sid=b.call_sid)
     assert (await c.socket.receive_output(5))["type"] == "websocket.close"
 
+
+
+def test_call_simulate_speaks_through_media_streams(media, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out, wav = StringIO(), tmp_path / "agent.wav"
+    call_command("call_simulate", number=media.number_b, say=["where are you located"], lang="en-US",
+                 wav=str(wav), stdout=out)
+    text = out.getvalue()
+    assert "caller (espeak-ng): where are you located" in text and "ended" in text
+    assert text.count("agent (audio)") == 2 and wav.stat().st_size > 8_000
+    [call] = calls_of(media.client_b)
+    assert call.mode == "media" and call.ended_at is not None
+    assert [t for r, t, _c in _messages(media.client_b, call.conversation_id) if r == "user"] == [
+        "where are you located"]
