@@ -421,6 +421,10 @@ ANSWER_KINDS = {
               re.compile(r"\b(?:rue|avenue|boulevard|bd|street|road|lane|avenida|calle|bulevar|plaza|derb|quartier|"
                          r"district|barrio)\b|شارع|زنقه|درب|ساحه|حي\s")),
 }
+# "how many", "combien de", "cuántas", "كم عدد", "شحال من": a count, although the same words ask for a price
+_COUNT_QUESTION = re.compile(r"(^|\W)(how many|combien d|combien de|cuantos|cuantas|quantos|كم عدد|شحال من|"
+                             r"عدد)(\W|$)")
+_COUNT_WORDS = {"combien", "many", "cuantos", "cuantas", "quantos", "كم", "عدد", "شحال"}
 _KIND_OF = {normalise(word): kind for kind, (words, _pattern) in ANSWER_KINDS.items() for word in words.split()}
 
 
@@ -482,12 +486,17 @@ def answer_sentences(text: str, query: str, *, limit: int = 2, own_words: frozen
     if len(sentences) <= 1:
         return " ".join(text.split())
     subject = _subject(_terms(query, own_words), own_words)
+    counting = bool(_COUNT_QUESTION.search(normalise(query)))
+    if counting:  # "cuántas" does not ask for the sentence with a price
+        subject = [term for term in subject if _KIND_OF.get(term) != "price" and term not in _COUNT_WORDS] or subject
     scores = [_confidence(subject, {}, normalise(sentence)) for sentence in sentences]
     best = max(scores)
     if best == 0:
         return " ".join(text.split())
     chosen = [index for index, score in enumerate(scores) if score == best][:limit]
     asked = {_KIND_OF[word] for word in re.findall(r"\w{2,}", normalise(query)) if word in _KIND_OF}
+    if counting:  # "combien de chambres ?" asks for a number, not a price
+        asked.discard("price")
     if asked and not any(ANSWER_KINDS[kind][1].search(normalise(sentences[index])) for index in chosen
                          for kind in asked):  # "combien ?" is answered by the sentence with the price
         holding = [index for index, sentence in enumerate(sentences)

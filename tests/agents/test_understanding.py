@@ -237,3 +237,12 @@ def test_the_business_own_name_in_a_question_says_where_not_what(cast, start):
     assert "27 derb Zitoun" in answer
     answer, _tools = say(cast.client_a, start(cast.client_a, riad, "fr"), "Le riad a un ascenseur ?")
     assert answer.startswith("Je n'ai pas cette information")
+
+
+@pytest.mark.parametrize("question", ["¿Cuántas habitaciones tiene el riad?", "Combien de chambres avez-vous ?"])
+def test_how_many_asks_for_a_number_not_a_price(question):
+    from apps.knowledge.selectors import answer_sentences
+    text = {"¿": "El riad tiene 12 habitaciones alrededor de un patio. Una habitación doble cuesta 900 dírhams la "
+                 "noche.",
+            "C": "Le riad compte 12 chambres autour d'un patio. Une chambre double coûte 900 dirhams la nuit."}
+    assert "12" in answer_sentences(text[question[0]], question, own_words=frozenset({"riad"}))
