@@ -17,12 +17,13 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.agents import sectors
 from apps.bookings import services as bookings
 from apps.conversations.models import Conversation
 from apps.core.errors import InvalidInput
 from apps.crm import services as crm
 from apps.integrations.llm.base import ToolSpec
-from apps.knowledge.selectors import MIN_CONFIDENCE, answer_sentences, knowledge_search
+from apps.knowledge.selectors import MIN_CONFIDENCE, answer_sentences, business_words, knowledge_search
 from apps.messaging.services import message_send
 
 
@@ -169,12 +170,24 @@ def search_knowledge_base(ctx: ToolContext, args: dict[str, Any]) -> dict[str, A
     query = str(args.get("query") or "").strip()
     if not query:
         raise InvalidInput("query is required")
+    own = _own_words(ctx.agent)
     passages = knowledge_search(query=query, limit=min(int(args.get("limit") or 3), 5), language=ctx.language,
-                                agent_id=getattr(ctx.agent, "pk", None), min_confidence=MIN_CONFIDENCE)
+                                agent_id=getattr(ctx.agent, "pk", None), min_confidence=MIN_CONFIDENCE, own_words=own)
     # "answer": the passage's sentence(s) that answer the question (the built-in engine says only these)
     return {"passages": [{"document": p.title, "document_id": p.document_id, "chunk_id": p.chunk_id, "text": p.text,
-                          "answer": answer_sentences(p.text, query), "score": p.score, "confidence": p.confidence}
-                         for p in passages]}
+                          "answer": answer_sentences(p.text, query, own_words=own), "score": p.score,
+                          "confidence": p.confidence} for p in passages]}
+
+
+def _own_words(agent: Any) -> frozenset[str]:
+    """The agent's business name and its sector's names, whose words say where a question is asked."""
+    if agent is None:
+        return frozenset()
+    code = getattr(agent, "sector", "") or ""
+    names = (sectors.sectors().get(code) or {}).get("names", {}) if code != "general" else {}
+    business = getattr(agent, "business", None) or {}
+    name = str(business.get("business_name") or getattr(agent, "name", "") or "")
+    return business_words(name, *[str(names[language]) for language in sorted(names)])
 
 
 def transfer_to_human(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def search_method_label(method: str) -> str:
     return str(SEARCH_METHOD_LABELS.get(method, method))
 
 
-def _terms(query: str) -> list[str]:
+def _terms(query: str, own_words: frozenset[str] = frozenset()) -> list[str]:
     seen: dict[str, None] = {}
     for word in query_terms(read_phrases(query)):
         if word[0] == "و" and len(word) > 3 and (word[1:] in STOPWORDS or word[1:] in _KIND_OF):
@@ -66,7 +66,8 @@ def _terms(query: str) -> list[str]:
                 continue
         if not word.isdigit() or len(word) >= 3:
             seen.setdefault(word, None)
-    if len(seen) <= 1:  # "Où est le garage ?" asks for the address; "je peux fumer quand ?" names its subject
+    named = [word for word in seen if word not in FILLER and word not in own_words]
+    if len(named) <= 1:  # "Où est le garage ?" asks for the address; "je peux fumer quand ?" names its subject
         asked = [word for word in re.findall(r"\w{2,}", normalise(query)) if word in SUBJECT_QUESTIONS][:1]
         return asked + list(seen)
     return list(seen)[:24]
@@ -229,16 +230,18 @@ def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
 
 
 def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id: int | None = None,
-                     min_confidence: float = 0.0) -> list[Passage]:
+                     min_confidence: float = 0.0, own_words: frozenset[str] = frozenset()) -> list[Passage]:
     """The best passages for `query`, best first, each naming its document.
 
     With `language`, documents in that language come first: when the knowledge base has any,
     only they are searched (Arabic and Darija count as one), so a French visitor is not answered
     from the English FAQ. With `agent_id`, only the documents that agent may answer from.
     With `min_confidence`, passages holding a smaller share of the question's words are dropped:
-    a question the documents cannot answer gets no passage rather than the nearest one."""
+    a question the documents cannot answer gets no passage rather than the nearest one. `own_words` are the
+    business's own name and kind ("riad", "Zitoun", "garage"): in "On peut dîner au riad ?" they say where,
+    not what, so they are searched but do not count in the confidence (`business_words`)."""
     stats = _stats(agent_id)  # one cache read per search
-    terms = _terms(query.replace("\x00", ""))
+    terms = _terms(query.replace("\x00", ""), own_words)
     languages = _languages_for(language, set(stats.get("languages", [])))
     corrections, counts = _vocabulary(terms, (["ar", "ary"] if language in {"ar", "ary"} else [language])
                                       if language else None)
@@ -246,7 +249,7 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
     method = "fulltext+corrected" if extra_terms(corrections) else "fulltext"
     extra = (extra_terms(corrections) + _subject_words(terms) + _concept_words(terms)
              + [form for term in terms for form in _verb_variants(term)])
-    subject = _subject(terms)
+    subject = _subject(terms, own_words)
     # more rows than asked for: the passage holding most of the question's own subject comes first, even when
     # the words of its concepts rank another one higher (or one in the preferred one of Arabic and Darija)
     rows = _fulltext(_tsquery_text(terms, extra), max(limit * 3, 9), languages, list(stats["configs"]), agent_id,
@@ -389,9 +392,18 @@ def _stem(word: str) -> str:
     return word[:5] if len(word) > 5 else word.rstrip("s") or word
 
 
-def _subject(terms: list[str]) -> list[str]:
-    """The question's words that name its subject (not its filler)."""
-    return [term for term in terms if term not in FILLER and not term.isdigit()] or terms
+def _subject(terms: list[str], own_words: frozenset[str] = frozenset()) -> list[str]:
+    """The question's words that name its subject (not its filler, nor the business's own name and kind
+    when the question says anything else)."""
+    subject = [term for term in terms if term not in FILLER and not term.isdigit()] or terms
+    return [term for term in subject if term not in own_words] or subject
+
+
+@lru_cache(maxsize=1024)
+def business_words(*texts: str) -> frozenset[str]:
+    """The content words of a business's name and of its sector's names ("Riad Dar Zitoun", "Hôtel, riad et
+    maison d'hôtes"), normalised, for `knowledge_search(own_words=…)`."""
+    return frozenset(word for text in texts for word in query_terms(text or "") if len(word) >= 3)
 
 
 # Question words that ask for a kind of answer ("à quelle heure", "combien", "où"): a passage holding
@@ -409,6 +421,10 @@ ANSWER_KINDS = {
               re.compile(r"\b(?:rue|avenue|boulevard|bd|street|road|lane|avenida|calle|bulevar|plaza|derb|quartier|"
                          r"district|barrio)\b|شارع|زنقه|درب|ساحه|حي\s")),
 }
+# "how many", "combien de", "cuántas", "كم عدد", "شحال من": a count, although the same words ask for a price
+_COUNT_QUESTION = re.compile(r"(^|\W)(how many|combien d|combien de|cuantos|cuantas|quantos|كم عدد|شحال من|"
+                             r"عدد)(\W|$)")
+_COUNT_WORDS = {"combien", "many", "cuantos", "cuantas", "quantos", "كم", "عدد", "شحال"}
 _KIND_OF = {normalise(word): kind for kind, (words, _pattern) in ANSWER_KINDS.items() for word in words.split()}
 
 
@@ -463,19 +479,24 @@ def _confidence(subject: list[str], corrections: dict[str, list[str]], search_te
     return round(found / len(subject), 3)
 
 
-def answer_sentences(text: str, query: str, *, limit: int = 2) -> str:
+def answer_sentences(text: str, query: str, *, limit: int = 2, own_words: frozenset[str] = frozenset()) -> str:
     """The sentence(s) of a passage that answer the question (those holding most of its subject words,
     in the passage's order), not the whole passage; the passage itself when it is one sentence."""
     sentences = [part.strip() for part in re.split(r"(?<=[.!?؟])\s+|\n+", text) if part.strip()]
     if len(sentences) <= 1:
         return " ".join(text.split())
-    subject = _subject(_terms(query))
+    subject = _subject(_terms(query, own_words), own_words)
+    counting = bool(_COUNT_QUESTION.search(normalise(query)))
+    if counting:  # "cuántas" does not ask for the sentence with a price
+        subject = [term for term in subject if _KIND_OF.get(term) != "price" and term not in _COUNT_WORDS] or subject
     scores = [_confidence(subject, {}, normalise(sentence)) for sentence in sentences]
     best = max(scores)
     if best == 0:
         return " ".join(text.split())
     chosen = [index for index, score in enumerate(scores) if score == best][:limit]
     asked = {_KIND_OF[word] for word in re.findall(r"\w{2,}", normalise(query)) if word in _KIND_OF}
+    if counting:  # "combien de chambres ?" asks for a number, not a price
+        asked.discard("price")
     if asked and not any(ANSWER_KINDS[kind][1].search(normalise(sentences[index])) for index in chosen
                          for kind in asked):  # "combien ?" is answered by the sentence with the price
         holding = [index for index, sentence in enumerate(sentences)

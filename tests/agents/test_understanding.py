@@ -219,3 +219,30 @@ def test_a_riad_refuses_an_arrival_in_the_past_and_reads_a_departure_date(cast, 
                                                   ("جوج ديال الناس", None, 2), ("13 nights", 13, None)])
 def test_it_reads_nights_and_guests(text, nights, guests):
     assert (nlu.extract_nights(text), nlu.extract_guests(text)) == (nights, guests)
+
+
+def test_the_business_own_name_in_a_question_says_where_not_what(cast, start):
+    """"On peut dîner au riad ?": "riad" names the business, the question is about dinner."""
+    from tests.agents.conftest import make_agent
+    riad = make_agent(cast.client_a, name="Riad", business={"business_name": "Riad Dar Zitoun"})
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "Repas", "text": "Le dîner marocain est proposé sur réservation pour 250 "
+                                "dirhams par personne."},
+                               {"title": "Chambres", "text": "Le riad compte 12 chambres autour d'un patio."},
+                               {"title": "Accès", "text": "Le riad se trouve au 27 derb Zitoun, dans la médina."}],
+                         language="fr")
+    answer, _tools = say(cast.client_a, start(cast.client_a, riad, "fr"), "On peut dîner au riad le soir ?")
+    assert "250 dirhams" in answer
+    answer, _tools = say(cast.client_a, start(cast.client_a, riad, "fr"), "Le riad est où exactement ?")
+    assert "27 derb Zitoun" in answer
+    answer, _tools = say(cast.client_a, start(cast.client_a, riad, "fr"), "Le riad a un ascenseur ?")
+    assert answer.startswith("Je n'ai pas cette information")
+
+
+@pytest.mark.parametrize("question", ["¿Cuántas habitaciones tiene el riad?", "Combien de chambres avez-vous ?"])
+def test_how_many_asks_for_a_number_not_a_price(question):
+    from apps.knowledge.selectors import answer_sentences
+    text = {"¿": "El riad tiene 12 habitaciones alrededor de un patio. Una habitación doble cuesta 900 dírhams la "
+                 "noche.",
+            "C": "Le riad compte 12 chambres autour d'un patio. Une chambre double coûte 900 dirhams la nuit."}
+    assert "12" in answer_sentences(text[question[0]], question, own_words=frozenset({"riad"}))
