@@ -128,7 +128,7 @@ def test_a_new_endpoint_gets_the_next_event_though_the_routes_were_cached(cast):
 
 
 def test_an_auto_disabled_endpoint_gets_no_more_deliveries(cast):
-    from apps.events.services import _endpoint_auto_disable
+    from apps.events.sending import _endpoint_auto_disable
 
     with tenant_context(cast.client_a):
         endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/a", secret_encrypted="whsec_x")

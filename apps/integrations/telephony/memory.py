@@ -74,7 +74,10 @@ class MemoryTelephony(ProviderBase):
                                      "status": "queued"}
         message = {"call_id": call_id, "to": to, "from": from_number or self.phone_number, "answer_url": answer_url,
                    "status_callback": status_callback}
-        transaction.on_commit(lambda: _ring(message))  # once the call's row says it is placed
+        if transaction.get_connection().in_atomic_block:  # once the call's row says it is placed
+            transaction.on_commit(lambda: _ring(message))
+        else:  # no transaction open (a provider is called without the database): ring now
+            _ring(message)
         return CallResult(provider_call_id=call_id)
 
     def call_hangup(self, *, provider_call_id: str) -> None:
