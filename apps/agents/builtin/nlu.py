@@ -708,22 +708,23 @@ def _count(word: str) -> int:
     return int(word) if word.isdigit() else _COUNT_OF.get(word, 0)
 
 
-def extract_nights(text: str) -> int | None:
-    """How many nights a stay lasts ("3 nuits", "two nights", "dos noches", "ليلتين", "3 ليالي")."""
+def _quantity(text: str, counted: re.Pattern[str], dual: re.Pattern[str]) -> int | None:
+    """A number before its noun ("3 nuits"), or two when the noun is in the Arabic dual ("ليلتين")."""
     norm = normalise(text).translate(ARABIC_DIGITS)
-    match = _NIGHTS_RE.search(norm)
+    match = counted.search(norm)
     if match:
         return _count(match.group(1)) or None
-    return 2 if _NIGHTS_DUAL.search(norm) else None
+    return 2 if dual.search(norm) else None
+
+
+def extract_nights(text: str) -> int | None:
+    """How many nights a stay lasts ("3 nuits", "two nights", "dos noches", "ليلتين", "3 ليالي")."""
+    return _quantity(text, _NIGHTS_RE, _NIGHTS_DUAL)
 
 
 def extract_guests(text: str) -> int | None:
     """How many people a stay is for ("2 personnes", "for two", "3 adults", "شخصين", "جوج ديال الناس")."""
-    norm = normalise(text).translate(ARABIC_DIGITS)
-    match = _GUESTS_RE.search(norm)
-    if match:
-        return _count(match.group(1)) or None
-    return 2 if _GUESTS_DUAL.search(norm) else None
+    return _quantity(text, _GUESTS_RE, _GUESTS_DUAL)
 
 
 def extract_count(text: str) -> int | None:
