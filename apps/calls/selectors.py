@@ -103,11 +103,11 @@ INTERNAL = {"call.ended"}  # the marker that the call.ended event was sent
 # What the details say, for people: hand-over states, end reasons, modes. A status callback's detail is
 # Twilio's Timestamp (kept in the data) and says nothing the time column does not: not shown.
 DETAIL_LABELS = {
-    "dialing": _("Dialling"), "briefed": _("Briefed"), "answered": _("Answered"), "busy": _("Busy"),
-    "no-answer": _("No answer"), "failed": _("Failed"), "no-number": _("No hand-over number"),
+    **TIMELINE_LABELS,  # a hand-over's or an end's state often is a call status (answered, busy, no-answer…)
+    "dialing": _("Dialling"), "briefed": _("Briefed"), "no-number": _("No hand-over number"),
     "transferred": _("Transferred"), "socket-closed": _("The line was cut"), "relay-ended": _("The agent hung up"),
     "scheduled": _("Scheduled"), "relay": "ConversationRelay", "media": "Media Streams", "gather": "Gather",
-    "cold": _("Cold transfer"), "warm": _("Warm transfer"), "completed": _("Completed"),
+    "cold": _("Cold transfer"), "warm": _("Warm transfer"),
 }
 TWILIO_STATUSES = {"queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed",
                    "canceled"}
@@ -116,8 +116,7 @@ TWILIO_STATUSES = {"queued", "initiated", "ringing", "in-progress", "completed",
 def detail_label(event: str, detail: str) -> str:
     if event in TWILIO_STATUSES:
         return ""
-    if detail.startswith("status:"):
-        return str(TIMELINE_LABELS.get(detail[7:], detail[7:]))
+    detail = detail.removeprefix("status:")  # an end by status callback: "status:completed"
     return str(DETAIL_LABELS.get(detail, detail))
 
 
