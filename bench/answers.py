@@ -1,6 +1,7 @@
 """Answer quality of the agent, through the widget's HTTP API (issue 10).
 
-    .venv/bin/python bench/answers.py [--split all|dev|heldout|fresh|fresh2] [--provider builtin|openai_compatible] [-v]
+    .venv/bin/python bench/answers.py [--split all|dev|heldout|fresh|fresh2|fresh3|fresh4]
+        [--provider builtin|openai_compatible] [-v]
 
 Three throw-away clients of different sectors (bench/data/answers/: a riad, a hair salon, a car repair
 shop), each with its own documents written by hand in fr, en, es, ar and ary (Darija in Arabic script),
@@ -19,6 +20,10 @@ built-in engine: `--split dev` / `--split heldout` measure one half; the readabl
 `--split fresh` measures a second held-out set instead (data/answers/fresh.json: 8 questions a business and
 language, 3 booking phrasings a language), written before a tuning round and not tuned on; `--split fresh2`
 a third one (data/answers/fresh2.json, 5 questions a business and language, 2 phrasings), written after.
+Both have since been tuned on. `--split fresh3` and `--split fresh4` (data/answers/fresh3.json, fresh4.json: 8
+questions a business and language, at least 2 of them unanswerable, and 3 phrasings a language each) were
+written on 2026-12-02 before that day's tuning round, without reading the engine: fresh3 gives the "before"
+figure of that round, fresh4 is kept unmeasured until the end of the round.
 With `--provider openai_compatible`, the agents use a language model: BENCH_LLM_API_KEY (or
 OPENAI_API_KEY), BENCH_LLM_MODEL (default gpt-4o-mini) and BENCH_LLM_BASE_URL (default OpenAI's); its
 "I don't know" is recognised by the phrases in DONT_KNOW_CUES.
@@ -155,7 +160,8 @@ def figures_of(rows: dict[str, dict[str, int]], samples: list[float]) -> dict[st
 
 def main() -> None:  # noqa: C901 - one readable script
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", choices=["all", "dev", "heldout", "fresh", "fresh2"], default="all")
+    parser.add_argument("--split", default="all",
+                        choices=["all", "dev", "heldout", "fresh", "fresh2", "fresh3", "fresh4"])
     parser.add_argument("--provider", choices=["builtin", "openai_compatible"], default="builtin")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every reply, not only the misses")
     args = parser.parse_args()
