@@ -55,6 +55,9 @@ DARIJA_MARKERS = {"واش", "بغيت", "بغيتي", "ديال", "شحال", "�
                   "بزاف", "غادي", "واخا", "كاين", "كاينه", "ماشي", "عندكم", "نديرو", "نبغي", "ليوم", "غدوه",
                   "سميتي", "ديالي", "ديالكم", "حتى", "هادشي", "بلا", "لابس", "الله يخليك", "عافاك", "صافي",
                   "شكون", "امتى", "فوقاش", "نقدر", "كنبغي", "بغينا", "خاصني", "خصني", "لا لا", "اه", "ايه"}
+# Darija words that MSA writes too ("حتى" until, "عندكم" at yours, "بلا" without): half a marker each, so
+# "هل يمكننا البقاء حتى الساعة الواحدة؟" stays MSA and is answered in MSA.
+SHARED_MARKERS = {"حتى", "عندكم", "بلا", "اه"}
 MSA_MARKERS = {"هل", "ماذا", "أريد", "اريد", "لديكم", "لدي", "يمكنني", "أود", "اود", "التي", "الذي", "هذا", "هذه",
                "ليس", "لماذا", "متى", "أين", "كيف", "سوف", "حضرتك", "نريد", "ما هي", "ما هو", "يجب", "يمكن"}
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
@@ -71,10 +74,11 @@ def detect_language(text: str, fallback: str = "fr") -> tuple[str, float]:
     words = re.findall(r"\w+", normalise(raw))
     if arabic_share > 0.5:
         text_norm = " ".join(words)
-        darija = sum(1 for marker in DARIJA_MARKERS if _word(marker, True).search(text_norm))
-        if darija:
-            return "ary", min(1.0, 0.6 + 0.2 * darija)
+        darija = sum(0.5 if marker in SHARED_MARKERS else 1 for marker in DARIJA_MARKERS
+                     if _word(marker, True).search(text_norm))
         msa = sum(1 for marker in MSA_MARKERS if _word(marker, True).search(text_norm))
+        if darija >= 1 and darija >= msa:
+            return "ary", min(1.0, 0.6 + 0.2 * darija)
         if msa:
             return "ar", min(1.0, 0.6 + 0.2 * msa)
         if fallback not in {"ar", "ary"}:  # Arabic script typed on a Latin-language conversation
@@ -212,7 +216,7 @@ def without_greeting(text: str) -> str:
     "quels sont vos horaires ?"); the whole message when it does not open with one."""
     words = (text or "").split()
     for count in range(min(5, len(words)), 0, -1):
-        head = normalise(" ".join(words[:count]).strip(" ,.!;:،؛-"))
+        head = normalise(" ".join(words[:count]).strip(" ,.!¡?¿;:،؛-"))
         if head in _GREET_PHRASES:
             return " ".join(words[count:]).lstrip(" ,.!;:،؛-").strip()
     return (text or "").strip()
@@ -234,7 +238,11 @@ INFO_MARKERS = ["politique", "conditions", "frais", "delai", "combien", "coute",
                 "charge", "politica", "condiciones", "cuanto", "cuesta", "cuestan", "precio", "tarifa",
                 "سياسه", "شروط", "رسوم", "كم", "سعر", "ثمن", "شحال", "بشحال", "تمن", "التمن", "الثمن", "قانون",
                 # a deposit is a rule of booking, not a booking ("Faut-il verser un acompte pour réserver ?")
-                "acompte", "arrhes", "deposit", "anticipo", "senal", "عربون", "عربونا", "تسبيق"]
+                "acompte", "arrhes", "deposit", "anticipo", "senal", "عربون", "عربونا", "تسبيق",
+                # when and how one pays ("¿Se paga al reservar o al llegar?", "نخلصو ملي نحجزو ولا ملي نجيو؟")
+                "payer", "paye", "paie", "payez", "paiement", "regler", "reglement", "pay", "paid", "payment",
+                "pagar", "paga", "pago", "pagamos", "se paga", "ندفع", "الدفع", "يدفع", "ادفع", "نخلص", "نخلصو",
+                "الخلاص", "كنخلصو"]
 _INFO_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(w)) for w in INFO_MARKERS) + r")($|\W)")
 # A question about the rule of a cancellation or a change ("puedo cancelar gratis?", "until when can I
 # cancel?", "واش نقدر نلغي الحجز فابور؟"): answered from the documents; "I want to cancel my booking" is not
@@ -284,6 +292,13 @@ def _own(norm: str, language: str) -> bool:
     return language in {"ar", "ary"} and bool(re.search(r"\w{3,}ي($|\W)", norm))
 
 
+# "If I cancel the day before, what do I pay?", "si je fais réparer chez vous, le diag est remboursé ?",
+# "إذا ألغيت…": a question about what would happen asks for a rule, it opens no flow.
+_IF_RE = re.compile(r"(^|\W)(if|si|اذا|لو|ايلا|يلا)\s+\w")
+# Late for one's appointment ("jsuis en retard de 20 min pour mon rdv c grave ?"): a rule, no complaint.
+_LATE_RE = re.compile(r"(^|\W)(retard|late|tarde|retraso|تاخر|ساتاخر|متاخر|متاخره|نتعطل|تعطلت)($|\W)")
+
+
 def refine_intents(found: set[str], text: str, language: str, *, has_when: bool) -> set[str]:
     """Drop the flows a question only mentions: a question about a rule or a price opens none, a
     booking word after "without" opens none, and a weak word ("available", "cancellation") opens its
@@ -293,6 +308,8 @@ def refine_intents(found: set[str], text: str, language: str, *, has_when: bool)
         found = found - {"ticket"}  # "Llegamos tarde, ¿hay problema?" asks whether it is one, it reports none
     if "ticket" in found and is_question(text, language) and SERVICE_QUESTION.search(norm) and not _own(norm, language):
         found = found - {"ticket"}  # "Do you tow broken-down cars?" asks about a service, it reports nothing
+    if is_question(text, language) and (_IF_RE.search(norm) or _LATE_RE.search(norm)) and not REFERENCE_RE.search(text):
+        found = found - {"ticket", "callback"} - (set() if has_when else {"book", "cancel", "reschedule"})
     if not found & {"book", "cancel", "reschedule"}:
         return found
     question = is_question(text, language)
