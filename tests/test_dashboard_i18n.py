@@ -139,7 +139,7 @@ def test_it_reads_the_conversation_filters_dates_as_the_language_writes_them(cas
     outside = _conversation(cast.client_a, started=datetime(2026, 12, 3, 12, 0, tzinfo=UTC))
     page = as_user(cast.alice, cast.client_a).get("/conversations/", {"from": typed, "to": typed}).content.decode()
     assert f'href="/conversations/{inside.pk}/"' in page and f'href="/conversations/{outside.pk}/"' not in page
-    assert 'name="from" value="04/12/2026" placeholder="31/12/' in page and 'type="date"' not in page
+    assert 'name="from" value="04/12/2026" placeholder="e.g. 31/12/' in page and 'type="date"' not in page
 
 
 def test_it_keeps_what_was_typed_when_a_date_cannot_be_read(cast, as_user):

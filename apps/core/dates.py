@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.utils import formats
+from django.utils.translation import gettext
 
 MIN_YEAR, MAX_YEAR = 1900, 2999  # anything else is a typo, and date arithmetic stays far from date.min/max
 MAX_CHARS = 32
@@ -37,8 +38,10 @@ def date_input_value(value: date | None, raw: str = "") -> str:
 
 
 def date_example() -> str:
-    """A placeholder that cannot be misread: the 31st comes first or last, never as a month."""
-    return formats.date_format(date(date.today().year, 12, 31), "SHORT_DATE_FORMAT")
+    """A placeholder that cannot be misread: the 31st comes first or last, never as a month, and "e.g."
+    says it is an example, not a filter already set."""
+    return gettext("e.g. %(date)s") % {"date": formats.date_format(date(date.today().year, 12, 31),
+                                                                   "SHORT_DATE_FORMAT")}
 
 
 WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

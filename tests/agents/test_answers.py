@@ -304,6 +304,33 @@ def test_it_reads_half_and_quarter_hours_and_darija_hours(text, expected):
     assert nlu.extract_time(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Saturday at half past ten in the morning", time(10, 30)), ("quarter past four", time(16, 15)),
+    ("quarter to five", time(16, 45)), ("at ten thirty", time(10, 30)), ("half ten", time(10, 30)),
+    ("cinq heures moins le quart", time(16, 45)), ("à 17h moins le quart", time(16, 45)),
+    ("a las cinco menos cuarto", time(16, 45)), ("once y media", time(11, 30)), ("à midi et demi", time(12, 30)),
+    ("at midday", time(12, 0)), ("الساعة الثانية عشرة ظهرا", time(12, 0)), ("الساعة الحادية عشرة صباحا", time(11, 0)),
+    ("الساعة الخامسة إلا ربع", time(16, 45)), ("مع 5 قل ربع", time(16, 45)), ("منتصف النهار", time(12, 0)),
+    ("la una y media", time(13, 30)), ("a las 8 de la noche", time(20, 0))])
+def test_it_reads_times_said_the_ways_people_say_them(text, expected):
+    from apps.agents.builtin import nlu
+    assert nlu.extract_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["7h du matin", "à sept heures du matin", "a las siete de la mañana",
+                                  "at 7 in the morning", "الساعة السابعة صباحا", "مع 7 ديال الصباح"])
+def test_an_early_hour_said_with_the_morning_stays_in_the_morning(text):
+    from apps.agents.builtin import nlu
+    assert nlu.extract_time(text) == time(7, 0)  # not 19:00, the afternoon a bare "à 7" means
+
+
+@pytest.mark.parametrize("text", ["mesa para 2 personas el viernes", "una habitación para 2 noches",
+                                  "nuestra cita 5", "on est 4 adultes"])
+def test_a_number_after_a_word_ending_in_a_is_not_a_time(text):
+    from apps.agents.builtin import nlu
+    assert nlu.extract_time(text) is None
+
+
 def test_it_finds_a_darija_verb_written_in_another_person(cast, agent_a, start):
     with tenant_context(cast.client_a):
         documents_import(rows=[{"title": "الدخول والخروج", "text": "تقدرو تدخلو من 14:00 وخاصكم تخرجو قبل 11:00."}],

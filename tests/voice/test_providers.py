@@ -37,6 +37,34 @@ def test_espeak_speaks_every_language(language):
     assert speech.rate == 22050 and len(speech.pcm) > 4000 and rms(speech.pcm) > 500
 
 
+def test_a_cancelled_synthesis_kills_its_espeak_process(monkeypatch):
+    import asyncio
+
+    started = []
+    spawn = asyncio.create_subprocess_exec
+
+    async def spy(*args, **kwargs):
+        process = await spawn(*args, **kwargs)
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", spy)
+
+    async def scenario():
+        task = asyncio.ensure_future(EspeakSpeaker().synthesize("un mot " * 400, language="fr"))
+        while not started:
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return started[0].returncode
+
+    returncode = async_to_sync(scenario)()
+    assert returncode is not None and returncode < 0  # killed by a signal, and reaped
+    with pytest.raises(ProcessLookupError):
+        os.kill(started[0].pid, 0)
+
+
 def test_the_offline_recogniser_hears_espeak_english_and_refuses_other_languages():
     spoken = run(EspeakSpeaker().synthesize, "where are you located", language="en")
     pcm = b"\0" * 6400 + resample(spoken.pcm, spoken.rate, SAMPLE_RATE) + b"\0" * 6400

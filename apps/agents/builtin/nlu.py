@@ -55,6 +55,9 @@ DARIJA_MARKERS = {"واش", "بغيت", "بغيتي", "ديال", "شحال", "�
                   "بزاف", "غادي", "واخا", "كاين", "كاينه", "ماشي", "عندكم", "نديرو", "نبغي", "ليوم", "غدوه",
                   "سميتي", "ديالي", "ديالكم", "حتى", "هادشي", "بلا", "لابس", "الله يخليك", "عافاك", "صافي",
                   "شكون", "امتى", "فوقاش", "نقدر", "كنبغي", "بغينا", "خاصني", "خصني", "لا لا", "اه", "ايه"}
+# Darija words that MSA writes too ("حتى" until, "عندكم" at yours, "بلا" without): half a marker each, so
+# "هل يمكننا البقاء حتى الساعة الواحدة؟" stays MSA and is answered in MSA.
+SHARED_MARKERS = {"حتى", "عندكم", "بلا", "اه"}
 MSA_MARKERS = {"هل", "ماذا", "أريد", "اريد", "لديكم", "لدي", "يمكنني", "أود", "اود", "التي", "الذي", "هذا", "هذه",
                "ليس", "لماذا", "متى", "أين", "كيف", "سوف", "حضرتك", "نريد", "ما هي", "ما هو", "يجب", "يمكن"}
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
@@ -71,10 +74,11 @@ def detect_language(text: str, fallback: str = "fr") -> tuple[str, float]:
     words = re.findall(r"\w+", normalise(raw))
     if arabic_share > 0.5:
         text_norm = " ".join(words)
-        darija = sum(1 for marker in DARIJA_MARKERS if _word(marker, True).search(text_norm))
-        if darija:
-            return "ary", min(1.0, 0.6 + 0.2 * darija)
+        darija = sum(0.5 if marker in SHARED_MARKERS else 1 for marker in DARIJA_MARKERS
+                     if _word(marker, True).search(text_norm))
         msa = sum(1 for marker in MSA_MARKERS if _word(marker, True).search(text_norm))
+        if darija >= 1 and darija >= msa:
+            return "ary", min(1.0, 0.6 + 0.2 * darija)
         if msa:
             return "ar", min(1.0, 0.6 + 0.2 * msa)
         if fallback not in {"ar", "ary"}:  # Arabic script typed on a Latin-language conversation
@@ -212,7 +216,7 @@ def without_greeting(text: str) -> str:
     "quels sont vos horaires ?"); the whole message when it does not open with one."""
     words = (text or "").split()
     for count in range(min(5, len(words)), 0, -1):
-        head = normalise(" ".join(words[:count]).strip(" ,.!;:،؛-"))
+        head = normalise(" ".join(words[:count]).strip(" ,.!¡?¿;:،؛-"))
         if head in _GREET_PHRASES:
             return " ".join(words[count:]).lstrip(" ,.!;:،؛-").strip()
     return (text or "").strip()
@@ -234,7 +238,11 @@ INFO_MARKERS = ["politique", "conditions", "frais", "delai", "combien", "coute",
                 "charge", "politica", "condiciones", "cuanto", "cuesta", "cuestan", "precio", "tarifa",
                 "سياسه", "شروط", "رسوم", "كم", "سعر", "ثمن", "شحال", "بشحال", "تمن", "التمن", "الثمن", "قانون",
                 # a deposit is a rule of booking, not a booking ("Faut-il verser un acompte pour réserver ?")
-                "acompte", "arrhes", "deposit", "anticipo", "senal", "عربون", "عربونا", "تسبيق"]
+                "acompte", "arrhes", "deposit", "anticipo", "senal", "عربون", "عربونا", "تسبيق",
+                # when and how one pays ("¿Se paga al reservar o al llegar?", "نخلصو ملي نحجزو ولا ملي نجيو؟")
+                "payer", "paye", "paie", "payez", "paiement", "regler", "reglement", "pay", "paid", "payment",
+                "pagar", "paga", "pago", "pagamos", "se paga", "ندفع", "الدفع", "يدفع", "ادفع", "نخلص", "نخلصو",
+                "الخلاص", "كنخلصو"]
 _INFO_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(w)) for w in INFO_MARKERS) + r")($|\W)")
 # A question about the rule of a cancellation or a change ("puedo cancelar gratis?", "until when can I
 # cancel?", "واش نقدر نلغي الحجز فابور؟"): answered from the documents; "I want to cancel my booking" is not
@@ -284,6 +292,13 @@ def _own(norm: str, language: str) -> bool:
     return language in {"ar", "ary"} and bool(re.search(r"\w{3,}ي($|\W)", norm))
 
 
+# "If I cancel the day before, what do I pay?", "si je fais réparer chez vous, le diag est remboursé ?",
+# "إذا ألغيت…": a question about what would happen asks for a rule, it opens no flow.
+_IF_RE = re.compile(r"(^|\W)(if|si|اذا|لو|ايلا|يلا)\s+\w")
+# Late for one's appointment ("jsuis en retard de 20 min pour mon rdv c grave ?"): a rule, no complaint.
+_LATE_RE = re.compile(r"(^|\W)(retard|late|tarde|retraso|تاخر|ساتاخر|متاخر|متاخره|نتعطل|تعطلت)($|\W)")
+
+
 def refine_intents(found: set[str], text: str, language: str, *, has_when: bool) -> set[str]:
     """Drop the flows a question only mentions: a question about a rule or a price opens none, a
     booking word after "without" opens none, and a weak word ("available", "cancellation") opens its
@@ -293,6 +308,8 @@ def refine_intents(found: set[str], text: str, language: str, *, has_when: bool)
         found = found - {"ticket"}  # "Llegamos tarde, ¿hay problema?" asks whether it is one, it reports none
     if "ticket" in found and is_question(text, language) and SERVICE_QUESTION.search(norm) and not _own(norm, language):
         found = found - {"ticket"}  # "Do you tow broken-down cars?" asks about a service, it reports nothing
+    if is_question(text, language) and (_IF_RE.search(norm) or _LATE_RE.search(norm)) and not REFERENCE_RE.search(text):
+        found = found - {"ticket", "callback"} - (set() if has_when else {"book", "cancel", "reschedule"})
     if not found & {"book", "cancel", "reschedule"}:
         return found
     question = is_question(text, language)
@@ -548,14 +565,16 @@ RELATIVE_DAYS = [
     (1, ["demain", "tomorrow", "manana", "غدا", "غدوه", "غذا"]),
 ]
 PERIODS = {
-    "morning": ["matin", "matinee", "morning", "por la manana", "صباح", "الصباح", "فالصباح", "الصباحيه"],
+    "morning": ["matin", "matinee", "morning", "por la manana", "de la manana", "صباح", "الصباح", "فالصباح",
+                "الصباحيه"],
     "afternoon": ["apres midi", "apres-midi", "aprem", "afternoon", "tarde", "بعد الظهر", "العشيه", "فالعشيه", "مساء",
                   "soir", "soiree", "evening", "tonight", "night", "noche", "الليل", "فالليل", "ليلا", "المساء"],
 }
 _TIME_PATTERNS = [
     re.compile(r"(?<!\d)(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a m|p m)\b"),
     re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|:|heures?)\s*(\d{2})?(?!\d)"),
-    re.compile(r"(?:a las|a la|at|vers|a|الساعه|ساعه|مع|علي|ف|في)\s+(\d{1,2})(?:[:.](\d{2}))?(?!\d)"),
+    # the word before the hour is a word of its own: "para 2 personas", "cita 5" hold no time
+    re.compile(r"(?<!\w)(?:a las|a la|at|vers|a|الساعه|ساعه|مع|علي|ف|في)\s+(\d{1,2})(?:[:.](\d{2}))?(?!\d)"),
 ]
 _DATE_RE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?(?!\d)")
 _MONTH_WORDS = [
@@ -617,33 +636,60 @@ _HOUR_WORDS = {
     7: ["sept", "seven", "siete", "السابعه", "سبعه", "السبعه"],
     8: ["huit", "eight", "ocho", "الثامنه", "التامنه", "تمنيه", "التمنيه"],
     9: ["neuf", "nine", "nueve", "التاسعه", "تسعه", "التسعه"], 10: ["dix", "ten", "diez", "العاشره", "عشره", "العشره"],
-    11: ["onze", "eleven", "once", "الحاديه عشر", "حداش"], 12: ["douze", "twelve", "doce", "الثانيه عشر", "طناش"],
+    11: ["onze", "eleven", "once", "الحاديه عشر", "الحاديه عشره", "حداش", "الحداش"],
+    12: ["douze", "twelve", "doce", "الثانيه عشر", "الثانيه عشره", "طناش", "الطناش"],
 }
 _HOUR_WORD = {normalise(word): hour for hour, words in _HOUR_WORDS.items() for word in words}
+_HOUR_ALTERNATION = "|".join(sorted(map(re.escape, _HOUR_WORD), key=len, reverse=True))
+# An hour in words counts after a word that introduces a time ("à", "at", "a las", "الساعة", "مع", "half past")
+# or before one that follows it ("heures", "o'clock", "et demie", "y media", "ونص").
+_FRACTION_WORDS = (r"et demie?|et quart|moins le quart|y media|y cuarto|menos cuarto|and a half|thirty|fifteen|"
+                   r"forty five|trente|quinze|quarante cinq|treinta|quince|ونص|و نص|والنصف|و النصف|وربع|و ربع|"
+                   r"والربع|و الربع|الا ربع|الا الربع|قل ربع|غير ربع")
 _HOUR_WORD_RE = re.compile(
-    r"(?:(?<=\ba )|(?<=\bat )|(?<=\bvers )|(?<=\blas )|(?<=\bla )|(?<=الساعه )|(?<=ساعه )|(?<=مع ))("
-    + "|".join(sorted(map(re.escape, _HOUR_WORD), key=len, reverse=True)) + r")(?=$|\W)"
-    r"|(" + "|".join(sorted(map(re.escape, _HOUR_WORD), key=len, reverse=True)) + r")(?=\s+(?:heures?|o clock|h\b))")
+    r"(?:(?<=\ba )|(?<=\bat )|(?<=\bvers )|(?<=\blas )|(?<=\bla )|(?<=\bpast )|(?<=\bto )|(?<=\bhalf )|"
+    r"(?<=الساعه )|(?<=ساعه )|(?<=مع ))(" + _HOUR_ALTERNATION + r")(?=$|\W)"
+    r"|(" + _HOUR_ALTERNATION + r")(?=\s+(?:heures?|o clock|h\b|" + _FRACTION_WORDS + r"))")
+_NOON_RE = re.compile(r"(?<!apres )\bmidi\b|\bnoon\b|\bmidday\b|\bmediodia\b|(?<!بعد )الظهر|منتصف النهار|لقايله")
+_MIDNIGHT_RE = re.compile(r"\bminuit\b|\bmidnight\b|\bmedianoche\b|منتصف الليل")
+_H = r"(?<![\d:])(\d{1,2})\s*(?:h|heures?|o clock)?\s*"
+# (pattern, minutes, hours to add): "dix heures moins le quart" is 9:45, "quarter to five" 4:45.
+_FRACTIONS = [
+    (re.compile(_H + r"(?:et demie?|y media|and a half|thirty|trente|treinta|ونص|و نص|و النصف|والنصف)(?!\w)"), 30, 0),
+    (re.compile(_H + r"(?:et quart|y cuarto|fifteen|quinze|quince|وربع|و ربع|و الربع|والربع)(?!\w)"), 15, 0),
+    (re.compile(_H + r"(?:forty five|quarante cinq)(?!\w)"), 45, 0),
+    (re.compile(_H + r"(?:moins le quart|menos cuarto|الا ربع|الا الربع|قل ربع|غير ربع)(?!\w)"), 45, -1),
+    (re.compile(r"\bhalf past (\d{1,2})(?!\d)"), 30, 0), (re.compile(r"\bquarter past (\d{1,2})(?!\d)"), 15, 0),
+    (re.compile(r"\bquarter to (\d{1,2})(?!\d)"), 45, -1), (re.compile(r"\bhalf (\d{1,2})(?![\d:])"), 30, 0),
+]
+_MORNING = ["matin", "matinee", "morning", "por la manana", "de la manana", "صباحا", "صباح", "الصباح", "فالصباح",
+            "am"]
 
 
-_FRACTIONS = [(re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|heures?)?\s*(?:et demie|et demi|y media|ونص|و نص|و النصف|والنصف)"),
-               30),
-              (re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|heures?)?\s*(?:et quart|y cuarto|وربع|و ربع|و الربع|والربع)"), 15),
-              (re.compile(r"half past (\d{1,2})(?!\d)"), 30), (re.compile(r"quarter past (\d{1,2})(?!\d)"), 15)]
+def _fraction(match: re.Match[str], minutes: int, shift: int) -> str:
+    hour = (int(match.group(1)) + shift) % 24
+    return f" {hour}:{minutes:02d} "
 
 
 def _hours_in_words(norm: str) -> str:
     """ "à huit heures", "at eight", "الساعة الثامنة" with the hour in digits; "10 ونص", "dix heures et
-    demie", "half past ten" as 10:30."""
+    demie", "half past ten", "ten thirty" as 10:30; "quarter to five", "cinq heures moins le quart",
+    "الخامسة إلا ربع" as 4:45; noon and midnight as 12:00 and 0:00 ("midi et demi" is 12:30)."""
     norm = _HOUR_WORD_RE.sub(lambda match: str(_HOUR_WORD[match.group(1) or match.group(2)]), norm)
-    for pattern, minutes in _FRACTIONS:
-        norm = pattern.sub(lambda match, minutes=minutes: f" {match.group(1)}:{minutes:02d} ", norm)
+    norm = _MIDNIGHT_RE.sub(" 0 h ", _NOON_RE.sub(" 12 h ", norm))
+    for pattern, minutes, shift in _FRACTIONS:
+        norm = pattern.sub(lambda match, minutes=minutes, shift=shift: _fraction(match, minutes, shift), norm)
     return norm
 
 
+_MORNING_RE = re.compile(r"(?:^|\W)(?:" + "|".join(re.escape(normalise(word)) for word in _MORNING) + r")(?:$|\W)")
+_AFTERNOON_WORDS = [normalise(word) for word in PERIODS["afternoon"]] + ["ظهرا"]
+
+
 def extract_time(text: str) -> time | None:
+    """The time of day a message asks for. An hour from 1 to 7 with no "am", "pm" or part of the day is
+    the afternoon (business hours: "à 3" is 15:00); "du matin", "in the morning", "صباحا" keep it."""
     norm = _hours_in_words(normalise(text).translate(ARABIC_DIGITS))
-    norm = re.sub(r"(?<!apres )\bmidi\b|\bnoon\b|\bmediodia\b|(?<!بعد )الظهر|لقايله", " 12h00 ", norm)
     for pattern in _TIME_PATTERNS:
         match = pattern.search(norm)
         if not match:
@@ -655,10 +701,10 @@ def extract_time(text: str) -> time | None:
             hour += 12
         elif suffix and suffix.replace(" ", "") == "am" and hour == 12:
             hour = 0
-        elif not suffix and 1 <= hour <= 7:
-            hour += 12  # "à 3", "ف 3": business hours, so the afternoon
-        if any(normalise(w) in norm for w in PERIODS["afternoon"]) and hour < 12:
+        elif not suffix and 1 <= hour < 12 and any(word in norm for word in _AFTERNOON_WORDS):
             hour += 12
+        elif not suffix and 1 <= hour <= 7 and not _MORNING_RE.search(norm):
+            hour += 12  # "à 3", "ف 3": business hours, so the afternoon
         if 0 <= hour <= 23 and 0 <= minute <= 59:
             return time(hour, minute)
     return None

@@ -33,7 +33,13 @@ class EspeakSpeaker(ProviderBase):
         process = await asyncio.create_subprocess_exec(
             binary, "-v", ESPEAK_VOICES.get(language, "en-us"), "-s", str(self.words_per_minute), "--stdout",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await process.communicate(text[:MAX_TEXT].encode())
+        try:
+            out, err = await process.communicate(text[:MAX_TEXT].encode())
+        except BaseException:  # a cancelled turn (barge-in, hang-up) must not leave espeak-ng speaking to nobody
+            if process.returncode is None:
+                process.kill()
+                await asyncio.shield(process.wait())
+            raise
         if process.returncode != 0 or not out:
             raise ProviderError(f"espeak-ng failed: {err.decode(errors='replace')[:200]}")
         pcm, rate = wav_read(out)
