@@ -82,6 +82,8 @@ def dont_know(language: str) -> list[str]:
     with translation.override(language):
         return [_("I don't have that information. I can put you in touch with our team, arrange a callback "
                   "or take a message: what would you prefer?"),
+                _("I don't have that information. I can put you in touch with our team or take a message: "
+                  "what would you prefer?"),
                 _("I don't have that information. Would you like me to put you in touch with our team?"),
                 _("I don't have that information, sorry.")]
 

@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 
 from apps.agents.configurator import BusinessInfo, agent_create_from_draft, configure
 from apps.agents.engine import ToolCalled, TurnDone, turn_run
+from apps.clients.models import Client, Plan
 from apps.conversations.models import Message
 from apps.knowledge.models import Document
 from apps.knowledge.services import documents_import
@@ -62,8 +63,8 @@ def test_it_keeps_another_agents_documents_out_of_its_answers(cast, agent_a, sta
     answer, _tools = say(cast.client_a, start(cast.client_a, salon, "fr"), "Quels sont vos horaires ?")
     assert "18h" not in answer and "cabinet" not in answer
     with translation.override("fr"):
-        assert answer == _("I don't have that information. I can put you in touch with our team, arrange a callback "
-                           "or take a message: what would you prefer?")
+        assert answer == _("I don't have that information. I can put you in touch with our team or take a message: "
+                           "what would you prefer?")
     conversation = start(cast.client_a, salon, "fr")
     shared, _tools = say(cast.client_a, conversation, "Vous acceptez les cartes bancaires ?")
     assert shared == "Nous acceptons les cartes bancaires et les espèces."
@@ -104,12 +105,22 @@ def test_it_says_it_does_not_know_and_offers_help(cast, agent_a, start, language
         documents_import(rows=[{"title": title, "text": text}], language=language)
     answer, tools = say(cast.client_a, start(cast.client_a, agent_a, language), question)
     assert tools == ["search_knowledge_base"]
-    with translation.override(language):
-        expected = _("I don't have that information. I can put you in touch with our team, arrange a callback "
-                     "or take a message: what would you prefer?")
+    with translation.override(language):  # client A's plan has no callbacks: it offers the team or a message
+        expected = _("I don't have that information. I can put you in touch with our team or take a message: "
+                     "what would you prefer?")
     assert answer == expected
-    assert expected != "I don't have that information. I can put you in touch with our team, arrange a callback " \
-        "or take a message: what would you prefer?" or language == "en"
+    assert expected != "I don't have that information. I can put you in touch with our team or take a message: " \
+        "what would you prefer?" or language == "en"
+
+
+def test_a_plan_with_callbacks_offers_one_when_it_does_not_know(cast, agent_a, start):
+    client = Client.objects.select_related("plan").get(pk=cast.client_a.pk)
+    client.plan = Plan.objects.get(code="telephony")
+    assert "outbound_calls" in client.plan.features
+    answer, _tools = say(client, start(client, agent_a, "fr"), "Vous faites des cartes cadeaux ?")
+    with translation.override("fr"):
+        assert answer == _("I don't have that information. I can put you in touch with our team, arrange a callback "
+                           "or take a message: what would you prefer?")
 
 
 POLICY = {
@@ -373,3 +384,28 @@ def test_it_keeps_the_visitors_message_when_a_builtin_turn_fails(cast, agent_a, 
         turn_run(client=cast.client_a, conversation_id=conversation.pk, text="Quels sont vos horaires ?")
     with tenant_context(cast.client_a):
         assert list(conversation.messages.values_list("role", "text")) == [("user", "Quels sont vos horaires ?")]
+
+
+def test_a_title_is_cut_from_the_answer_only_when_it_is_the_faq_question(cast, agent_a, start):
+    with tenant_context(cast.client_a):
+        documents_import(rows=[
+            {"title": "Cancellation", "text": "Cancellation is free up to 48 hours before arrival. After that, the "
+                                              "first night is charged."},
+            {"title": "Do you take cards?", "text": "Do you take cards? Yes, we accept bank cards and cash."}],
+            language="en")
+    answer, _tools = say(cast.client_a, start(cast.client_a, agent_a, "en"), "what is your cancellation policy?")
+    assert answer.startswith("Cancellation is free up to 48 hours"), answer
+    answer, _tools = say(cast.client_a, start(cast.client_a, agent_a, "en"), "can I pay by card?")
+    assert answer.startswith("Yes, we accept bank cards"), answer
+
+
+def test_an_agent_that_can_only_hand_over_offers_that_and_hands_over_on_yes(cast, start):
+    from tests.agents.conftest import make_agent
+
+    agent = make_agent(cast.client_a, tools=["search_knowledge_base", "transfer_to_human"])
+    conversation = start(cast.client_a, agent, "fr")
+    answer, _tools = say(cast.client_a, conversation, "Vous faites des cartes cadeaux ?")
+    with translation.override("fr"):
+        assert answer == _("I don't have that information. Would you like me to put you in touch with our team?")
+    tools, _answer = calls(cast.client_a, conversation, "oui")
+    assert tools == {"transfer_to_human": {"reason": "Vous faites des cartes cadeaux ?"}}

@@ -57,6 +57,10 @@ def test_a_cancelled_synthesis_kills_its_espeak_process(monkeypatch):
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+        for _ in range(200):  # the child watcher reaps it within a few loop turns
+            if started[0].returncode is not None:
+                break
+            await asyncio.sleep(0.01)
         return started[0].returncode
 
     returncode = async_to_sync(scenario)()

@@ -10,6 +10,7 @@ through gettext: the five catalogues hold its phrasing in fr, en, es, ar and Dar
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -503,8 +504,11 @@ class BuiltinProvider:
             return self._cannot_help(available)
         best = passages[0]
         text = best.get("answer") or best["text"]
-        if text.startswith(best["document"]):  # FAQ entries repeat their question first
-            text = text[len(best["document"]):].strip(" ?:.\n") or text
+        title = best["document"]
+        if text.startswith(title) and (title.rstrip().endswith(("?", "؟", ":")) or
+                                       re.match(r"\s*[?؟:.\n]", text[len(title):])):
+            # an FAQ entry repeats its question first; "Cancellation is free…" under "Cancellation" keeps it
+            text = text[len(title):].strip(" ?؟:.\n") or text
         self.source = {key: best.get(key) for key in ("document", "document_id", "chunk_id", "text")}
         return _excerpt(text)
 
@@ -517,13 +521,17 @@ class BuiltinProvider:
             return greeting
 
     def _cannot_help(self, available: set[str]) -> str:
-        if "transfer_to_human" in available:
-            self.state["asked"] = "offer_help"
+        # It offers what this agent can do on this plan ("yes" hands over, "a message" opens a ticket: offer_help)
+        if "transfer_to_human" not in available:
+            return _("I don't have that information, sorry.")
+        self.state["asked"] = "offer_help"
+        if {"schedule_callback", "create_ticket"} <= available:
             return _("I don't have that information. I can put you in touch with our team, arrange a callback "
                      "or take a message: what would you prefer?")
-        if "transfer_to_human" in available:
-            return _("I don't have that information. Would you like me to put you in touch with our team?")
-        return _("I don't have that information, sorry.")
+        if "create_ticket" in available:
+            return _("I don't have that information. I can put you in touch with our team or take a message: "
+                     "what would you prefer?")
+        return _("I don't have that information. Would you like me to put you in touch with our team?")
 
     def _end(self, available: set[str]) -> list[Any]:
         self.state.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from dataclasses import dataclass
 from typing import ClassVar
@@ -37,8 +38,10 @@ class EspeakSpeaker(ProviderBase):
             out, err = await process.communicate(text[:MAX_TEXT].encode())
         except BaseException:  # a cancelled turn (barge-in, hang-up) must not leave espeak-ng speaking to nobody
             if process.returncode is None:
-                process.kill()
-                await asyncio.shield(process.wait())
+                # killed, not awaited: asyncio's child watcher reaps it, and waiting here could hang the
+                # cancellation (wait() also waits for the pipes that the cancelled communicate() left open)
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
             raise
         if process.returncode != 0 or not out:
             raise ProviderError(f"espeak-ng failed: {err.decode(errors='replace')[:200]}")
