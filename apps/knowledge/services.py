@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from apps.audit.services import audit_record
 from apps.clients.services import manager_require
 from apps.core.errors import InvalidInput, PayloadTooLarge
+from apps.knowledge import search_cache
 from apps.knowledge import text as kb_text
 from apps.knowledge.models import Chunk, Document, Word
 from apps.knowledge.selectors import CONFIGS_CACHE_KEY
@@ -166,6 +167,7 @@ def _ingest(document_id: int) -> Document:
             vocabulary = {word for piece in pieces for word in kb_text.query_terms(f"{document.title} {piece}")
                           if 3 <= len(word) <= 64 and not word.isdigit()}
             _vocabulary_add(sorted(vocabulary), document.language)
+            search_cache.knowledge_changed()  # passages and vocabulary (the document's save below says it too)
             document.chunk_count = len(pieces)
             document.save(update_fields=["chunk_count"])
         cache.delete(CONFIGS_CACHE_KEY)
