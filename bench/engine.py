@@ -6,8 +6,13 @@ A throw-away client gets an agent and 1,000 documents (the French retrieval set,
 runs a mix of turns: knowledge questions, greetings, booking starts (availability lookups) and
 small talk. Each turn is the whole path: store the message, understand, call the tool, store
 the reply. Besides the wall-clock times (which a busy machine inflates), it counts the database
-statements of a turn and the process's own CPU time per turn, which the machine's load hardly moves.
-Last line: {"p50_ms": …, "p99_ms": …, "queries_per_turn": …, "cpu_p50_ms": …, "cpu_p99_ms": …}
+statements and Redis commands of a turn and the process's own CPU time per turn, which the machine's load
+hardly moves, and breaks them down by kind of turn.
+
+Questions repeat in the mix, and a repeated search is answered from the process's kept searches
+(apps/knowledge/search_cache.py); `--cold` empties them before every turn: every search is computed.
+Last line: {"p50_ms": …, "p99_ms": …, "queries_per_turn": …, "cpu_p50_ms": …, "cpu_p99_ms": …,
+"redis_per_turn": …, "kinds": {kind: {"turns", "p50_ms", "p99_ms", "cpu_p50_ms", "cpu_p99_ms", "queries", "redis"}}}
 """
 
 from __future__ import annotations
@@ -28,17 +33,41 @@ from apps.agents.engine import turn_run
 from apps.agents.models import Agent
 from apps.agents.tools import TOOLS
 from apps.conversations.services import conversation_start
+from apps.knowledge import search_cache
 from apps.knowledge.models import Chunk, Document
 from apps.knowledge.services import documents_import
 
 DATA = Path(__file__).resolve().parent / "data" / "retrieval_fr.json"
 OPENERS = ["Bonjour", "Je voudrais un rendez-vous mardi", "Merci beaucoup", "Je veux parler à un conseiller",
            "Vous prenez la carte vitale ?"]
+KINDS = {"Bonjour": "greeting", "Je voudrais un rendez-vous mardi": "booking start", "Merci beaucoup": "small talk",
+         "Je veux parler à un conseiller": "hand-over", "Vous prenez la carte vitale ?": "question"}
+
+
+def _count_redis(counter: list[int]) -> None:
+    """Count the commands this process sends to Redis (redis-py's sync and asyncio connections)."""
+    import redis.asyncio.connection as async_connection
+    import redis.connection as sync_connection
+
+    sent = sync_connection.AbstractConnection.send_packed_command
+    sent_async = async_connection.AbstractConnection.send_packed_command
+
+    def send(self, command, check_health=True):  # noqa: ANN001, ANN202
+        counter[0] += 1
+        return sent(self, command, check_health)
+
+    async def send_async(self, command, check_health=True):  # noqa: ANN001, ANN202
+        counter[0] += 1
+        return await sent_async(self, command, check_health)
+
+    sync_connection.AbstractConnection.send_packed_command = send
+    async_connection.AbstractConnection.send_packed_command = send_async
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=600)
+    parser.add_argument("--cold", action="store_true", help="compute every search (no kept searches)")
     args = parser.parse_args()
     data = json.loads(DATA.read_text(encoding="utf-8"))
     rng = random.Random(7)
@@ -57,17 +86,21 @@ def main() -> None:
         agent = Agent.objects.create(name="Bench", languages=["fr"], default_language="fr", tools=list(TOOLS),
                                      texts={"fr": {"greeting": "Bonjour !", "closing": "Au revoir"}})
         questions = [q["q"] for q in data["questions"]]
-        samples, cpu, statements = [], [], [0]
+        samples, cpu, statements, commands = [], [], [0], [0]
+        kinds: dict[str, dict[str, list[float]]] = {}
+        _count_redis(commands)
 
         def count(execute, sql, params, many, context):
             statements[0] += 1
             return execute(sql, params, many, context)
 
-        queries = 0
+        queries = redis_commands = 0
         for number in range(args.turns + 30):
             conversation = conversation_start(agent=agent, channel="widget_text", language="fr")
             text = rng.choice(questions) if number % 2 else rng.choice(OPENERS)
-            statements[0] = 0
+            if args.cold:
+                search_cache.forget_all()
+            statements[0] = commands[0] = 0
             began, began_cpu = time.perf_counter(), time.process_time()
             with connection.execute_wrapper(count):
                 turn_run(client=client, conversation_id=conversation.pk, text=text)
@@ -75,13 +108,33 @@ def main() -> None:
                 samples.append((time.perf_counter() - began) * 1000)
                 cpu.append((time.process_time() - began_cpu) * 1000)
                 queries += statements[0]
+                redis_commands += commands[0]
+                kind = kinds.setdefault(KINDS.get(text, "question"), {"wall": [], "cpu": [], "sql": [], "redis": []})
+                for name, value in (("wall", samples[-1]), ("cpu", cpu[-1]), ("sql", statements[0]),
+                                    ("redis", commands[0])):
+                    kind[name].append(value)
     p50, p99 = percentile(samples, 50), percentile(samples, 99)
     print(f"{len(samples)} turns: p50 {p50:.1f} ms, p90 {percentile(samples, 90):.1f} ms, p99 {p99:.1f} ms, "
           f"max {max(samples):.1f} ms; {queries / len(samples):.1f} statements a turn; CPU of this process "
           f"p50 {percentile(cpu, 50):.1f} ms, p99 {percentile(cpu, 99):.1f} ms; load average "
-          f"{os.getloadavg()[0]:.1f}")
+          f"{os.getloadavg()[0]:.1f}; {redis_commands / len(samples):.1f} Redis commands a turn"
+          f"{' (cold: every search computed)' if args.cold else ''}")
+    by_kind = {}
+    for name, kind in sorted(kinds.items()):
+        figures = {"turns": len(kind["wall"]), "p50_ms": round(percentile(kind["wall"], 50), 2),
+                   "p99_ms": round(percentile(kind["wall"], 99), 2),
+                   "cpu_p50_ms": round(percentile(kind["cpu"], 50), 2),
+                   "cpu_p99_ms": round(percentile(kind["cpu"], 99), 2),
+                   "queries": round(sum(kind["sql"]) / len(kind["sql"]), 2),
+                   "redis": round(sum(kind["redis"]) / len(kind["redis"]), 2)}
+        by_kind[name] = figures
+        print(f"  {name:14} {figures['turns']:4} turns: p50 {figures['p50_ms']:6.1f} ms, "
+              f"p99 {figures['p99_ms']:6.1f} ms; "
+              f"CPU p50 {figures['cpu_p50_ms']:5.1f} ms, p99 {figures['cpu_p99_ms']:5.1f} ms; "
+              f"{figures['queries']:.1f} statements, {figures['redis']:.1f} Redis commands")
     emit({"p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "queries_per_turn": round(queries / len(samples), 2),
-          "cpu_p50_ms": round(percentile(cpu, 50), 2), "cpu_p99_ms": round(percentile(cpu, 99), 2)})
+          "cpu_p50_ms": round(percentile(cpu, 50), 2), "cpu_p99_ms": round(percentile(cpu, 99), 2),
+          "redis_per_turn": round(redis_commands / len(samples), 2), "kinds": by_kind})
 
 
 if __name__ == "__main__":

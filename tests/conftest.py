@@ -143,7 +143,10 @@ def _clean_state() -> Iterator[None]:
     """Caches, routing entries and rate-limit counters copy rows that each test rolls back: start clean."""
     from django.utils import translation
 
+    from apps.knowledge import search_cache
+
     _flush_test_redis()
+    search_cache.forget_all()  # kept searches of knowledge bases the previous test rolled back or flushed
     translation.activate("en")  # a request's LocaleMiddleware leaves its language active: start from English
     yield
     translation.deactivate()

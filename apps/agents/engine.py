@@ -38,7 +38,7 @@ from apps.conversations.services import (
     message_add,
     visitor_message_add,
 )
-from apps.core.channels_tenancy import client_db
+from apps.core.channels_tenancy import client_db, client_db_here
 from apps.core.errors import InvalidInput, PayloadTooLarge, ProviderError, VocaliaError
 from apps.integrations.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest
 from apps.integrations.resolver import llm_for
@@ -425,5 +425,16 @@ async def turn_collect(*, client: Any, conversation_id: int, text: str) -> list[
 
 
 def turn_run(*, client: Any, conversation_id: int, text: str) -> list[EngineEvent]:
-    """The whole turn, for sync callers (dashboard views, tests)."""
-    return async_to_sync(turn_collect)(client=client, conversation_id=conversation_id, text=text)
+    """The whole turn, for sync callers (dashboard views, the phone's gather webhooks, inbound messages, tests).
+
+    The first database hop runs in the caller's thread (`client_db_here`: what `client_db` does, without
+    starting an event loop to hop back to this same thread); with the built-in engine that is the whole turn.
+    A language model's turn then streams on an event loop, as `turn_collect` does."""
+    opened = client_db_here(client, lambda: turn_open(client=client, conversation=_load(conversation_id), text=text))
+    if opened.chosen is None:
+        return list(opened.events)
+    return async_to_sync(_continue_collect)(client=client, opened=opened)
+
+
+async def _continue_collect(*, client: Any, opened: OpenedTurn) -> list[EngineEvent]:
+    return [event async for event in turn_continue(client=client, opened=opened)]

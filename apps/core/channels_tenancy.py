@@ -73,6 +73,17 @@ async def public_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await sync_to_async(call, thread_sensitive=True)()
 
 
+def client_db_here(client: Client, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """What `client_db` does, in the calling thread, for a sync caller (a view, a task): the same connection
+    hygiene and the same schema, without the hop to an event loop and back to this very thread."""
+    _close_stale_connections()
+    try:
+        with schema_context("public"), tenant_context(client):
+            return fn(*args, **kwargs)
+    finally:
+        _close_stale_connections()
+
+
 async def client_db(client: Client, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run the sync `fn` on the shared database thread inside `client`'s schema, every call."""
 

@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import NotFound
+from apps.knowledge import search_cache
 from apps.knowledge.models import Chunk, Document, Word
 from apps.knowledge.text import COMMON_WORDS, STOPWORDS, TS_CONFIGS, normalise, query_terms
 
@@ -240,6 +241,9 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
     a question the documents cannot answer gets no passage rather than the nearest one. `own_words` are the
     business's own name and kind ("riad", "Zitoun", "garage"): in "On peut dîner au riad ?" they say where,
     not what, so they are searched but do not count in the confidence (`business_words`)."""
+    kept_as, kept = search_cache.lookup((query, limit, language, agent_id, min_confidence, own_words))
+    if kept is not None:  # the same search on the same knowledge base (apps/knowledge/search_cache.py)
+        return list(kept)
     stats = _stats(agent_id)  # one cache read per search
     terms = _terms(query.replace("\x00", ""), own_words)
     languages = _languages_for(language, set(stats.get("languages", [])))
@@ -260,7 +264,7 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
                         confidence=_confidence(subject, corrections, search_text, stemmed))
                 for chunk_id, document_id, title, text, rank, search_text, stemmed in rows]
     passages.sort(key=lambda passage: -passage.confidence)  # stable: the ranking among equals
-    return [passage for passage in passages if passage.confidence >= min_confidence][:limit]
+    return search_cache.keep(kept_as, [passage for passage in passages if passage.confidence >= min_confidence][:limit])
 
 
 # Words that ask about anything ("vous faites des cartes cadeaux ?"): they say nothing of the subject.

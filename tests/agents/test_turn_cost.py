@@ -62,6 +62,31 @@ def test_it_keeps_a_turn_under_its_statement_ceiling(ready, agent_a, start, kind
     assert not [sql for sql in statements if "usage_wallet" in sql]  # the mirror was decremented, not rebuilt
 
 
+def test_a_question_asked_again_is_answered_without_searching_again(ready, agent_a, start,
+                                                                   django_capture_on_commit_callbacks):
+    """The knowledge base's import committed (its callbacks run and leave the list, as a commit does), the same
+    question is answered from the process's kept search: two statements fewer than a knowledge turn's."""
+    from apps.knowledge import search_cache
+
+    waiting = [entry for entry in connection.run_on_commit if isinstance(entry[1], search_cache._Changed)]
+    connection.run_on_commit[:] = [entry for entry in connection.run_on_commit if entry not in waiting]
+    for _savepoints, callback, _robust in waiting:
+        with tenant_context(ready.client_a):
+            callback()
+    with django_capture_on_commit_callbacks(execute=True):  # kept by this turn
+        first = turn_run(client=ready.client_a, conversation_id=start(ready.client_a, agent_a).pk,
+                         text=TURNS["knowledge"])
+    conversation = start(ready.client_a, agent_a)
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        events = turn_run(client=ready.client_a, conversation_id=conversation.pk, text=TURNS["knowledge"])
+    statements = _statements(captured.captured_queries)
+    assert events[-1].text == first[-1].text and "carte vitale" in events[-1].text.lower()
+    searched = [sql for sql in statements if any(table in sql for table in ("knowledge_chunk", "knowledge_word",
+                                                                               "knowledge_document"))]
+    assert not searched, "\n".join(statements)
+    assert len(statements) <= CEILINGS["knowledge"] - 2, "\n".join(statements)
+
+
 def test_a_turn_still_writes_everything(ready, agent_a, start, django_capture_on_commit_callbacks):
     conversation = start(ready.client_a, agent_a)
     with django_capture_on_commit_callbacks(execute=True):
