@@ -59,6 +59,9 @@ from apps.widget.services import widget_origins_set
 from scripts.web import listen, start_daphne
 
 LANGUAGES = ["fr", "en", "es", "ar", "ary"]
+# Further question sets measured on their own (data/answers/<name>.json); dev_quality: the quality round's own
+# development examples (synonyms, parts of the day, counts, abbreviations), not a held-out set.
+FILE_SPLITS = ("fresh", "fresh2", "dev_quality")
 DATA = Path(__file__).resolve().parent / "data" / "answers"
 BUSINESSES = ["riad", "salon", "garage"]
 ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -92,11 +95,11 @@ def in_script(reply: str, language: str) -> bool:
 
 
 def in_split(index: int, split: str) -> bool:
-    return split == "all" or split.startswith("fresh") or (index % 2 == 1) == (split == "heldout")
+    return split == "all" or split in FILE_SPLITS or (index % 2 == 1) == (split == "heldout")
 
 
 def half_of(index: int, split: str) -> str:
-    return split if split.startswith("fresh") else "heldout" if index % 2 else "dev"
+    return split if split in FILE_SPLITS else "heldout" if index % 2 else "dev"
 
 
 def load() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -155,12 +158,12 @@ def figures_of(rows: dict[str, dict[str, int]], samples: list[float]) -> dict[st
 
 def main() -> None:  # noqa: C901 - one readable script
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", choices=["all", "dev", "heldout", "fresh", "fresh2"], default="all")
+    parser.add_argument("--split", choices=["all", "dev", "heldout", *FILE_SPLITS], default="all")
     parser.add_argument("--provider", choices=["builtin", "openai_compatible"], default="builtin")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every reply, not only the misses")
     args = parser.parse_args()
     businesses, bookings = load()
-    if args.split.startswith("fresh"):  # a further held-out set (data/answers/fresh*.json), measured on its own
+    if args.split in FILE_SPLITS:  # a further held-out set (data/answers/fresh*.json), measured on its own
         fresh = json.loads((DATA / f"{args.split}.json").read_text(encoding="utf-8"))
         for business, data in businesses.items():
             data["questions"] = fresh["questions"][business]
@@ -169,7 +172,7 @@ def main() -> None:  # noqa: C901 - one readable script
     import httpx
 
     counters = ("asked", "answerable", "correct", "wrong", "unanswerable", "honest", "bookings", "booked")
-    halves = (args.split,) if args.split.startswith("fresh") else ("dev", "heldout")
+    halves = (args.split,) if args.split in FILE_SPLITS else ("dev", "heldout")
     results = {half: {lang: dict.fromkeys(counters, 0) for lang in LANGUAGES} for half in halves}
     samples: list[float] = []
     failures: list[str] = []

@@ -16,6 +16,19 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import NotFound
+from apps.knowledge.lexicon import (
+    CONCEPTS,
+    COUNT_PATTERN,
+    COUNT_WORDS,
+    EXTRA_FILLER,
+    EXTRA_PHRASES,
+    PARTS_OF_DAY,
+    PLACE_WORDS,
+    TIME_TERM,
+    arabic_cores,
+    expand_abbreviations,
+    merge_concepts,
+)
 from apps.knowledge.models import Chunk, Document, Word
 from apps.knowledge.text import COMMON_WORDS, STOPWORDS, TS_CONFIGS, normalise, query_terms
 
@@ -94,6 +107,8 @@ def _concept_words(terms: list[str]) -> list[str]:
             continue
         _subject_stems(term)  # fills _SUBJECT_OF
         index = _SUBJECT_OF.get(_stem(term))
+        if index is None:
+            index = _core_concept(term)
         if index is None:
             continue
         arabic = "\u0600" <= term[0] <= "\u06ff"
@@ -241,7 +256,7 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
     business's own name and kind ("riad", "Zitoun", "garage"): in "On peut dîner au riad ?" they say where,
     not what, so they are searched but do not count in the confidence (`business_words`)."""
     stats = _stats(agent_id)  # one cache read per search
-    terms = _terms(query.replace("\x00", ""), own_words)
+    terms = _terms(expand_abbreviations(query.replace("\x00", ""), language), own_words)
     languages = _languages_for(language, set(stats.get("languages", [])))
     corrections, counts = _vocabulary(terms, (["ar", "ary"] if language in {"ar", "ary"} else [language])
                                       if language else None)
@@ -277,7 +292,7 @@ amener emmener apporter bring traer llevar نجيب نجيبو اجلب اصطح
 politique conditions regles policy terms rules politica condiciones normas سياسه شروط الشروط قوانين
 faut يجب خاص خاصنا خاصني
 duree duration duracion مده لمده
-""".split())
+""".split()) | EXTRA_FILLER  # and the everyday vocabulary's ("exactly", "is it a problem if", "بالضبط")
 
 
 # Phrases that say in several words what one word of the documents says ("sans frais": free; "dejar la
@@ -293,6 +308,7 @@ PHRASES = {
     "نخويو البيت": "نخرجو", "combien de temps": "", "how long": "", "cuanto tiempo": "", "كم من الوقت": "",
     "شحال ديال الوقت": "", "شحال من وقت": "",
 }
+PHRASES.update({phrase: word for phrase, word in EXTRA_PHRASES.items() if phrase not in PHRASES})
 _PHRASES_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(phrase)) for phrase in
                                                sorted(PHRASES, key=len, reverse=True)) + r")(?=$|\W)")
 _PHRASE_OF = {normalise(phrase): normalise(word) for phrase, word in PHRASES.items()}
@@ -349,6 +365,8 @@ SUBJECTS = [
     "loyer rent rental alquiler كراء الكراء ايجار",
     "avocat lawyer abogado محامي المحامي",
 ]
+# the everyday vocabulary's concepts (apps.knowledge.lexicon): a concept sharing a word extends the line
+SUBJECTS = merge_concepts(SUBJECTS, CONCEPTS, normalise)
 # How many of a concept's words are searched besides the question's (the tsquery stays small).
 CONCEPT_WORDS_MAX = 24
 _SUBJECT_OF: dict[str, int] = {}
@@ -366,10 +384,40 @@ def _subject_stems(term: str) -> frozenset[str]:
                 _SUBJECT_OF.setdefault(_stem(normalise(word)), index)
     index = SUBJECT_QUESTIONS.get(term, _SUBJECT_OF.get(_stem(term)))
     if index is None:
+        index = _core_concept(term)
+    if index is None:
         return frozenset({_stem(term)})
     # a question word is matched by its subject's words, never by itself ("ou" is also French "or")
     return frozenset({_stem(normalise(word)) for word in SUBJECTS[index].split()}
                      - {_stem(word) for word in SUBJECT_QUESTIONS})
+
+
+_CORE_SUBJECT_OF: dict[str, int] = {}
+
+
+def _core_concept(term: str) -> int | None:
+    """The concept of an Arabic-script word none of whose concepts' words shares its stem, found by its light
+    stems ("يتعشاو" is a form of "نتعشاو": dinner)."""
+    if not ("\u0600" <= term[:1] <= "\u06ff"):
+        return None
+    if not _CORE_SUBJECT_OF:
+        for index, words in enumerate(SUBJECTS):
+            for word in words.split():
+                for core in arabic_cores(normalise(word)):
+                    _CORE_SUBJECT_OF.setdefault(core, index)
+    return next((_CORE_SUBJECT_OF[core] for core in sorted(arabic_cores(term)) if core in _CORE_SUBJECT_OF), None)
+
+
+def _lexical_match(term: str, kinds: set[str], cores: frozenset[str] | None) -> bool:
+    """A subject word a passage answers although neither the word nor its stem is in it: a time of day asked
+    ("23h", "11pm") and a passage giving times, or an Arabic word whose light stem a word of the passage has."""
+    if "clock" in kinds and TIME_TERM.match(term):
+        return True
+    return bool(cores) and bool(arabic_cores(term) & cores)
+
+
+def _passage_cores(words: list[str]) -> frozenset[str]:
+    return frozenset(core for word in words for core in arabic_cores(word))
 
 
 _LATIN_ENDINGS = ("ons", "ez", "ent", "amos", "emos", "imos", "er", "ar", "ir")
@@ -425,7 +473,12 @@ ANSWER_KINDS = {
 _COUNT_QUESTION = re.compile(r"(^|\W)(how many|combien d|combien de|cuantos|cuantas|quantos|كم عدد|شحال من|"
                              r"عدد)(\W|$)")
 _COUNT_WORDS = {"combien", "many", "cuantos", "cuantas", "quantos", "كم", "عدد", "شحال"}
+# "how many rooms": a sentence holding a number before a noun answers it (apps.knowledge.lexicon)
+ANSWER_KINDS["count"] = (" ".join(sorted(COUNT_WORDS)), COUNT_PATTERN)
 _KIND_OF = {normalise(word): kind for kind, (words, _pattern) in ANSWER_KINDS.items() for word in words.split()}
+# a part of the day ("samedi après-midi", "sunday morning", "فالعشية") asks for that day's hours; more words ask where
+_KIND_OF.update({normalise(word): "clock" for word in PARTS_OF_DAY if normalise(word) not in _KIND_OF})
+_KIND_OF.update({normalise(word): "place" for word in PLACE_WORDS if normalise(word) not in _KIND_OF})
 
 
 _VERB_PREFIXES = ("كن", "كت", "كي", "تي")
@@ -471,10 +524,12 @@ def _confidence(subject: list[str], corrections: dict[str, list[str]], search_te
     stems |= {_stem(word[1:]) for word in words if word[0] in "وفب" and len(word) > 3}  # "ويوم": "and day"
     stems |= {_stem(joined.replace("-", "")) for joined in re.findall(r"\w+(?:-\w+)+", search_text)}  # wi-fi
     kinds = {kind for kind, (_words, pattern) in ANSWER_KINDS.items() if pattern.search(search_text)}
+    cores = _passage_cores(words) if any("\u0600" <= term[:1] <= "\u06ff" for term in subject) else None
     found = 0
     for index, term in enumerate(subject):
         if (stemmed and index < len(stemmed) and stemmed[index]) or _KIND_OF.get(term) in kinds or any(
-                _subject_stems(word) & stems for word in [term, *corrections.get(f"{term}\x00typo", [])]):
+                _subject_stems(word) & stems for word in [term, *corrections.get(f"{term}\x00typo", [])]
+        ) or _lexical_match(term, kinds, cores):
             found += 1
     return round(found / len(subject), 3)
 
@@ -485,6 +540,7 @@ def answer_sentences(text: str, query: str, *, limit: int = 2, own_words: frozen
     sentences = [part.strip() for part in re.split(r"(?<=[.!?؟])\s+|\n+", text) if part.strip()]
     if len(sentences) <= 1:
         return " ".join(text.split())
+    query = expand_abbreviations(query)
     subject = _subject(_terms(query, own_words), own_words)
     counting = bool(_COUNT_QUESTION.search(normalise(query)))
     if counting:  # "cuántas" does not ask for the sentence with a price
