@@ -75,7 +75,7 @@ vers environ encore toujours deja juste vraiment tres bien tout tous toute toute
 while mine yours being got still around about just really very too all every also us may might
 mientras mio mia mios mias suyo pueden puedes podemos podria podrian todavia aun muy todo todos toda todas
 sobre alrededor tambien mucho
-ملي مني لما عندما بينما وقتما باقي مازال مزال جدا كل جميع كاع نقدرو تقدرو يقدرو يقدر كنقدرو نستطيع تستطيع
+حوالي تقريبا ملي مني لما عندما بينما وقتما باقي مازال مزال جدا كل جميع كاع نقدرو تقدرو يقدرو يقدر كنقدرو نستطيع تستطيع
 يمكنني يمكننا يمكنكم يمكن
 """.split())
 
@@ -118,6 +118,8 @@ COUNT_WORDS = set("many cuantos cuantas عدد".split())
 COUNT_PATTERN = re.compile(r"(?<![\w.,])\d{1,4}\s+[^\W\d_]{3,}|(?:^|\s)(?:deux|trois|quatre|cinq|six|sept|huit|"
                            r"neuf|dix|douze|two|three|four|five|six|seven|eight|nine|ten|twelve|dos|tres|cuatro|"
                            r"cinco|seis|siete|ocho|nueve|diez|doce)\s+[^\W\d_]{3,}")
+# Times of day written in words the selectors' clock pattern does not hold ("منتصف الليل", "نص الليل")
+CLOCK_WORDS_PATTERN = r"منتصف الليل|نص الليل|لنص الليل|منتصف النهار|الزوال|\b(?:mezzanotte|minuit|midnight)\b"
 # More words that ask where (the place kind of answer: a passage holding a street answers them).
 PLACE_WORDS = set("ubicado ubicados ubicada ubicadas encuentran encuentra situado situada situee localisation "
                   "emplacement location جاي جايين".split())
@@ -133,11 +135,11 @@ CONCEPTS = [
     "voiture voitures vehicule vehicules auto autos car cars vehicle vehicles coche coches carro carros vehiculo "
     "vehiculos سياره السياره سيارات السيارات طوموبيل الطوموبيل الطوموبيلات طونوبيل",
     "pret remplacement courtoisie preter pretez pretent lend lends lending borrow loaner loan courtesy "
-    "prestar prestan presta prestamo cortesia sustitucion بديله البديله بديل السلف سلف",
+    "prestar prestan presta prestamo sustitucion بديله البديله بديل السلف سلف",
     "reparation reparer reparez reparent reparan reparen arreglar arreglan arreglo arreglen fixing fix repair "
     "تصليح نصلحو كتصلحو يصلح تصلحو الاصلاح",
     "batterie batteries battery batteries bateria baterias البطاريه بطاريه الباتري باطري",
-    "remorquage depannage depanneuse tow towing breakdown grua remolque الدوباناج دباناج",
+    "remorquage depannage depanneuse tow towing grua remolque الدوباناج دباناج",
     "facture factures invoice invoices bill receipt factura facturas recibo فاتوره الفاتوره",
     "assurance assurances insurance seguro seguros التامين تامين لاسورونس",
     # hotel, riad, restaurant
@@ -145,7 +147,7 @@ CONCEPTS = [
     "diner dinner cenar cenamos dinons dinez نتعشاو تتعشاو كتعشيو تعشيو وجبه وجبات العشاء",
     "piscine baigner baignade nager pool swim swimming nadar banarse سباحه السباحه نعومو نعوم العوم عوم",
     "wifi internet connexion connection conexion ويفي الويفي انترنت الانترنت",
-    "chauffage chauffee chauffe heating heated heater calefaccion climatizada calentada تدفئه مدفا سخون الشوفاج",
+    "chauffage chauffee chauffe heating heated heater calefaccion calentada تدفئه مدفا سخون الشوفاج",
     "hammam hamam حمام الحمام",
     "massage massages masaje masajes تدليك مساج المساج",
     "serviette serviettes towel towels toalla toallas فوطه فوط",
@@ -160,8 +162,10 @@ CONCEPTS = [
     "proche proximite pres loin far lejos lejano walk walking pied caminar بعيد بعيده مشيا رجليك",
     # payment and booking rules
     "payer paiement carte cartes especes liquide cheque cheques virement pay payment card cards cash cheque "
-    "transfer visa mastercard pagar pago tarjeta tarjetas efectivo transferencia دفع الدفع نخلص الخلاص بطاقه "
+    "visa mastercard pagar pago tarjeta tarjetas efectivo دفع الدفع نخلص الخلاص بطاقه "
     "البطاقه كارط الكارط الكاش كاش نقدا الشيك شيك الشيكات الفيرمون",
+    "rendez reservation reservations appointment appointments booking bookings reserva reservas cita citas موعد "
+    "الموعد رونديفو",
     "acompte arrhes deposit anticipo senal عربون عربونا تسبيق التسبيق",
     "annulation annuler cancel cancellation cancelar cancelacion الغاء الالغاء نلغي تلغي",
     "cadeau cadeaux gift gifts regalo regalos هديه هدايا الكادو كادو",
@@ -175,6 +179,8 @@ CONCEPTS = [
     # fitness, real estate, legal, shop, health
     "salle gym fitness musculation gimnasio جيم",
     "coach entraineur trainer entrenador مدرب الكوتش",
+    "loyer louer louons louez loue rent renting rental hire hiring alquilar alquilan alquiler alquilais كراء "
+    "الكراء نكري كتكريو تكريو",
     "appartement appartements apartment apartments flat piso apartamento شقه الشقه الشقق",
     "comptable comptabilite accountant accounting contador contabilidad محاسب المحاسبه",
     "impots impot tax taxes impuestos ضرائب الضريبه الضرائب",

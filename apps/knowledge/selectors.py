@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import NotFound
 from apps.knowledge.lexicon import (
+    CLOCK_WORDS_PATTERN,
     CONCEPTS,
     COUNT_PATTERN,
     COUNT_WORDS,
@@ -474,6 +475,8 @@ _COUNT_QUESTION = re.compile(r"(^|\W)(how many|combien d|combien de|cuantos|cuan
                              r"عدد)(\W|$)")
 _COUNT_WORDS = {"combien", "many", "cuantos", "cuantas", "quantos", "كم", "عدد", "شحال"}
 # "how many rooms": a sentence holding a number before a noun answers it (apps.knowledge.lexicon)
+ANSWER_KINDS["clock"] = (ANSWER_KINDS["clock"][0],
+                        re.compile(f"{ANSWER_KINDS['clock'][1].pattern}|{CLOCK_WORDS_PATTERN}"))
 ANSWER_KINDS["count"] = (" ".join(sorted(COUNT_WORDS)), COUNT_PATTERN)
 _KIND_OF = {normalise(word): kind for kind, (words, _pattern) in ANSWER_KINDS.items() for word in words.split()}
 # a part of the day ("samedi après-midi", "sunday morning", "فالعشية") asks for that day's hours; more words ask where
