@@ -72,7 +72,7 @@ def expand_abbreviations(text: str, language: str = "") -> str:
 # Function words (searched nowhere): connectives, possessives, quantifiers, "still", "around".
 EXTRA_STOPWORDS = set("""
 vers environ encore toujours deja juste vraiment tres bien tout tous toute toutes beaucoup aussi meme
-while mine yours being got still around about just really very too all every also us may might
+without while mine yours being got still around about just really very too all every also us may might
 mientras mio mia mios mias suyo pueden puedes podemos podria podrian todavia aun muy todo todos toda todas
 sobre alrededor tambien mucho
 حوالي تقريبا ملي مني لما عندما بينما وقتما باقي مازال مزال جدا كل جميع كاع نقدرو تقدرو يقدرو يقدر كنقدرو نستطيع تستطيع
@@ -88,7 +88,7 @@ precisely exactly exact precisamente exactamente exacta concretamente بالضب
 مشكل مشكله
 donnez donner donne give gives giving dan dais dar sirven sirve servez servir serve serves
 تعطيو كتعطيو تعطيوني عطيو تعطي يعطي نعطيو تعطون تعطوا تناول توجد يوجد تتوفر يتوفر يتوفرون
-pedir demander ask المجيء المجي القدوم الذهاب الناس gens gente people
+pedir demander ask need needs ahead besoin necesito necesita المجيء المجي القدوم الذهاب الناس gens gente people
 """.split())
 
 # Phrases read as one word (or none) before the search (merged into apps.knowledge.selectors.PHRASES).
@@ -142,6 +142,8 @@ CONCEPTS = [
     "remorquage depannage depanneuse tow towing grua remolque الدوباناج دباناج",
     "facture factures invoice invoices bill receipt factura facturas recibo فاتوره الفاتوره",
     "assurance assurances insurance seguro seguros التامين تامين لاسورونس",
+    # where: a street's words ("¿Dónde están?" searched with "calle", "derb"…)
+    "adresse address direccion rue avenue boulevard street road calle avenida derb شارع زنقه درب",
     # hotel, riad, restaurant
     "chambre chambres bedroom bedrooms room rooms cuarto cuartos dormitorio dormitorios habitacion habitaciones",
     "diner dinner cenar cenamos dinons dinez نتعشاو تتعشاو كتعشيو تعشيو وجبه وجبات العشاء",
@@ -164,7 +166,7 @@ CONCEPTS = [
     "payer paiement carte cartes especes liquide cheque cheques virement pay payment card cards cash cheque "
     "visa mastercard pagar pago tarjeta tarjetas efectivo دفع الدفع نخلص الخلاص بطاقه "
     "البطاقه كارط الكارط الكاش كاش نقدا الشيك شيك الشيكات الفيرمون",
-    "rendez reservation reservations appointment appointments booking bookings reserva reservas cita citas موعد "
+    "rendez reservation reservations appointment appointments book booking bookings reserva reservas cita citas موعد "
     "الموعد رونديفو",
     "acompte arrhes deposit anticipo senal عربون عربونا تسبيق التسبيق",
     "annulation annuler cancel cancellation cancelar cancelacion الغاء الالغاء نلغي تلغي",

@@ -80,7 +80,7 @@ def _terms(query: str, own_words: frozenset[str] = frozenset()) -> list[str]:
                 continue
         if not word.isdigit() or len(word) >= 3:
             seen.setdefault(word, None)
-    named = [word for word in seen if word not in FILLER and word not in own_words]
+    named = [word for word in seen if word not in FILLER and not _is_own(word, own_words)]
     if len(named) <= 1:  # "Où est le garage ?" asks for the address; "je peux fumer quand ?" names its subject
         asked = [word for word in re.findall(r"\w{2,}", normalise(query)) if word in SUBJECT_QUESTIONS][:1]
         return asked + list(seen)
@@ -445,7 +445,20 @@ def _subject(terms: list[str], own_words: frozenset[str] = frozenset()) -> list[
     """The question's words that name its subject (not its filler, nor the business's own name and kind
     when the question says anything else)."""
     subject = [term for term in terms if term not in FILLER and not term.isdigit()] or terms
-    return [term for term in subject if term not in own_words] or subject
+    return [term for term in subject if not _is_own(term, own_words)] or subject
+
+
+@lru_cache(maxsize=1024)
+def _own_cores(own_words: frozenset[str]) -> frozenset[str]:
+    return frozenset(core for word in own_words for core in arabic_cores(word) if len(core) >= 4)
+
+
+def _is_own(term: str, own_words: frozenset[str]) -> bool:
+    """Whether the word is one of the business's own name and kind, or an Arabic form of one ("فالرياض", "الرياض"
+    are forms of the sector's "والرياضات")."""
+    if term in own_words:
+        return True
+    return bool(own_words) and "\u0600" <= term[:1] <= "\u06ff" and bool(arabic_cores(term) & _own_cores(own_words))
 
 
 @lru_cache(maxsize=1024)

@@ -121,3 +121,16 @@ def test_how_many_is_answered_by_a_passage_with_a_number(question):
     without = normalise("Every room has a view. Todas las habitaciones dan al patio. كل الغرف تطل على الفناء.")
     assert _confidence(subject, {}, with_number) == 1.0
     assert _confidence(subject, {}, without) < selectors.MIN_CONFIDENCE or "many" not in subject
+
+
+def test_an_arabic_form_of_the_business_kind_is_the_business_not_the_subject():
+    """The riad sector's name says "والرياضات": "فالرياض" and "الرياض" in a question say where, not what."""
+    own = selectors.business_words("Riad Dar Zitoun", "الفنادق والرياضات ودور الضيافة")
+    assert _subject(_terms("واش كتعشيو الناس فالرياض؟", own), own) == ["كتعشيو"]
+    assert _subject(_terms("هل يمكن تناول العشاء في الرياض؟", own), own) == ["العشاء"]
+
+
+def test_a_where_question_searches_the_words_of_a_street():
+    from apps.knowledge.selectors import _subject_words
+
+    assert {"calle", "derb", "avenida"} <= set(_subject_words(_terms("¿Dónde están ubicados exactamente?")))
