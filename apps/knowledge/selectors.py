@@ -213,7 +213,8 @@ def _stats(agent_id: int | None = None) -> dict[str, Any]:
 def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
               configs: list[str], agent_id: int | None = None, preferred: str = "",
               checked: list[str] | None = None) -> list[tuple[Any, ...]]:
-    """(chunk id, document id, title, text, rank, search text, [whether each `checked` word is in it]) of the
+    """(chunk id, document id, title, text, rank, search text, [whether each `checked` word is in it], whether in
+    the preferred language) of the
     best passages of ready documents. A checked word is in a passage when its stem (the passage language's
     stemmer: "montez" and "montons") or a word it begins is."""
     words, prefixes = expressions
@@ -231,7 +232,7 @@ def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
             f"""SELECT best.id, best.document_id, best.title, best.text, best.rank, best.search_text,
                        ARRAY(SELECT best.search_vector @@ (to_tsquery(best.ts_config::regconfig, t.word)
                                                            || to_tsquery('simple', t.word || ':*'))
-                             FROM unnest(%s::text[]) WITH ORDINALITY AS t(word, n) ORDER BY t.n)
+                             FROM unnest(%s::text[]) WITH ORDINALITY AS t(word, n) ORDER BY t.n), best.preferred
                 FROM (SELECT c.id, c.document_id, d.title, c.text, ts_rank_cd(c.search_vector, q, 32) AS rank,
                              c.search_text, c.search_vector, c.ts_config, d.language = %s AS preferred
                       FROM {chunks} c JOIN {documents} d ON d.id = c.document_id,
@@ -274,8 +275,13 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
     passages = [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text,
                         score=round(float(rank), 4), method=method,
                         confidence=_confidence(subject, corrections, search_text, stemmed))
-                for chunk_id, document_id, title, text, rank, search_text, stemmed in rows]
-    passages.sort(key=lambda passage: -passage.confidence)  # stable: the ranking among equals
+                for chunk_id, document_id, title, text, rank, search_text, stemmed, _preferred in rows]
+    # a passage in the question's own one of Arabic and Darija that answers comes first, although a passage of
+    # the other one holds more of the question's words ("الكادو" asked in Darija, "هدايا" in the Arabic FAQ)
+    floor = max(min_confidence, MIN_CONFIDENCE)
+    own = {passage.chunk_id for passage, row in zip(passages, rows, strict=True)
+           if row[-1] and passage.confidence >= floor} if language in {"ar", "ary"} else set()
+    passages.sort(key=lambda passage: (passage.chunk_id not in own, -passage.confidence))  # stable among equals
     return [passage for passage in passages if passage.confidence >= min_confidence][:limit]
 
 

@@ -105,3 +105,15 @@ def test_asking_whether_a_booking_is_needed_opens_no_booking(language, text):
 def test_an_sms_booking_request_books(cast, agent_a, start):
     answer, tools = say(cast.client_a, start(cast.client_a, agent_a, "fr"), "slt, je voudrais un rdv jeudi à 15h stp")
     assert tools == ["check_availability"], answer
+
+
+def test_a_darija_question_is_answered_from_the_darija_document_that_answers(cast, agent_a, start):
+    """The Arabic FAQ holds more of the question's words through the concepts ("نبيع", "بطاقات", "هدايا"), but
+    the Darija document answers too: the reply is in Darija."""
+    with tenant_context(cast.client_a):
+        documents_import(rows=[{"title": "الهدايا", "text": "نبيع في المتجر بطاقات هدايا بقيمة 300 درهم."}],
+                         language="ar")
+        documents_import(rows=[{"title": "الكادو", "text": "كاينين كارطات ديال الكادو ب 300 درهم فالمحل."}],
+                         language="ary")
+    answer, _tools = say(cast.client_a, start(cast.client_a, agent_a, "ary"), "واش كتبيعو الكارطات ديال الكادو؟")
+    assert "الكادو" in answer
