@@ -23,7 +23,7 @@ from functools import lru_cache
 
 # Read whatever the page's language (no word of another language is written so).
 ABBREVIATIONS_ANY = {
-    "slt": "salut", "bjr": "bonjour", "bsr": "bonsoir", "svp": "s'il vous plaît", "stp": "s'il te plaît",
+    "slt": "salut", "bjr": "bonjour", "bsr": "bonsoir", "stp": "svp",
     "pr": "pour", "ds": "dans", "qd": "quand", "qnd": "quand", "cmb": "combien", "cbn": "combien",
     "bcp": "beaucoup", "tjs": "toujours", "dispo": "disponible", "dispos": "disponibles", "rdv": "rendez-vous",
     "rdvs": "rendez-vous", "resa": "réservation", "aprem": "après-midi", "aprèm": "après-midi", "ajd": "aujourd'hui",
@@ -71,7 +71,7 @@ def expand_abbreviations(text: str, language: str = "") -> str:
 
 # Function words (searched nowhere): connectives, possessives, quantifiers, "still", "around".
 EXTRA_STOPWORDS = set("""
-vers environ encore toujours deja juste vraiment tres bien tout tous toute toutes beaucoup aussi meme
+plait vers environ encore toujours deja juste vraiment tres bien tout tous toute toutes beaucoup aussi meme
 without while mine yours being got still around about just really very too all every also us may might
 mientras mio mia mios mias suyo pueden puedes podemos podria podrian todavia aun muy todo todos toda todas
 sobre alrededor tambien mucho
@@ -88,7 +88,8 @@ precisely exactly exact precisamente exactamente exacta concretamente بالضب
 مشكل مشكله
 donnez donner donne give gives giving dan dais dar sirven sirve servez servir serve serves
 تعطيو كتعطيو تعطيوني عطيو تعطي يعطي نعطيو تعطون تعطوا تناول توجد يوجد تتوفر يتوفر يتوفرون
-pedir demander ask need needs ahead besoin necesito necesita المجيء المجي القدوم الذهاب الناس gens gente people
+vienen viene vienes venimos pedir demander ask need needs ahead besoin necesito necesita
+المجيء المجي القدوم الذهاب الناس gens gente people
 """.split())
 
 # Phrases read as one word (or none) before the search (merged into apps.knowledge.selectors.PHRASES).
@@ -101,7 +102,9 @@ EXTRA_PHRASES = {
     "sin pedir cita": "sin cita", "sans prendre rendez vous": "sans rendez vous", "sans prendre rendez-vous":
     "sans rendez-vous", "without booking": "without appointment", "sin reservar": "sin cita",
     "petit dej": "dejeuner", "p tit dej": "dejeuner", "ptit dej": "dejeuner", "bien etre": "spa",
-    "se garer": "garer", "car park": "parking", "parking lot": "parking", "wi fi": "wifi", "wi-fi": "wifi",
+    "se garer": "garer", "changer l'huile": "vidange", "changer l huile": "vidange",
+    "changement d'huile": "vidange", "changement d huile": "vidange", "faire la vidange": "vidange",
+    "car park": "parking", "parking lot": "parking", "wi fi": "wifi", "wi-fi": "wifi",
     "بعد الظهر": "الظهر", "بعد الزوال": "الظهر",
 }
 
@@ -120,6 +123,13 @@ COUNT_PATTERN = re.compile(r"(?<![\w.,])\d{1,4}\s+[^\W\d_]{3,}|(?:^|\s)(?:deux|t
                            r"cinco|seis|siete|ocho|nueve|diez|doce)\s+[^\W\d_]{3,}")
 # Times of day written in words the selectors' clock pattern does not hold ("منتصف الليل", "نص الليل")
 CLOCK_WORDS_PATTERN = r"منتصف الليل|نص الليل|لنص الليل|منتصف النهار|الزوال|\b(?:mezzanotte|minuit|midnight)\b"
+# "how long does it last?": a sentence holding a duration answers it (the duration kind of answer)
+DURATION_WORDS = set("dure durent durer dura duran durar last lasts lasting يدوم كيدوم تدوم كتدوم مده المده".split())
+DURATION_PATTERN = re.compile(r"(?:\d+|\b(?:un|une|deux|trois|quatre|six|douze|one|two|three|four|six|twelve|uno|una|"
+                              r"dos|tres|cuatro|seis|doce|ستة|سته|ثلاثة|ثلاثه|جوج|زوج)\b)[\s-]*(?:an|ans|annee|annees|"
+                              r"mois|semaines?|jours?|heures?|minutes?|years?|months?|weeks?|days?|hours?|minutes?|anos?|"
+                              r"meses?|semanas?|dias?|horas?|minutos?|سنه|سنوات|اشهر|شهور|شهر|اسابيع|ايام|يوم|ساعه|"
+                              r"ساعات|دقيقه|دقائق|دقايق|كيلومتر)|\bheure\b|\bhour\b|\bhora\b|ساعه")
 # More words that ask where (the place kind of answer: a passage holding a street answers them).
 PLACE_WORDS = set("ubicado ubicados ubicada ubicadas encuentran encuentra situado situada situee localisation "
                   "emplacement location جاي جايين".split())
@@ -142,6 +152,7 @@ CONCEPTS = [
     "remorquage depannage depanneuse tow towing grua remolque الدوباناج دباناج",
     "facture factures invoice invoices bill receipt factura facturas recibo فاتوره الفاتوره",
     "assurance assurances insurance seguro seguros التامين تامين لاسورونس",
+    "domicile home house casa domicilio المنزل المنازل للدار",
     # where: a street's words ("¿Dónde están?" searched with "calle", "derb"…)
     "adresse address direccion rue avenue boulevard street road calle avenida derb شارع زنقه درب",
     # hotel, riad, restaurant
@@ -165,7 +176,7 @@ CONCEPTS = [
     # payment and booking rules
     "payer paiement carte cartes especes liquide cheque cheques virement pay payment card cards cash cheque "
     "visa mastercard pagar pago tarjeta tarjetas efectivo دفع الدفع نخلص الخلاص بطاقه "
-    "البطاقه كارط الكارط الكاش كاش نقدا الشيك شيك الشيكات الفيرمون",
+    "البطاقه كارط الكارط الكاش كاش نقدا فيزا الفيزا الشيك شيك الشيكات الفيرمون",
     "rendez reservation reservations appointment appointments book booking bookings reserva reservas cita citas موعد "
     "الموعد رونديفو",
     "acompte arrhes deposit anticipo senal عربون عربونا تسبيق التسبيق",

@@ -21,6 +21,8 @@ from apps.knowledge.lexicon import (
     CONCEPTS,
     COUNT_PATTERN,
     COUNT_WORDS,
+    DURATION_PATTERN,
+    DURATION_WORDS,
     EXTRA_FILLER,
     EXTRA_PHRASES,
     PARTS_OF_DAY,
@@ -496,6 +498,7 @@ _COUNT_WORDS = {"combien", "many", "cuantos", "cuantas", "quantos", "كم", "ع�
 # "how many rooms": a sentence holding a number before a noun answers it (apps.knowledge.lexicon)
 ANSWER_KINDS["clock"] = (ANSWER_KINDS["clock"][0],
                         re.compile(f"{ANSWER_KINDS['clock'][1].pattern}|{CLOCK_WORDS_PATTERN}"))
+ANSWER_KINDS["duration"] = (" ".join(sorted(DURATION_WORDS)), DURATION_PATTERN)
 ANSWER_KINDS["count"] = (" ".join(sorted(COUNT_WORDS)), COUNT_PATTERN)
 _KIND_OF = {normalise(word): kind for kind, (words, _pattern) in ANSWER_KINDS.items() for word in words.split()}
 # a part of the day ("samedi après-midi", "sunday morning", "فالعشية") asks for that day's hours; more words ask where

@@ -14,7 +14,7 @@ from apps.knowledge.text import normalise
 
 @pytest.mark.parametrize("language, text, expanded", [
     ("fr", "slt vs avez cb de places ?", "salut vous avez combien de places ?"),
-    ("fr", "c quand le prochain rdv dispo stp", "c'est quand le prochain rendez-vous disponible s'il te plaît"),
+    ("fr", "c quand le prochain rdv dispo stp", "c'est quand le prochain rendez-vous disponible svp"),
     ("fr", "vous prenez la cb ?", "vous prenez la carte ?"),
     ("en", "can u tell me ur hrs pls", "can you tell me your hours please"),
     ("en", "how much 4 a trim", "how much for a trim"),
@@ -134,3 +134,18 @@ def test_a_where_question_searches_the_words_of_a_street():
     from apps.knowledge.selectors import _subject_words
 
     assert {"calle", "derb", "avenida"} <= set(_subject_words(_terms("¿Dónde están ubicados exactamente?")))
+
+
+@pytest.mark.parametrize("question", ["how long does the warranty last?", "La garantie dure combien de temps ?",
+                                      "¿Cuánto dura la garantía?", "شحال كتدوم الضمانة؟"])
+def test_how_long_is_answered_by_a_passage_with_a_duration(question):
+    subject = _subject(_terms(question))
+    assert _confidence(subject, {}, normalise("Warranty: 12 months. Garantie : 12 mois. Garantía: 12 meses. "
+                                              "الضمانة 12 شهر.")) == 1.0
+    assert _confidence(subject, {}, normalise("The warranty covers parts. La garantie couvre les pièces. "
+                                              "La garantía cubre las piezas. الضمانة كتغطي البياسات.")) < 1.0
+
+
+def test_please_written_out_or_abbreviated_says_nothing_of_the_subject():
+    assert _subject(_terms(expand_abbreviations("Combien pour un balayage svp ?", "fr"))) == ["balayage"]
+    assert _subject(_terms("Combien pour un balayage s'il vous plaît ?")) == ["balayage"]
