@@ -43,7 +43,11 @@ ABBREVIATIONS = {
     "es": {"q": "que", "k": "que", "ke": "que", "pq": "porque", "tb": "también", "pf": "por favor", "pa": "para",
            "x": "por", "hrs": "horas", "tel": "teléfono"},
 }
-_TOKEN = re.compile(r"(?<![\w'’-])([^\W_]+\d*|\d[^\W_]+)(?![\w'’-])")
+_TABLES = {language: {word.lower(): words for word, words in (ABBREVIATIONS_ANY | table).items()}
+           for language, table in [("", {}), *ABBREVIATIONS.items()]}
+# one pattern a language: the abbreviations as whole words (compiled once; a message is scanned once)
+_PATTERNS = {language: re.compile(r"(?i)(?<![\w'’-])(" + "|".join(sorted(map(re.escape, table), key=len, reverse=True))
+                                  + r")(?![\w'’-])") for language, table in _TABLES.items()}
 # "cb" after "la", "en" or "par" is the bank card ("vous prenez la cb ?"), not "combien"
 _CARD_CB = re.compile(r"(?i)\b(la|en|par|une|ma|the|by)\s+cb\b")
 # "4" said for "for" before a determiner or a day ("how much 4 a haircut", "book 4 tuesday")
@@ -56,15 +60,14 @@ def expand_abbreviations(text: str, language: str = "") -> str:
     combien de chambres"); with `language`, also that language's ambiguous ones ("c", "u", "q")."""
     if not text:
         return text
-    table = ABBREVIATIONS_ANY | ABBREVIATIONS.get(language, {})
+    if language not in _TABLES:
+        language = ""
+    table = _TABLES[language]
     text = _CARD_CB.sub(lambda match: f"{match.group(1)} carte", text) if "cb" in text.lower() else text
     if language == "en" or not language:
         text = _FOR_4.sub("for", text)
 
-    def replace(match: re.Match[str]) -> str:
-        word = match.group(1)
-        return table.get(word.lower(), word)
-    return _TOKEN.sub(replace, text)
+    return _PATTERNS[language].sub(lambda match: table[match.group(1).lower()], text)
 
 
 # --- words that say nothing of the subject -------------------------------------------------------------
@@ -164,7 +167,7 @@ CONCEPTS = [
     "hammam hamam حمام الحمام",
     "massage massages masaje masajes تدليك مساج المساج",
     "serviette serviettes towel towels toalla toallas فوطه فوط",
-    "linge lessive blanchisserie laundry washing lavanderia غسيل الصبين",
+    "linge lessive laundry washing lavanderia غسيل الصبين",
     "enfant enfants bebe bebes kids kid child children baby babies nino ninos اطفال الاطفال طفل الدراري الولاد",
     "handicap handicape fauteuil wheelchair disabled accesible discapacidad الاعاقه كرسي",
     "fumer fumeur fumeurs smoke smoking fumar fumadores التدخين تدخين نكمي",
@@ -179,7 +182,7 @@ CONCEPTS = [
     "البطاقه كارط الكارط الكاش كاش نقدا فيزا الفيزا الشيك شيك الشيكات الفيرمون",
     "rendez reservation reservations appointment appointments book booking bookings reserva reservas cita citas موعد "
     "الموعد رونديفو",
-    "acompte arrhes deposit anticipo senal عربون عربونا تسبيق التسبيق",
+    "acompte arrhes deposit senal عربون عربونا تسبيق التسبيق",
     "annulation annuler cancel cancellation cancelar cancelacion الغاء الالغاء نلغي تلغي",
     "cadeau cadeaux gift gifts regalo regalos هديه هدايا الكادو كادو",
     "prix tarif tarifs rate rates fee fees frais tarifa tarifas coste costo",
@@ -191,10 +194,10 @@ CONCEPTS = [
     "sourcils eyebrow eyebrows cejas الحاجبين حواجب الحجبان",
     # fitness, real estate, legal, shop, health
     "salle gym fitness musculation gimnasio جيم",
-    "coach entraineur trainer entrenador مدرب الكوتش",
+    "coach trainer مدرب الكوتش",
     "loyer louer louons louez loue rent renting rental hire hiring alquilar alquilan alquiler alquilais كراء "
     "الكراء نكري كتكريو تكريو",
-    "appartement appartements apartment apartments flat piso apartamento شقه الشقه الشقق",
+    "apartment apartments flat piso apartamento شقه الشقه الشقق",
     "comptable comptabilite accountant accounting contador contabilidad محاسب المحاسبه",
     "impots impot tax taxes impuestos ضرائب الضريبه الضرائب",
     "retour retours rembourser remboursement return returns refund reembolso devolucion استرجاع ترجيع",

@@ -548,7 +548,11 @@ def _confidence(subject: list[str], corrections: dict[str, list[str]], search_te
     stems = {_stem(word) for word in search_text.split() if word} | {_stem(word) for word in words}
     stems |= {_stem(word[1:]) for word in words if word[0] in "وفب" and len(word) > 3}  # "ويوم": "and day"
     stems |= {_stem(joined.replace("-", "")) for joined in re.findall(r"\w+(?:-\w+)+", search_text)}  # wi-fi
-    kinds = {kind for kind, (_words, pattern) in ANSWER_KINDS.items() if pattern.search(search_text)}
+    # only the kinds of answer the subject's words ask for are looked for in the passage
+    wanted = {_KIND_OF[term] for term in subject if term in _KIND_OF}
+    if any(TIME_TERM.match(term) for term in subject):
+        wanted.add("clock")
+    kinds = {kind for kind in wanted if ANSWER_KINDS[kind][1].search(search_text)}
     cores = _passage_cores(words) if any("\u0600" <= term[:1] <= "\u06ff" for term in subject) else None
     found = 0
     for index, term in enumerate(subject):
