@@ -1,6 +1,7 @@
 """Answer quality of the agent, through the widget's HTTP API (issue 10).
 
-    .venv/bin/python bench/answers.py [--split all|dev|heldout|fresh|fresh2] [--provider builtin|openai_compatible] [-v]
+    .venv/bin/python bench/answers.py [--split all|dev|heldout|fresh|fresh2|dev_quality]
+                                        [--provider builtin|openai_compatible] [-v]
 
 Three throw-away clients of different sectors (bench/data/answers/: a riad, a hair salon, a car repair
 shop), each with its own documents written by hand in fr, en, es, ar and ary (Darija in Arabic script),
@@ -18,7 +19,8 @@ The held-out half (every second question and phrasing of each list) is not looke
 built-in engine: `--split dev` / `--split heldout` measure one half; the readable lines show both.
 `--split fresh` measures a second held-out set instead (data/answers/fresh.json: 8 questions a business and
 language, 3 booking phrasings a language), written before a tuning round and not tuned on; `--split fresh2`
-a third one (data/answers/fresh2.json, 5 questions a business and language, 2 phrasings), written after.
+a third one (data/answers/fresh2.json, 5 questions a business and language, 2 phrasings), written after;
+`--split dev_quality` the quality round's own development examples (data/answers/dev_quality.json, tuned on).
 With `--provider openai_compatible`, the agents use a language model: BENCH_LLM_API_KEY (or
 OPENAI_API_KEY), BENCH_LLM_MODEL (default gpt-4o-mini) and BENCH_LLM_BASE_URL (default OpenAI's); its
 "I don't know" is recognised by the phrases in DONT_KNOW_CUES.
