@@ -1,6 +1,6 @@
 """Answer quality of the agent, through the widget's HTTP API (issue 10).
 
-    .venv/bin/python bench/answers.py [--split all|dev|heldout|fresh|fresh2|fresh3|fresh4]
+    .venv/bin/python bench/answers.py [--split all|dev|heldout|fresh|fresh2|fresh3|fresh4|dev_quality]
         [--provider builtin|openai_compatible] [-v]
 
 Three throw-away clients of different sectors (bench/data/answers/: a riad, a hair salon, a car repair
@@ -24,6 +24,7 @@ Both have since been tuned on. `--split fresh3` and `--split fresh4` (data/answe
 questions a business and language, at least 2 of them unanswerable, and 3 phrasings a language each) were
 written on 2026-12-02 before that day's tuning round, without reading the engine: fresh3 gives the "before"
 figure of that round, fresh4 is kept unmeasured until the end of the round.
+`--split dev_quality` the quality round's own development examples (data/answers/dev_quality.json, tuned on).
 With `--provider openai_compatible`, the agents use a language model: BENCH_LLM_API_KEY (or
 OPENAI_API_KEY), BENCH_LLM_MODEL (default gpt-4o-mini) and BENCH_LLM_BASE_URL (default OpenAI's); its
 "I don't know" is recognised by the phrases in DONT_KNOW_CUES.
@@ -64,6 +65,9 @@ from apps.widget.services import widget_origins_set
 from scripts.web import listen, start_daphne
 
 LANGUAGES = ["fr", "en", "es", "ar", "ary"]
+# Further question sets measured on their own (data/answers/<name>.json); dev_quality: the quality round's own
+# development examples (synonyms, parts of the day, counts, abbreviations), not a held-out set.
+FILE_SPLITS = ("fresh", "fresh2", "fresh3", "fresh4", "dev_quality")
 DATA = Path(__file__).resolve().parent / "data" / "answers"
 BUSINESSES = ["riad", "salon", "garage"]
 ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -99,11 +103,11 @@ def in_script(reply: str, language: str) -> bool:
 
 
 def in_split(index: int, split: str) -> bool:
-    return split == "all" or split.startswith("fresh") or (index % 2 == 1) == (split == "heldout")
+    return split == "all" or split in FILE_SPLITS or (index % 2 == 1) == (split == "heldout")
 
 
 def half_of(index: int, split: str) -> str:
-    return split if split.startswith("fresh") else "heldout" if index % 2 else "dev"
+    return split if split in FILE_SPLITS else "heldout" if index % 2 else "dev"
 
 
 def load() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -162,13 +166,12 @@ def figures_of(rows: dict[str, dict[str, int]], samples: list[float]) -> dict[st
 
 def main() -> None:  # noqa: C901 - one readable script
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", default="all",
-                        choices=["all", "dev", "heldout", "fresh", "fresh2", "fresh3", "fresh4"])
+    parser.add_argument("--split", choices=["all", "dev", "heldout", *FILE_SPLITS], default="all")
     parser.add_argument("--provider", choices=["builtin", "openai_compatible"], default="builtin")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every reply, not only the misses")
     args = parser.parse_args()
     businesses, bookings = load()
-    if args.split.startswith("fresh"):  # a further held-out set (data/answers/fresh*.json), measured on its own
+    if args.split in FILE_SPLITS:  # a further held-out set (data/answers/fresh*.json), measured on its own
         fresh = json.loads((DATA / f"{args.split}.json").read_text(encoding="utf-8"))
         for business, data in businesses.items():
             data["questions"] = fresh["questions"][business]
@@ -177,7 +180,7 @@ def main() -> None:  # noqa: C901 - one readable script
     import httpx
 
     counters = ("asked", "answerable", "correct", "wrong", "unanswerable", "honest", "bookings", "booked")
-    halves = (args.split,) if args.split.startswith("fresh") else ("dev", "heldout")
+    halves = (args.split,) if args.split in FILE_SPLITS else ("dev", "heldout")
     results = {half: {lang: dict.fromkeys(counters, 0) for lang in LANGUAGES} for half in halves}
     samples: list[float] = []
     failures: list[str] = []

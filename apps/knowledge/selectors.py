@@ -17,6 +17,22 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import NotFound
 from apps.knowledge import search_cache
+from apps.knowledge.lexicon import (
+    CLOCK_WORDS_PATTERN,
+    CONCEPTS,
+    COUNT_PATTERN,
+    COUNT_WORDS,
+    DURATION_PATTERN,
+    DURATION_WORDS,
+    EXTRA_FILLER,
+    EXTRA_PHRASES,
+    PARTS_OF_DAY,
+    PLACE_WORDS,
+    TIME_TERM,
+    arabic_cores,
+    expand_abbreviations,
+    merge_concepts,
+)
 from apps.knowledge.models import Chunk, Document, Word
 from apps.knowledge.text import COMMON_WORDS, STOPWORDS, TS_CONFIGS, normalise, query_terms
 
@@ -67,7 +83,7 @@ def _terms(query: str, own_words: frozenset[str] = frozenset()) -> list[str]:
                 continue
         if not word.isdigit() or len(word) >= 3:
             seen.setdefault(word, None)
-    named = [word for word in seen if word not in FILLER and word not in own_words]
+    named = [word for word in seen if word not in FILLER and not _is_own(word, own_words)]
     if len(named) <= 1:  # "Où est le garage ?" asks for the address; "je peux fumer quand ?" names its subject
         asked = [word for word in re.findall(r"\w{2,}", normalise(query)) if word in SUBJECT_QUESTIONS][:1]
         return asked + list(seen)
@@ -95,6 +111,8 @@ def _concept_words(terms: list[str]) -> list[str]:
             continue
         _subject_stems(term)  # fills _SUBJECT_OF
         index = _SUBJECT_OF.get(_stem(term))
+        if index is None:
+            index = _core_concept(term)
         if index is None:
             continue
         arabic = "\u0600" <= term[0] <= "\u06ff"
@@ -198,7 +216,8 @@ def _stats(agent_id: int | None = None) -> dict[str, Any]:
 def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
               configs: list[str], agent_id: int | None = None, preferred: str = "",
               checked: list[str] | None = None) -> list[tuple[Any, ...]]:
-    """(chunk id, document id, title, text, rank, search text, [whether each `checked` word is in it]) of the
+    """(chunk id, document id, title, text, rank, search text, [whether each `checked` word is in it], whether in
+    the preferred language) of the
     best passages of ready documents. A checked word is in a passage when its stem (the passage language's
     stemmer: "montez" and "montons") or a word it begins is."""
     words, prefixes = expressions
@@ -216,7 +235,7 @@ def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
             f"""SELECT best.id, best.document_id, best.title, best.text, best.rank, best.search_text,
                        ARRAY(SELECT best.search_vector @@ (to_tsquery(best.ts_config::regconfig, t.word)
                                                            || to_tsquery('simple', t.word || ':*'))
-                             FROM unnest(%s::text[]) WITH ORDINALITY AS t(word, n) ORDER BY t.n)
+                             FROM unnest(%s::text[]) WITH ORDINALITY AS t(word, n) ORDER BY t.n), best.preferred
                 FROM (SELECT c.id, c.document_id, d.title, c.text, ts_rank_cd(c.search_vector, q, 32) AS rank,
                              c.search_text, c.search_vector, c.ts_config, d.language = %s AS preferred
                       FROM {chunks} c JOIN {documents} d ON d.id = c.document_id,
@@ -245,7 +264,7 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
     if kept is not None:  # the same search on the same knowledge base (apps/knowledge/search_cache.py)
         return list(kept)
     stats = _stats(agent_id)  # one cache read per search
-    terms = _terms(query.replace("\x00", ""), own_words)
+    terms = _terms(expand_abbreviations(query.replace("\x00", ""), language), own_words)
     languages = _languages_for(language, set(stats.get("languages", [])))
     corrections, counts = _vocabulary(terms, (["ar", "ary"] if language in {"ar", "ary"} else [language])
                                       if language else None)
@@ -262,8 +281,13 @@ def knowledge_search(*, query: str, limit: int = 3, language: str = "", agent_id
     passages = [Passage(chunk_id=chunk_id, document_id=document_id, title=title, text=text,
                         score=round(float(rank), 4), method=method,
                         confidence=_confidence(subject, corrections, search_text, stemmed))
-                for chunk_id, document_id, title, text, rank, search_text, stemmed in rows]
-    passages.sort(key=lambda passage: -passage.confidence)  # stable: the ranking among equals
+                for chunk_id, document_id, title, text, rank, search_text, stemmed, _preferred in rows]
+    # a passage in the question's own one of Arabic and Darija that answers comes first, although a passage of
+    # the other one holds more of the question's words ("الكادو" asked in Darija, "هدايا" in the Arabic FAQ)
+    floor = max(min_confidence, MIN_CONFIDENCE)
+    own = {passage.chunk_id for passage, row in zip(passages, rows, strict=True)
+           if row[-1] and passage.confidence >= floor} if language in {"ar", "ary"} else set()
+    passages.sort(key=lambda passage: (passage.chunk_id not in own, -passage.confidence))  # stable among equals
     return search_cache.keep(kept_as, [passage for passage in passages if passage.confidence >= min_confidence][:limit])
 
 
@@ -281,7 +305,7 @@ amener emmener apporter bring traer llevar نجيب نجيبو اجلب اصطح
 politique conditions regles policy terms rules politica condiciones normas سياسه شروط الشروط قوانين
 faut يجب خاص خاصنا خاصني
 duree duration duracion مده لمده
-""".split())
+""".split()) | EXTRA_FILLER  # and the everyday vocabulary's ("exactly", "is it a problem if", "بالضبط")
 
 
 # Phrases that say in several words what one word of the documents says ("sans frais": free; "dejar la
@@ -297,6 +321,7 @@ PHRASES = {
     "نخويو البيت": "نخرجو", "combien de temps": "", "how long": "", "cuanto tiempo": "", "كم من الوقت": "",
     "شحال ديال الوقت": "", "شحال من وقت": "",
 }
+PHRASES.update({phrase: word for phrase, word in EXTRA_PHRASES.items() if phrase not in PHRASES})
 _PHRASES_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(phrase)) for phrase in
                                                sorted(PHRASES, key=len, reverse=True)) + r")(?=$|\W)")
 _PHRASE_OF = {normalise(phrase): normalise(word) for phrase, word in PHRASES.items()}
@@ -353,6 +378,8 @@ SUBJECTS = [
     "loyer rent rental alquiler كراء الكراء ايجار",
     "avocat lawyer abogado محامي المحامي",
 ]
+# the everyday vocabulary's concepts (apps.knowledge.lexicon): a concept sharing a word extends the line
+SUBJECTS = merge_concepts(SUBJECTS, CONCEPTS, normalise)
 # How many of a concept's words are searched besides the question's (the tsquery stays small).
 CONCEPT_WORDS_MAX = 24
 _SUBJECT_OF: dict[str, int] = {}
@@ -370,10 +397,40 @@ def _subject_stems(term: str) -> frozenset[str]:
                 _SUBJECT_OF.setdefault(_stem(normalise(word)), index)
     index = SUBJECT_QUESTIONS.get(term, _SUBJECT_OF.get(_stem(term)))
     if index is None:
+        index = _core_concept(term)
+    if index is None:
         return frozenset({_stem(term)})
     # a question word is matched by its subject's words, never by itself ("ou" is also French "or")
     return frozenset({_stem(normalise(word)) for word in SUBJECTS[index].split()}
                      - {_stem(word) for word in SUBJECT_QUESTIONS})
+
+
+_CORE_SUBJECT_OF: dict[str, int] = {}
+
+
+def _core_concept(term: str) -> int | None:
+    """The concept of an Arabic-script word none of whose concepts' words shares its stem, found by its light
+    stems ("يتعشاو" is a form of "نتعشاو": dinner)."""
+    if not ("\u0600" <= term[:1] <= "\u06ff"):
+        return None
+    if not _CORE_SUBJECT_OF:
+        for index, words in enumerate(SUBJECTS):
+            for word in words.split():
+                for core in arabic_cores(normalise(word)):
+                    _CORE_SUBJECT_OF.setdefault(core, index)
+    return next((_CORE_SUBJECT_OF[core] for core in sorted(arabic_cores(term)) if core in _CORE_SUBJECT_OF), None)
+
+
+def _lexical_match(term: str, kinds: set[str], cores: frozenset[str] | None) -> bool:
+    """A subject word a passage answers although neither the word nor its stem is in it: a time of day asked
+    ("23h", "11pm") and a passage giving times, or an Arabic word whose light stem a word of the passage has."""
+    if "clock" in kinds and TIME_TERM.match(term):
+        return True
+    return bool(cores) and bool(arabic_cores(term) & cores)
+
+
+def _passage_cores(words: list[str]) -> frozenset[str]:
+    return frozenset(core for word in words for core in arabic_cores(word))
 
 
 _LATIN_ENDINGS = ("ons", "ez", "ent", "amos", "emos", "imos", "er", "ar", "ir")
@@ -400,7 +457,20 @@ def _subject(terms: list[str], own_words: frozenset[str] = frozenset()) -> list[
     """The question's words that name its subject (not its filler, nor the business's own name and kind
     when the question says anything else)."""
     subject = [term for term in terms if term not in FILLER and not term.isdigit()] or terms
-    return [term for term in subject if term not in own_words] or subject
+    return [term for term in subject if not _is_own(term, own_words)] or subject
+
+
+@lru_cache(maxsize=1024)
+def _own_cores(own_words: frozenset[str]) -> frozenset[str]:
+    return frozenset(core for word in own_words for core in arabic_cores(word) if len(core) >= 4)
+
+
+def _is_own(term: str, own_words: frozenset[str]) -> bool:
+    """Whether the word is one of the business's own name and kind, or an Arabic form of one ("فالرياض", "الرياض"
+    are forms of the sector's "والرياضات")."""
+    if term in own_words:
+        return True
+    return bool(own_words) and "\u0600" <= term[:1] <= "\u06ff" and bool(arabic_cores(term) & _own_cores(own_words))
 
 
 @lru_cache(maxsize=1024)
@@ -429,7 +499,15 @@ ANSWER_KINDS = {
 _COUNT_QUESTION = re.compile(r"(^|\W)(how many|combien d|combien de|cuantos|cuantas|quantos|كم عدد|شحال من|"
                              r"عدد)(\W|$)")
 _COUNT_WORDS = {"combien", "many", "cuantos", "cuantas", "quantos", "كم", "عدد", "شحال"}
+# "how many rooms": a sentence holding a number before a noun answers it (apps.knowledge.lexicon)
+ANSWER_KINDS["clock"] = (ANSWER_KINDS["clock"][0],
+                        re.compile(f"{ANSWER_KINDS['clock'][1].pattern}|{CLOCK_WORDS_PATTERN}"))
+ANSWER_KINDS["duration"] = (" ".join(sorted(DURATION_WORDS)), DURATION_PATTERN)
+ANSWER_KINDS["count"] = (" ".join(sorted(COUNT_WORDS)), COUNT_PATTERN)
 _KIND_OF = {normalise(word): kind for kind, (words, _pattern) in ANSWER_KINDS.items() for word in words.split()}
+# a part of the day ("samedi après-midi", "sunday morning", "فالعشية") asks for that day's hours; more words ask where
+_KIND_OF.update({normalise(word): "clock" for word in PARTS_OF_DAY if normalise(word) not in _KIND_OF})
+_KIND_OF.update({normalise(word): "place" for word in PLACE_WORDS if normalise(word) not in _KIND_OF})
 
 
 _VERB_PREFIXES = ("كن", "كت", "كي", "تي")
@@ -474,11 +552,17 @@ def _confidence(subject: list[str], corrections: dict[str, list[str]], search_te
     stems = {_stem(word) for word in search_text.split() if word} | {_stem(word) for word in words}
     stems |= {_stem(word[1:]) for word in words if word[0] in "وفب" and len(word) > 3}  # "ويوم": "and day"
     stems |= {_stem(joined.replace("-", "")) for joined in re.findall(r"\w+(?:-\w+)+", search_text)}  # wi-fi
-    kinds = {kind for kind, (_words, pattern) in ANSWER_KINDS.items() if pattern.search(search_text)}
+    # only the kinds of answer the subject's words ask for are looked for in the passage
+    wanted = {_KIND_OF[term] for term in subject if term in _KIND_OF}
+    if any(TIME_TERM.match(term) for term in subject):
+        wanted.add("clock")
+    kinds = {kind for kind in wanted if ANSWER_KINDS[kind][1].search(search_text)}
+    cores = _passage_cores(words) if any("\u0600" <= term[:1] <= "\u06ff" for term in subject) else None
     found = 0
     for index, term in enumerate(subject):
         if (stemmed and index < len(stemmed) and stemmed[index]) or _KIND_OF.get(term) in kinds or any(
-                _subject_stems(word) & stems for word in [term, *corrections.get(f"{term}\x00typo", [])]):
+                _subject_stems(word) & stems for word in [term, *corrections.get(f"{term}\x00typo", [])]
+        ) or _lexical_match(term, kinds, cores):
             found += 1
     return round(found / len(subject), 3)
 
@@ -489,6 +573,7 @@ def answer_sentences(text: str, query: str, *, limit: int = 2, own_words: frozen
     sentences = [part.strip() for part in re.split(r"(?<=[.!?؟])\s+|\n+", text) if part.strip()]
     if len(sentences) <= 1:
         return " ".join(text.split())
+    query = expand_abbreviations(query)
     subject = _subject(_terms(query, own_words), own_words)
     counting = bool(_COUNT_QUESTION.search(normalise(query)))
     if counting:  # "cuántas" does not ask for the sentence with a price

@@ -8,6 +8,8 @@ import unicodedata
 from functools import lru_cache
 from html.parser import HTMLParser
 
+from apps.knowledge.lexicon import EXTRA_STOPWORDS
+
 # PostgreSQL text-search configuration per language. Darija has none: it is written in Arabic
 # script and shares most stems with Arabic, and the trigram fallback catches the rest.
 TS_CONFIGS = {"fr": "french", "en": "english", "es": "spanish", "ar": "arabic", "ary": "arabic"}
@@ -89,6 +91,8 @@ def _normalise(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+# the everyday vocabulary's function words (apps.knowledge.lexicon: "while", "mine", "still", "نقدرو"…)
+STOPWORDS |= EXTRA_STOPWORDS
 # the function words as queries are compared with them: normalised ("على" is "علي", "إلى" is "الى"); "متى"
 # stays a word of the query: it asks for a time of day (apps.knowledge.selectors.ANSWER_KINDS)
 STOPWORDS |= {_normalise(word) for word in STOPWORDS} - {"متي"}

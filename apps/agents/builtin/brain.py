@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.agents.builtin import nlu
 from apps.integrations.llm.base import Done, ProviderConfig, TextDelta, ToolCallRequest, ToolSpec
+from apps.knowledge.lexicon import expand_abbreviations
 from apps.knowledge.text import query_terms
 
 DAY_FORMATS = {"en": "l, F j", "es": r"l j \d\e F"}
@@ -75,6 +76,7 @@ class BuiltinProvider:
         return timezone.now().astimezone(self.zone).date()
 
     def _on_user(self, text: str, available: set[str]) -> list[Any]:
+        text = expand_abbreviations(text, self.language)  # "slt, un rdv jeudi stp": the words they stand for
         detected, confidence = nlu.detect_language(text, self.language)
         script_changed = (detected in {"ar", "ary"}) != (self.language in {"ar", "ary"})
         if detected != self.language and confidence >= 0.75 and (len(text.split()) >= 3 or script_changed):

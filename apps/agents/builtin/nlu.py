@@ -243,6 +243,12 @@ INFO_MARKERS = ["politique", "conditions", "frais", "delai", "combien", "coute",
                 "payer", "paye", "paie", "payez", "paiement", "regler", "reglement", "pay", "paid", "payment",
                 "pagar", "paga", "pago", "pagamos", "se paga", "ندفع", "الدفع", "يدفع", "ادفع", "نخلص", "نخلصو",
                 "الخلاص", "كنخلصو"]
+# Whether a booking is needed at all ("do I need to book ahead?", "faut-il réserver ?", "واش خاص نحجز؟") is a
+# question about a rule, not a request for a slot.
+INFO_MARKERS += ["need to book", "have to book", "book ahead", "booking required", "necessary", "mandatory",
+                 "required", "walk in", "faut il reserver", "doit on reserver", "faut il prendre", "obligatoire",
+                 "necessaire", "hay que reservar", "hace falta", "es necesario", "obligatorio", "necesito reservar",
+                 "لازم", "ضروري", "خاص نحجز", "خاصني نحجز", "واش خاص", "هل يجب"]
 _INFO_RE = re.compile(r"(^|\W)(" + "|".join(re.escape(normalise(w)) for w in INFO_MARKERS) + r")($|\W)")
 # A question about the rule of a cancellation or a change ("puedo cancelar gratis?", "until when can I
 # cancel?", "واش نقدر نلغي الحجز فابور؟"): answered from the documents; "I want to cancel my booking" is not
@@ -274,7 +280,8 @@ def _strong(intent: str, norm: str) -> bool:
 
 
 # "sans rendez-vous", "without an appointment", "sin cita", "بدون موعد", "بلا موعد": about coming without one
-_WITHOUT_RE = re.compile(r"(^|\W)(sans|without|sin|بدون|بلا|من غير)\s+(un |une |an |a |una |)?(rendez vous|rdv|"
+_WITHOUT_RE = re.compile(r"(^|\W)(sans|without|sin|بدون|بلا|من غير)\s+(prendre |avoir |pedir |tener |hacer |making |"
+                         r"having |taking |booking |ما |)?(un |une |an |a |una |)?(rendez vous|rdv|"
                          r"reservation|appointment|booking|cita|reserva|موعد|رونديفو|حجز)($|\W)")
 
 
@@ -282,6 +289,31 @@ _WITHOUT_RE = re.compile(r"(^|\W)(sans|without|sin|بدون|بلا|من غير)\
 _WORRY_RE = re.compile(r"(^|\W)(is (that|it|this) (a )?problem|any problem|a problem|(c est|ca pose|est ce) (un )?"
                        r"probleme|pas de probleme|un probleme|hay (algun )?problema|algun problema|es un problema|"
                        r"واش مشكل|واش كاين شي مشكل|شي مشكل|هل هناك مشكله|هل في ذلك مشكله|مشكل)\W*$")
+
+
+# "is it a problem if…", "c'est grave si…", "¿pasa algo si…?", "واش مشكل إلا…": a worry about a rule, anywhere
+_WORRY_IF_RE = re.compile(r"(^|\W)((is|would) (it|that|this) (be )?(a )?problem|is it ok(ay)? if|does it matter|"
+                          r"(c est|ce serait|est ce) (grave|genant|un probleme)|ca pose (un )?probleme|ca derange|"
+                          r"(hay|habria) (algun )?problema si|pasa algo si|importa si|es un problema si|"
+                          r"واش مشكل|واش كاين شي مشكل|واش كاين مشكل|هل هناك مشكله|هل من مشكله)(\W|$)")
+# "can we still check in?", "c'est possible ?", "¿se puede…?", "واش نقدرو…": asking whether one may
+_PERMISSION_RE = re.compile(r"(^|\W)(can (i|we)|could (i|we)|is it possible|c est possible|est ce possible|"
+                            r"on peut|je peux|peut on|puis je|pouvons nous|se puede|puedo|podemos|es posible|"
+                            r"ممكن|يمكن|نقدر|نقدرو|هل يمكن)(\W|$)")
+# Ticket words that name a delay or a problem without reporting a fault ("late", "en retard", "problema")
+_WEAK_TICKET = {normalise(word) for word in ["late", "en retard", "retard", "retraso", "problem", "issue",
+                                              "probleme", "problema", "مشكل", "مشكله"]}
+
+
+def _asks_a_rule(norm: str) -> bool:
+    """A question that asks whether something is allowed or a problem, naming no fault: "We land late, can
+    we still check in?", "is it a problem if I pay by cheque?"."""
+    if _WORRY_IF_RE.search(norm):
+        return True
+    if not _PERMISSION_RE.search(norm):
+        return False
+    return not any(normalise(word) not in _WEAK_TICKET and _word(word).search(norm)
+                   for by_lang in INTENTS["ticket"].values() for word in by_lang)
 
 
 def _own(norm: str, language: str) -> bool:
@@ -306,6 +338,8 @@ def refine_intents(found: set[str], text: str, language: str, *, has_when: bool)
     norm = normalise(text)
     if "ticket" in found and is_question(text, language) and _WORRY_RE.search(norm):
         found = found - {"ticket"}  # "Llegamos tarde, ¿hay problema?" asks whether it is one, it reports none
+    if "ticket" in found and is_question(text, language) and _asks_a_rule(norm):
+        found = found - {"ticket"}  # "is it a problem if we arrive after 10pm?" asks about a rule, reports nothing
     if "ticket" in found and is_question(text, language) and SERVICE_QUESTION.search(norm) and not _own(norm, language):
         found = found - {"ticket"}  # "Do you tow broken-down cars?" asks about a service, it reports nothing
     if is_question(text, language) and (_IF_RE.search(norm) or _LATE_RE.search(norm)) and not REFERENCE_RE.search(text):
