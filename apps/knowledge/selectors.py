@@ -242,15 +242,16 @@ def _fulltext(expressions: tuple[str, str], limit: int, languages: list[str],
                        ARRAY(SELECT best.search_vector @@ (to_tsquery(best.ts_config::regconfig, t.word)
                                                            || to_tsquery('simple', t.word || ':*'))
                              FROM unnest(%s::text[]) WITH ORDINALITY AS t(word, n) ORDER BY t.n), best.preferred
-                FROM (SELECT pre.*, ts_rank_cd(pre.search_vector, pre.q, 32) AS rank
-                      FROM (SELECT c.id, c.document_id, d.title, c.text, c.search_text, c.search_vector, c.ts_config,
-                                   d.language = %s AS preferred, q
+                FROM (SELECT c.id, c.document_id, d.title, c.text, c.search_text, c.search_vector, c.ts_config,
+                             pre.preferred, ts_rank_cd(c.search_vector, pre.q, 32) AS rank
+                      FROM (SELECT c.id, d.language = %s AS preferred, q
                             FROM {chunks} c JOIN {documents} d ON d.id = c.document_id,
                                  (SELECT {' || '.join(parts)}) AS query(q)
                             WHERE c.search_vector @@ q AND d.status = %s {language_filter} {scope}
                             ORDER BY d.language = %s DESC, ts_rank(c.search_vector, q, 32) DESC, c.id
                             LIMIT %s) AS pre
-                      ORDER BY pre.preferred DESC, rank DESC, pre.id LIMIT %s) AS best
+                      JOIN {chunks} c ON c.id = pre.id JOIN {documents} d ON d.id = c.document_id
+                      ORDER BY pre.preferred DESC, rank DESC, c.id LIMIT %s) AS best
                 ORDER BY best.preferred DESC, best.rank DESC, best.id""",
             [checked or []] + [preferred] + params + [Document.Status.READY] + ([languages] if languages else [])
             + scope_params + [preferred] + [max(RANK_CANDIDATES, limit), limit],
