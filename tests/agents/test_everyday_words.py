@@ -75,8 +75,8 @@ def test_it_answers_a_question_in_the_visitors_words(cast, agent_a, start, docum
 def test_it_still_says_it_does_not_know(cast, agent_a, start, documents, language, question):
     answer, _tools = say(cast.client_a, start(cast.client_a, agent_a, language), question)
     with translation.override(language):
-        assert answer == _("I don't have that information. I can put you in touch with our team, arrange a callback "
-                           "or take a message: what would you prefer?")
+        assert answer == _("I don't have that information. I can put you in touch with our team or take a message: "
+                           "what would you prefer?")  # client A's plan has no callbacks
 
 
 @pytest.mark.parametrize("language, text, ticket", [
