@@ -10,6 +10,15 @@ from apps.conversations.services import conversation_start
 ALL_TOOLS = list(TOOLS)
 
 
+def documents_load(client, by_language):
+    """Imports {language: [(title, text), …]} into the client's knowledge base, one import a language."""
+    from apps.knowledge.services import documents_import
+
+    with tenant_context(client):
+        for language, rows in by_language.items():
+            documents_import(rows=[{"title": title, "text": text} for title, text in rows], language=language)
+
+
 def make_agent(client, **fields):
     defaults = {"name": "Reception", "languages": ["fr", "en", "es", "ar", "ary"], "default_language": "fr",
                 "tools": ALL_TOOLS, "business": {"business_name": "Alpha"},

@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 
 from apps.agents.builtin import nlu
 from apps.knowledge.services import documents_import
+from tests.agents.conftest import documents_load
 from tests.agents.test_answers import say
 
 pytestmark = pytest.mark.django_db
@@ -40,9 +41,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def documents(cast):
-    with tenant_context(cast.client_a):
-        for language, rows in DOCUMENTS.items():
-            documents_import(rows=[{"title": title, "text": text} for title, text in rows], language=language)
+    documents_load(cast.client_a, DOCUMENTS)
 
 
 @pytest.mark.parametrize("language, question, fact", [
