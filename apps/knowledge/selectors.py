@@ -134,12 +134,18 @@ def _vocabulary(terms: list[str], languages: list[str] | None = None) -> tuple[d
     table = Word._meta.db_table
     with connection.cursor() as cursor:
         # `%` (index-assisted, default threshold 0.3) finds candidates; the stricter similarity keeps them
+        # exact words for every term; the trigram search (the costly part) only for the words that could be
+        # corrected: four letters or more, not a number, not a common word, not a word of the vocabulary
+        fuzzy = [term for term in terms if len(term) >= 4 and not term.isdigit() and term not in COMMON_WORDS]
         cursor.execute(
-            f"""SELECT q.term, w.word, w.doc_count, w.sim, w.languages FROM unnest(%s::text[]) AS q(term)
+            f"""SELECT q.term, w.word, w.doc_count, 1.0, w.languages FROM unnest(%s::text[]) AS q(term)
+                JOIN {table} w ON w.word = q.term
+                UNION ALL
+                SELECT q.term, w.word, w.doc_count, w.sim, w.languages FROM unnest(%s::text[]) AS q(term)
                 CROSS JOIN LATERAL (SELECT word, doc_count, languages, similarity(word, q.term) AS sim FROM {table}
                                     WHERE word %% q.term ORDER BY sim DESC, word LIMIT 3) AS w
-                WHERE w.sim >= %s""",
-            [terms, SIMILARITY_THRESHOLD],
+                WHERE w.sim >= %s AND NOT EXISTS (SELECT 1 FROM {table} known WHERE known.word = q.term)""",
+            [terms, fuzzy, SIMILARITY_THRESHOLD],
         )
         rows = cursor.fetchall()
     counts = {term: doc_count for term, word, doc_count, _sim, _langs in rows if term == word}
