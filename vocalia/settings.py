@@ -172,7 +172,7 @@ REDIS_DB_BASE = env.get_int("REDIS_DB_BASE", 0)  # cache, broker and channels us
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.core.redis.RedisCache",  # Django's, one Redis client per pool
         "LOCATION": redis_url(REDIS_URL, REDIS_DB_BASE),
         # One client's cache never answers another: every key carries the active schema.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
