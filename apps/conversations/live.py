@@ -11,13 +11,11 @@ expires (each socket refreshes it on its heartbeat); a socket that died without 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import threading
 import time
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
@@ -32,33 +30,12 @@ def inbox_group(schema: str) -> str:
     return f"inbox.{schema}"
 
 
-SEND_TIMEOUT_S = 5.0
-_sender_lock = threading.Lock()
-_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
-
-
-def _sender_loop() -> asyncio.AbstractEventLoop:
-    """This process's event loop for the inbox's sends from sync code, on a thread of its own, started once.
-
-    `async_to_sync(layer.group_send)` from a sync thread starts an event loop per call, and channels_redis keeps
-    its Redis connections per loop (closed with it): every chat turn connected to Redis again (the handshake is
-    five commands) before its two commands. One loop for the process keeps its connection."""
-    global _sender
-    with _sender_lock:
-        if _sender is None or _sender[0] != os.getpid() or _sender[1].is_closed():  # a forked worker starts its own
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="inbox-sender", daemon=True).start()
-            _sender = (os.getpid(), loop)
-        return _sender[1]
-
-
 def _send(schema: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        asyncio.run_coroutine_threadsafe(layer.group_send(inbox_group(schema), payload),
-                                         _sender_loop()).result(timeout=SEND_TIMEOUT_S)
+        async_to_sync(layer.group_send)(inbox_group(schema), payload)
     except Exception:  # noqa: BLE001 - a dashboard missing one live event must never fail a visitor's turn
         logger.warning("inbox event for %s not sent", schema, exc_info=True)
 

@@ -445,7 +445,8 @@ def _lexical_match(term: str, kinds: set[str], cores: frozenset[str] | None) -> 
     return bool(cores) and bool(arabic_cores(term) & cores)
 
 
-def _passage_cores(words: list[str]) -> frozenset[str]:
+@lru_cache(maxsize=4096)
+def _passage_cores(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(core for word in words for core in arabic_cores(word))
 
 
@@ -558,16 +559,23 @@ def _verb_variants(term: str) -> list[str]:
     return sorted(forms - {term})
 
 
+@lru_cache(maxsize=4096)
+def _passage_words(search_text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(the words of a passage, their stems): the same passages are weighed turn after turn (kept per text)."""
+    words = tuple(re.findall(r"\w{2,}", search_text))
+    stems = {_stem(word) for word in search_text.split() if word} | {_stem(word) for word in words}
+    stems |= {_stem(word[1:]) for word in words if word[0] in "وفب" and len(word) > 3}  # "ويوم": "and day"
+    stems |= {_stem(joined.replace("-", "")) for joined in re.findall(r"\w+(?:-\w+)+", search_text)}  # wi-fi
+    return words, frozenset(stems)
+
+
 def _confidence(subject: list[str], corrections: dict[str, list[str]], search_text: str,
                 stemmed: list[bool] | None = None) -> float:
     """The share of the question's subject words found in a passage: the word itself, its stem, a
     spelling correction of it, a word of the same everyday subject, or the kind of answer it asks for."""
     if not subject:
         return 0.0
-    words = re.findall(r"\w{2,}", search_text)
-    stems = {_stem(word) for word in search_text.split() if word} | {_stem(word) for word in words}
-    stems |= {_stem(word[1:]) for word in words if word[0] in "وفب" and len(word) > 3}  # "ويوم": "and day"
-    stems |= {_stem(joined.replace("-", "")) for joined in re.findall(r"\w+(?:-\w+)+", search_text)}  # wi-fi
+    words, stems = _passage_words(search_text)
     # only the kinds of answer the subject's words ask for are looked for in the passage
     wanted = {_KIND_OF[term] for term in subject if term in _KIND_OF}
     if any(TIME_TERM.match(term) for term in subject):
