@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,6 +37,12 @@ class ConversationSerializer(serializers.Serializer):
         return "conversation"
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
+class AnyJson(serializers.JSONField):
+    """A tool's arguments or result: a JSON object or null (drf-spectacular's default, `oneOf: [{}, null]`,
+    is invalid for null: null matches both)."""
+
+
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     object = serializers.SerializerMethodField()
@@ -44,8 +50,8 @@ class MessageSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Message.Role.values)
     text = serializers.CharField()
     tool_name = serializers.CharField()
-    tool_args = serializers.JSONField(allow_null=True)
-    tool_result = serializers.JSONField(allow_null=True)
+    tool_args = AnyJson(allow_null=True)
+    tool_result = AnyJson(allow_null=True)
     complete = serializers.BooleanField(help_text="False while a reply is still being streamed.")
     created = serializers.DateTimeField()
 
